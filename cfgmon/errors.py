@@ -1,0 +1,21 @@
+"""The errors a user can cause. The CLI maps every CfgmonError to one line and exit code 2."""
+
+
+class CfgmonError(Exception):
+    """A problem the user can fix: bad input, a missing database, a locked file."""
+
+
+class UsageError(CfgmonError):
+    """Options or arguments that cannot work together or name nothing that exists."""
+
+
+class DatabaseError(CfgmonError):
+    """The database cannot be opened, is in use, damaged or has no inventory yet."""
+
+
+class QueryError(CfgmonError):
+    """A SQL query that cannot run: bad syntax, unknown table, a write in a read-only session."""
+
+
+class ControlError(CfgmonError):
+    """An unknown control or version, or a control whose files are malformed."""

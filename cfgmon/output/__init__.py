@@ -1,0 +1,42 @@
+"""Output formats: one module per format, each a `render(rows, context, out)` function.
+
+`check` and `sql` share this one table, so a format is added in one place.
+Row formats (table, json, csv) render any list of dicts; finding formats (ocsf,
+asff, junit) need control results and are offered only by `check`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from cfgmon.output import csv_format, json_format, table_format
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a renderer may need besides the rows."""
+
+    title: str | None = None
+    columns: Sequence[str] | None = None       # column order when rows may be empty
+    controls: dict[str, Any] = field(default_factory=dict)  # control metadata by id@version
+    status_column: str | None = None          # colour this column by verdict (table format)
+
+
+Renderer = Callable[[Sequence[Row], RenderContext, TextIO], None]
+
+ROW_FORMATS: dict[str, Renderer] = {
+    "table": table_format.render,
+    "json": json_format.render,
+    "csv": csv_format.render,
+}
+
+FORMATS: dict[str, Renderer] = dict(ROW_FORMATS)
+
+
+def register(name: str, renderer: Renderer) -> None:
+    """Add a finding format (used by the control layer for ocsf, asff, junit)."""
+    FORMATS[name] = renderer

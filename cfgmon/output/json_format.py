@@ -1,0 +1,30 @@
+"""JSON: an array of objects, one per row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import uuid
+
+
+def default(value):
+    if isinstance(value, dt.datetime):
+        # Stored timestamps are naive UTC; say so.
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, uuid.UUID | bytes):
+        return str(value)
+    raise TypeError(f"cannot render {type(value).__name__} as JSON")
+
+
+def dumps(value, **kwargs) -> str:
+    return json.dumps(value, default=default, ensure_ascii=False, **kwargs)
+
+
+def render(rows, context, out) -> None:
+    out.write(dumps(list(rows), indent=2))
+    out.write("\n")

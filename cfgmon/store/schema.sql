@@ -1,0 +1,334 @@
+-- The one definition of every table cfgmon keeps.
+--
+-- Inventory tables follow the names of Steampipe's AWS plugin; columns are the
+-- snake_case of the API fields. Every inventory row carries the account it was
+-- collected from (account_id), the region it belongs to (region), when it was
+-- collected (collected_at, UTC) and, on resource tables, the raw API object (raw).
+-- Lists inside a resource have normalised child tables so that the control needs
+-- no engine-specific JSON functions.
+--
+-- Timestamps are TIMESTAMP in UTC. Changing a table means bumping SCHEMA_VERSION in
+-- cfgmon/store/database.py and adding a migration there.
+
+-- CloudTrail ------------------------------------------------------------------
+
+-- One row per trail ARN visible to the account, stored in its home region
+-- (region = home_region). Status comes from GetTrailStatus and selectors from
+-- GetEventSelectors, both asked of the home region.
+CREATE TABLE IF NOT EXISTS aws_cloudtrail_trail (
+    account_id                             VARCHAR NOT NULL,
+    region                                 VARCHAR NOT NULL,
+    collected_at                           TIMESTAMP NOT NULL,
+    arn                                    VARCHAR NOT NULL,
+    name                                   VARCHAR NOT NULL,
+    owner_account_id                       VARCHAR,   -- account in the trail ARN (differs for organisation trails)
+    home_region                            VARCHAR NOT NULL,
+    is_multi_region_trail                  BOOLEAN,
+    is_organization_trail                  BOOLEAN,
+    include_global_service_events          BOOLEAN,
+    log_file_validation_enabled            BOOLEAN,
+    s3_bucket_name                         VARCHAR,
+    s3_key_prefix                          VARCHAR,
+    sns_topic_arn                          VARCHAR,
+    cloud_watch_logs_log_group_arn         VARCHAR,   -- as AWS returned it, usually ending in ':*'
+    cloud_watch_logs_role_arn              VARCHAR,
+    -- cloud_watch_logs_log_group_arn taken apart, so joins use the full identity
+    log_group_account_id                   VARCHAR,
+    log_group_region                       VARCHAR,
+    log_group_name                         VARCHAR,
+    kms_key_id                             VARCHAR,
+    has_custom_event_selectors             BOOLEAN,
+    has_insight_selectors                  BOOLEAN,
+    -- GetTrailStatus
+    is_logging                             BOOLEAN,
+    latest_delivery_time                   TIMESTAMP,
+    latest_delivery_error                  VARCHAR,
+    latest_cloud_watch_logs_delivery_time  TIMESTAMP,
+    latest_cloud_watch_logs_delivery_error VARCHAR,
+    start_logging_time                     TIMESTAMP,
+    stop_logging_time                      TIMESTAMP,
+    -- whether GetEventSelectors succeeded; NULL selectors are unknown, not absent
+    event_selectors_collected              BOOLEAN,
+    status                                 JSON,
+    event_selectors                        JSON,
+    advanced_event_selectors               JSON,
+    raw                                    JSON,
+    PRIMARY KEY (account_id, arn)
+);
+
+-- GetEventSelectors' basic EventSelectors, one row per selector.
+CREATE TABLE IF NOT EXISTS aws_cloudtrail_trail_event_selector (
+    account_id                       VARCHAR NOT NULL,
+    region                           VARCHAR NOT NULL,
+    collected_at                     TIMESTAMP NOT NULL,
+    trail_arn                        VARCHAR NOT NULL,
+    selector_index                   INTEGER NOT NULL,
+    read_write_type                  VARCHAR,    -- ReadOnly | WriteOnly | All
+    include_management_events        BOOLEAN,
+    exclude_management_event_sources JSON,       -- list of event sources
+    data_resources                   JSON,
+    PRIMARY KEY (account_id, trail_arn, selector_index)
+);
+
+-- GetEventSelectors' AdvancedEventSelectors, one row per selector.
+CREATE TABLE IF NOT EXISTS aws_cloudtrail_trail_advanced_event_selector (
+    account_id     VARCHAR NOT NULL,
+    region         VARCHAR NOT NULL,
+    collected_at   TIMESTAMP NOT NULL,
+    trail_arn      VARCHAR NOT NULL,
+    selector_index INTEGER NOT NULL,
+    name           VARCHAR,
+    PRIMARY KEY (account_id, trail_arn, selector_index)
+);
+
+-- One row per (field selector, operator, value) of an advanced event selector.
+-- operator is the API's key: Equals, StartsWith, EndsWith, NotEquals,
+-- NotStartsWith, NotEndsWith.
+CREATE TABLE IF NOT EXISTS aws_cloudtrail_trail_advanced_field_selector (
+    account_id     VARCHAR NOT NULL,
+    region         VARCHAR NOT NULL,
+    collected_at   TIMESTAMP NOT NULL,
+    trail_arn      VARCHAR NOT NULL,
+    selector_index INTEGER NOT NULL,
+    field          VARCHAR NOT NULL,
+    operator       VARCHAR NOT NULL,
+    value          VARCHAR NOT NULL
+);
+
+-- CloudWatch Logs --------------------------------------------------------------
+
+CREATE TABLE IF NOT EXISTS aws_cloudwatch_log_group (
+    account_id          VARCHAR NOT NULL,
+    region              VARCHAR NOT NULL,
+    collected_at        TIMESTAMP NOT NULL,
+    arn                 VARCHAR NOT NULL,   -- logGroupArn: without the trailing ':*'
+    name                VARCHAR NOT NULL,
+    creation_time       TIMESTAMP,
+    retention_in_days   INTEGER,
+    stored_bytes        BIGINT,
+    metric_filter_count INTEGER,
+    kms_key_id          VARCHAR,
+    log_group_class     VARCHAR,
+    data_protection_status VARCHAR,
+    raw                 JSON,
+    PRIMARY KEY (account_id, region, name)
+);
+
+-- filter_pattern is stored byte for byte as DescribeMetricFilters returned it.
+-- Each filter has exactly one metric transformation; its fields are columns.
+CREATE TABLE IF NOT EXISTS aws_cloudwatch_log_metric_filter (
+    account_id                          VARCHAR NOT NULL,
+    region                              VARCHAR NOT NULL,
+    collected_at                        TIMESTAMP NOT NULL,
+    name                                VARCHAR NOT NULL,
+    log_group_name                      VARCHAR NOT NULL,
+    filter_pattern                      VARCHAR,
+    creation_time                       TIMESTAMP,
+    metric_transformation_name          VARCHAR,
+    metric_transformation_namespace     VARCHAR,
+    metric_transformation_value         VARCHAR,   -- a number or a $.selector, as a string
+    metric_transformation_default_value DOUBLE,
+    metric_transformation_unit          VARCHAR,
+    metric_transformation_dimensions    JSON,      -- {dimension name: $.selector}
+    apply_on_transformed_logs           BOOLEAN,
+    raw                                 JSON,
+    PRIMARY KEY (account_id, region, log_group_name, name)
+);
+
+-- metric_transformation_dimensions, one row per dimension.
+CREATE TABLE IF NOT EXISTS aws_cloudwatch_log_metric_filter_dimension (
+    account_id      VARCHAR NOT NULL,
+    region          VARCHAR NOT NULL,
+    collected_at    TIMESTAMP NOT NULL,
+    log_group_name  VARCHAR NOT NULL,
+    filter_name     VARCHAR NOT NULL,
+    dimension_name  VARCHAR NOT NULL,
+    value_selector  VARCHAR NOT NULL,
+    PRIMARY KEY (account_id, region, log_group_name, filter_name, dimension_name)
+);
+
+-- CloudWatch alarms --------------------------------------------------------------
+
+-- Metric alarms and composite alarms (alarm_type MetricAlarm | CompositeAlarm).
+CREATE TABLE IF NOT EXISTS aws_cloudwatch_alarm (
+    account_id                            VARCHAR NOT NULL,
+    region                                VARCHAR NOT NULL,
+    collected_at                          TIMESTAMP NOT NULL,
+    arn                                   VARCHAR NOT NULL,
+    name                                  VARCHAR NOT NULL,
+    alarm_type                            VARCHAR NOT NULL,
+    alarm_description                     VARCHAR,
+    actions_enabled                       BOOLEAN,
+    state_value                           VARCHAR,
+    state_reason                          VARCHAR,
+    state_updated_timestamp               TIMESTAMP,
+    metric_name                           VARCHAR,
+    namespace                             VARCHAR,
+    statistic                             VARCHAR,
+    extended_statistic                    VARCHAR,
+    period                                INTEGER,
+    unit                                  VARCHAR,
+    evaluation_periods                    INTEGER,
+    datapoints_to_alarm                   INTEGER,
+    threshold                             DOUBLE,
+    comparison_operator                   VARCHAR,
+    treat_missing_data                    VARCHAR,
+    evaluate_low_sample_count_percentile  VARCHAR,
+    threshold_metric_id                   VARCHAR,
+    alarm_rule                            VARCHAR,   -- composite alarms only
+    dimensions                            JSON,
+    raw                                   JSON,
+    PRIMARY KEY (account_id, region, arn)
+);
+
+-- AlarmActions, OKActions and InsufficientDataActions, one row per action.
+CREATE TABLE IF NOT EXISTS aws_cloudwatch_alarm_action (
+    account_id   VARCHAR NOT NULL,
+    region       VARCHAR NOT NULL,
+    collected_at TIMESTAMP NOT NULL,
+    alarm_arn    VARCHAR NOT NULL,
+    action_type  VARCHAR NOT NULL,   -- ALARM | OK | INSUFFICIENT_DATA
+    action_index INTEGER NOT NULL,
+    action_arn   VARCHAR NOT NULL,
+    PRIMARY KEY (account_id, region, alarm_arn, action_type, action_index)
+);
+
+-- Dimensions of a metric alarm's own metric.
+CREATE TABLE IF NOT EXISTS aws_cloudwatch_alarm_dimension (
+    account_id   VARCHAR NOT NULL,
+    region       VARCHAR NOT NULL,
+    collected_at TIMESTAMP NOT NULL,
+    alarm_arn    VARCHAR NOT NULL,
+    name         VARCHAR NOT NULL,
+    value        VARCHAR,
+    PRIMARY KEY (account_id, region, alarm_arn, name)
+);
+
+-- Metric-math alarms: one row per MetricDataQuery. MetricStat fields are flattened
+-- (metric_name, namespace, stat, period, unit); their dimensions are in
+-- aws_cloudwatch_alarm_metric_dimension.
+CREATE TABLE IF NOT EXISTS aws_cloudwatch_alarm_metric (
+    account_id       VARCHAR NOT NULL,
+    region           VARCHAR NOT NULL,
+    collected_at     TIMESTAMP NOT NULL,
+    alarm_arn        VARCHAR NOT NULL,
+    metric_index     INTEGER NOT NULL,
+    id               VARCHAR NOT NULL,
+    expression       VARCHAR,
+    label            VARCHAR,
+    return_data      BOOLEAN,   -- NULL means the API default (true)
+    metric_name      VARCHAR,
+    namespace        VARCHAR,
+    stat             VARCHAR,
+    period           INTEGER,
+    unit             VARCHAR,
+    metric_account_id VARCHAR,  -- MetricDataQuery.AccountId (cross-account metrics)
+    PRIMARY KEY (account_id, region, alarm_arn, id)
+);
+
+CREATE TABLE IF NOT EXISTS aws_cloudwatch_alarm_metric_dimension (
+    account_id   VARCHAR NOT NULL,
+    region       VARCHAR NOT NULL,
+    collected_at TIMESTAMP NOT NULL,
+    alarm_arn    VARCHAR NOT NULL,
+    metric_id    VARCHAR NOT NULL,
+    name         VARCHAR NOT NULL,
+    value        VARCHAR,
+    PRIMARY KEY (account_id, region, alarm_arn, metric_id, name)
+);
+
+-- SNS --------------------------------------------------------------------------
+
+CREATE TABLE IF NOT EXISTS aws_sns_topic (
+    account_id   VARCHAR NOT NULL,
+    region       VARCHAR NOT NULL,
+    collected_at TIMESTAMP NOT NULL,
+    topic_arn    VARCHAR NOT NULL,
+    name         VARCHAR NOT NULL,
+    raw          JSON,
+    PRIMARY KEY (account_id, region, topic_arn)
+);
+
+-- endpoint has the query string and user-info of http/https URLs masked.
+-- pending_confirmation is true when SubscriptionArn is 'PendingConfirmation'.
+CREATE TABLE IF NOT EXISTS aws_sns_topic_subscription (
+    account_id           VARCHAR NOT NULL,
+    region               VARCHAR NOT NULL,
+    collected_at         TIMESTAMP NOT NULL,
+    subscription_arn     VARCHAR NOT NULL,
+    topic_arn            VARCHAR NOT NULL,
+    owner                VARCHAR,
+    protocol             VARCHAR,
+    endpoint             VARCHAR,
+    pending_confirmation BOOLEAN NOT NULL,
+    raw                  JSON
+);
+
+-- cfgmon's own tables -------------------------------------------------------------
+
+CREATE TABLE IF NOT EXISTS cfgmon_schema (
+    version    INTEGER NOT NULL,
+    applied_at TIMESTAMP NOT NULL
+);
+
+-- One row per account cfgmon tried to collect (latest attempt).
+-- status: ok | error (for example a role that could not be assumed).
+CREATE TABLE IF NOT EXISTS cfgmon_account (
+    account_id      VARCHAR NOT NULL PRIMARY KEY,
+    collected_at    TIMESTAMP NOT NULL,
+    source          VARCHAR,   -- caller | assumed-role | organization
+    status          VARCHAR NOT NULL,
+    error_code      VARCHAR,
+    error_message   VARCHAR,
+    organization_id VARCHAR,
+    management_account_id VARCHAR
+);
+
+-- One row per collected scope (account, region, service): the latest attempt.
+-- status: ok | error | skipped. last_success_at tells how old the stored rows are
+-- when the latest attempt failed and earlier rows were kept.
+CREATE TABLE IF NOT EXISTS cfgmon_collection (
+    account_id      VARCHAR NOT NULL,
+    region          VARCHAR NOT NULL,
+    service         VARCHAR NOT NULL,   -- cloudtrail | logs | cloudwatch | sns
+    started_at      TIMESTAMP NOT NULL,
+    finished_at     TIMESTAMP,
+    status          VARCHAR NOT NULL,
+    error_code      VARCHAR,
+    error_message   VARCHAR,
+    error_operation VARCHAR,
+    api_calls       INTEGER NOT NULL DEFAULT 0,
+    rows_written    INTEGER,
+    last_success_at TIMESTAMP,
+    PRIMARY KEY (account_id, region, service)
+);
+
+-- What each distinct filter pattern does against a control's event catalogue,
+-- written by the pattern engine before the control's SQL runs.
+CREATE TABLE IF NOT EXISTS cfgmon_pattern_coverage (
+    control_id       VARCHAR NOT NULL,
+    control_version  VARCHAR NOT NULL,
+    filter_pattern   VARCHAR NOT NULL,
+    pattern_valid    BOOLEAN NOT NULL,
+    pattern_error    VARCHAR,
+    events_total     INTEGER NOT NULL,
+    events_matched   INTEGER NOT NULL,
+    covers_catalogue BOOLEAN NOT NULL,   -- matches every catalogue record
+    missed_events    VARCHAR,            -- event names of the records missed, comma-separated
+    broader_than_reference BOOLEAN,      -- also matches records the reference pattern does not
+    evaluated_at     TIMESTAMP NOT NULL,
+    PRIMARY KEY (control_id, control_version, filter_pattern)
+);
+
+-- History of control results: every `cfgmon check` appends its rows.
+CREATE TABLE IF NOT EXISTS cfgmon_check_result (
+    run_id          VARCHAR NOT NULL,
+    evaluated_at    TIMESTAMP NOT NULL,
+    control_id      VARCHAR NOT NULL,
+    control_version VARCHAR NOT NULL,
+    account_id      VARCHAR NOT NULL,
+    status          VARCHAR NOT NULL,   -- COMPLIANT | NON_COMPLIANT | INSUFFICIENT_DATA
+    reason          VARCHAR NOT NULL,
+    resource        VARCHAR,
+    evidence        JSON
+);
