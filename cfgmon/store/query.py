@@ -81,6 +81,7 @@ class TableInfo:
     description: str
     columns: list[ColumnInfo]
     rows: int | None = None
+    primary_key: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -339,13 +340,23 @@ def describe_tables(con: duckdb.DuckDBPyConnection, *, count_rows: bool = True) 
         columns.setdefault(table, []).append(
             ColumnInfo(name, data_type, bool(nullable), doc.columns.get(name, ""))
         )
+    primary_keys = {
+        table: tuple(names)
+        for table, names in con.execute(
+            "SELECT table_name, constraint_column_names FROM duckdb_constraints() "
+            "WHERE database_name = current_database() AND schema_name = 'main' "
+            "AND constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+    }
     tables = []
     for table in table_names(con):
         rows = None
         if count_rows:
             rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
         description = docs.get(table, TableDoc("")).description
-        tables.append(TableInfo(table, description, columns.get(table, []), rows))
+        tables.append(
+            TableInfo(table, description, columns.get(table, []), rows, primary_keys.get(table, ()))
+        )
     return tables
 
 
