@@ -1,9 +1,104 @@
-"""`cfgmon controls`."""
+"""`cfgmon controls`: the catalogue of controls, one version's SQL and metadata, transpiling."""
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated
+
 import typer
+
+from cfgmon.cli.common import choice_error
+from cfgmon.controls import load_catalogue, resolve
+from cfgmon.output import ROW_FORMATS, RenderContext
+from cfgmon.output.json_format import dumps
+from cfgmon.sqlport import DIALECTS, transpile
+
+controls_app = typer.Typer(help="List, show and transpile the packaged controls.", no_args_is_help=True)
+
+
+@controls_app.command("list")
+def list_controls(
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+) -> None:
+    """List the controls, their versions and frameworks.
+
+    Example: cfgmon controls list --format json
+    """
+    if format not in ROW_FORMATS:
+        raise choice_error("format", format, ROW_FORMATS)
+    rows = []
+    for control in load_catalogue().values():
+        frameworks = sorted({f"{f['framework']} {f['requirement']}" for f in control.frameworks})
+        rows.append({
+            "id": control.id,
+            "latest": control.latest.version,
+            "versions": ", ".join(control.metadata()["versions"]),
+            "severity": control.severity,
+            "title": control.title,
+            "frameworks": "; ".join(frameworks),
+        })
+    ROW_FORMATS[format](rows, RenderContext(title="cfgmon controls"), sys.stdout)
+
+
+@controls_app.command("show")
+def show(
+    control: Annotated[str, typer.Argument(help="ID or ID@VERSION.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Show a control version's metadata, event catalogue size and SQL.
+
+    Example: cfgmon controls show config_configuration_changes_monitoring@1
+    """
+    version = resolve(control)
+    meta = version.control.metadata() | {
+        "version": version.version,
+        "released": version.released,
+        "notes": version.notes,
+        "catalogue_events": [e.label for e in version.matches],
+        "sql": version.sql,
+    }
+    if format == "json":
+        print(dumps(meta, indent=2))
+        return
+    if format != "text":
+        raise choice_error("format", format, ("text", "json"))
+    lines = [
+        f"{version.ref}: {meta['title']}",
+        f"severity: {meta['severity']}    released: {version.released}",
+        "",
+        meta["description"],
+        "",
+        "Rationale: " + meta["rationale"],
+        "",
+        "Frameworks:",
+        *(f"  - {f['framework']} {f['version']} {f['requirement']}: {f['title']}" for f in meta["frameworks"]),
+        "",
+        "Remediation:",
+        *(f"  {i}. {step}" for i, step in enumerate(meta["remediation"], 1)),
+        "",
+        f"Reference pattern: {meta['reference_pattern']}",
+        f"Event catalogue: {len(version.matches)} records that a covering filter must match",
+        *(f"  - {label}" for label in meta["catalogue_events"]),
+        "",
+        f"-- SQL ({version.control.folder.name}/v{version.version}.sql)",
+        version.sql.rstrip(),
+    ]
+    print("\n".join(lines))
+
+
+@controls_app.command("transpile")
+def transpile_control(
+    control: Annotated[str, typer.Argument(help="ID or ID@VERSION.")],
+    dialect: Annotated[str, typer.Option("--dialect", "-d", help=f"One of: {', '.join(DIALECTS)}.")],
+) -> None:
+    """Print a control's SQL in another engine's dialect (sqlglot).
+
+    The query reads the same tables, so run it where `cfgmon export` put them.
+
+    Example: cfgmon controls transpile config_configuration_changes_monitoring --dialect postgres
+    """
+    print(transpile(resolve(control).sql, dialect))
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(controls_app, name="controls")

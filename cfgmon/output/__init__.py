@@ -11,7 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from cfgmon.output import csv_format, json_format, table_format
+from cfgmon.output import (
+    asff_format,
+    csv_format,
+    json_format,
+    junit_format,
+    ocsf_format,
+    table_format,
+)
 
 Row = dict[str, Any]
 
@@ -34,9 +41,11 @@ ROW_FORMATS: dict[str, Renderer] = {
     "csv": csv_format.render,
 }
 
-FORMATS: dict[str, Renderer] = dict(ROW_FORMATS)
+# Finding formats render control results (dicts with the keys of ControlResult).
+FINDING_FORMATS: dict[str, Renderer] = {
+    "ocsf": ocsf_format.render,
+    "asff": asff_format.render,
+    "junit": junit_format.render,
+}
 
-
-def register(name: str, renderer: Renderer) -> None:
-    """Add a finding format (used by the control layer for ocsf, asff, junit)."""
-    FORMATS[name] = renderer
+FORMATS: dict[str, Renderer] = {**ROW_FORMATS, **FINDING_FORMATS}

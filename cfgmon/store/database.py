@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from importlib import resources
 from pathlib import Path
@@ -69,3 +70,17 @@ def _ensure_schema(con) -> None:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
+
+
+@functools.cache
+def schema_tables() -> tuple[str, ...]:
+    """The tables schema.sql defines, read from the file itself."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(schema_sql())
+        rows = con.execute(
+            "SELECT table_name FROM information_schema.tables ORDER BY table_name"
+        ).fetchall()
+    finally:
+        con.close()
+    return tuple(r[0] for r in rows)

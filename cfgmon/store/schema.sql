@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS aws_cloudtrail_trail (
     stop_logging_time                      TIMESTAMP,
     -- whether GetEventSelectors succeeded; NULL selectors are unknown, not absent
     event_selectors_collected              BOOLEAN,
+    -- why GetTrailStatus or GetEventSelectors gave nothing for this trail (for
+    -- example an organisation trail seen from a member account); NULL when both worked
+    detail_error                           VARCHAR,
     status                                 JSON,
     event_selectors                        JSON,
     advanced_event_selectors               JSON,
@@ -331,4 +334,18 @@ CREATE TABLE IF NOT EXISTS cfgmon_check_result (
     reason          VARCHAR NOT NULL,
     resource        VARCHAR,
     evidence        JSON
+);
+
+-- What a metric transformation expression (a metricValue such as '1' or '$.n', or a
+-- dimension's value selector such as '$.eventSource') yields over a control's event
+-- catalogue, written beside the pattern coverage so the control's SQL stays portable.
+CREATE TABLE IF NOT EXISTS cfgmon_catalogue_value (
+    control_id      VARCHAR NOT NULL,
+    control_version VARCHAR NOT NULL,
+    expression      VARCHAR NOT NULL,
+    constant_value  VARCHAR,   -- the one value every catalogue record yields, else NULL
+    min_number      DOUBLE,    -- the smallest number it yields; NULL when a record yields no number
+    positive_number BOOLEAN NOT NULL,   -- every record yields a number greater than zero
+    evaluated_at    TIMESTAMP NOT NULL,
+    PRIMARY KEY (control_id, control_version, expression)
 );

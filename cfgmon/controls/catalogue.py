@@ -1,0 +1,217 @@
+"""The catalogue of controls: `queries/<control>/` folders with metadata, SQL and events.
+
+Each folder holds `control.toml` (metadata, framework mappings, released versions),
+one SQL file per version and one event catalogue per version. Loading validates
+every version's SQL with sqlglot, so a malformed control is a clear error before
+anything runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+import cfgmon
+from cfgmon.errors import ControlError
+
+# Every control query returns these columns, in any order; columns named
+# evidence_<key> become the result's evidence object.
+REQUIRED_COLUMNS = ("account_id", "status", "reason", "resource")
+EVIDENCE_PREFIX = "evidence_"
+STATUSES = ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA")
+
+
+def queries_dir() -> Path:
+    """The installed catalogue (inside the wheel) or the source tree's `queries/`."""
+    package = Path(cfgmon.__file__).resolve().parent
+    for candidate in (package / "queries", package.parent / "queries"):
+        if candidate.is_dir():
+            return candidate
+    raise ControlError("the control catalogue (queries/) is missing from this installation")
+
+
+@dataclass(frozen=True)
+class CatalogueEvent:
+    label: str
+    record: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return json.dumps(self.record, separators=(",", ":"))
+
+    @property
+    def event_name(self) -> str:
+        return str(self.record.get("eventName", ""))
+
+
+@dataclass(frozen=True)
+class ControlVersion:
+    control: Control
+    version: str
+    released: str
+    sql: str
+    matches: tuple[CatalogueEvent, ...]          # records a covering filter must match
+    does_not_match: tuple[CatalogueEvent, ...]   # records outside the reference pattern
+    notes: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.control.id}@{self.version}"
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    title: str
+    severity: str
+    description: str
+    rationale: str
+    remediation: tuple[str, ...]
+    references: tuple[str, ...]
+    frameworks: tuple[dict[str, str], ...]
+    event_names: tuple[str, ...]
+    reference_pattern: str
+    resource_type: str
+    folder: Path
+    versions: dict[str, ControlVersion] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def latest(self) -> ControlVersion:
+        return self.versions[max(self.versions, key=_version_key)]
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "severity": self.severity,
+            "description": self.description,
+            "rationale": self.rationale,
+            "remediation": list(self.remediation),
+            "references": list(self.references),
+            "frameworks": [dict(f) for f in self.frameworks],
+            "event_names": list(self.event_names),
+            "reference_pattern": self.reference_pattern,
+            "versions": sorted(self.versions, key=_version_key),
+        }
+
+
+def _version_key(version: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in version.split("."))
+
+
+@functools.cache
+def load_catalogue(folder: Path | None = None) -> dict[str, Control]:
+    """All controls by id, each with its versions loaded and validated."""
+    root = folder or queries_dir()
+    controls = {}
+    for control_toml in sorted(root.glob("*/control.toml")):
+        control = _load_control(control_toml.parent)
+        controls[control.id] = control
+    if not controls:
+        raise ControlError(f"no controls found in {root}")
+    return controls
+
+
+def resolve(spec: str) -> ControlVersion:
+    """`ID` (latest version) or `ID@VERSION`."""
+    control_id, _, version = spec.partition("@")
+    catalogue = load_catalogue()
+    control = catalogue.get(control_id)
+    if control is None:
+        raise ControlError(
+            f"unknown control {control_id!r}; known controls: {', '.join(sorted(catalogue))}"
+        )
+    if not version:
+        return control.latest
+    version = version.removeprefix("v")
+    if version not in control.versions:
+        known = ", ".join(sorted(control.versions, key=_version_key))
+        raise ControlError(f"control {control_id} has no version {version!r}; versions: {known}")
+    return control.versions[version]
+
+
+def _load_control(folder: Path) -> Control:
+    try:
+        meta = tomllib.loads((folder / "control.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ControlError(f"{folder.name}/control.toml cannot be read: {exc}") from None
+    try:
+        control = Control(
+            id=meta["id"],
+            title=meta["title"],
+            severity=meta["severity"],
+            description=meta["description"].strip(),
+            rationale=meta["rationale"].strip(),
+            remediation=tuple(meta["remediation"]),
+            references=tuple(meta.get("references", ())),
+            frameworks=tuple(meta.get("frameworks", ())),
+            event_names=tuple(meta["event_names"]),
+            reference_pattern=meta["reference_pattern"],
+            resource_type=meta.get("resource_type", "AwsAccount"),
+            folder=folder,
+        )
+        for entry in meta["versions"]:
+            version = _load_version(control, entry)
+            control.versions[version.version] = version
+    except KeyError as exc:
+        raise ControlError(f"{folder.name}/control.toml lacks {exc.args[0]!r}") from None
+    return control
+
+
+def _load_version(control: Control, entry: dict[str, Any]) -> ControlVersion:
+    folder = control.folder
+    sql = (folder / entry["sql"]).read_text(encoding="utf-8")
+    events = json.loads((folder / entry["catalogue"]).read_text(encoding="utf-8"))
+    version = ControlVersion(
+        control=control,
+        version=str(entry["version"]),
+        released=str(entry.get("released", "")),
+        sql=sql,
+        matches=tuple(CatalogueEvent(e["label"], e["record"]) for e in events["matches"]),
+        does_not_match=tuple(
+            CatalogueEvent(e["label"], e["record"]) for e in events.get("does_not_match", ())
+        ),
+        notes=entry.get("notes", ""),
+    )
+    validate_sql(version)
+    return version
+
+
+def validate_sql(version: ControlVersion) -> None:
+    """One read-only SELECT over tables the schema defines, returning the shared columns."""
+    from cfgmon.store.database import schema_tables
+
+    where = f"{version.control.folder.name}/v{version.version}"
+    try:
+        statements = [s for s in sqlglot.parse(version.sql, read="duckdb") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise ControlError(f"{where}: SQL does not parse: {exc}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise ControlError(f"{where}: a control is exactly one SELECT statement")
+    tree = statements[0]
+    if any(tree.find_all(exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop)):
+        raise ControlError(f"{where}: a control may only read")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    known = schema_tables()
+    unknown = sorted(
+        {t.name for t in tree.find_all(exp.Table)} - ctes - set(known)
+    )
+    if unknown:
+        raise ControlError(f"{where}: reads tables the schema does not define: {', '.join(unknown)}")
+    columns = {s.alias_or_name for s in tree.selects}
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ControlError(f"{where}: the query does not return {', '.join(missing)}")
+
+
+def tables_read(version: ControlVersion) -> list[str]:
+    tree = sqlglot.parse_one(version.sql, read="duckdb")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return sorted({t.name for t in tree.find_all(exp.Table)} - ctes)

@@ -1,0 +1,190 @@
+"""Pattern coverage: what each distinct metric filter pattern does to a control's catalogue.
+
+Before a control's SQL runs, every distinct filter pattern in the inventory is
+evaluated once against the control version's event catalogue, and every distinct
+metric value and dimension selector is resolved against it. The answers go into
+cfgmon_pattern_coverage and cfgmon_catalogue_value, so the control itself stays
+plain, portable SQL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cfgmon.controls.catalogue import CatalogueEvent, ControlVersion
+from cfgmon.store.database import utc_now
+
+# How many record labels a "misses …" text names before summarising the rest.
+MISSED_LABELS_SHOWN = 2
+
+
+@dataclass(frozen=True)
+class Coverage:
+    pattern: str
+    valid: bool
+    error: str | None
+    matched: tuple[bool, ...]          # per catalogue record, in catalogue order
+    broader_than_reference: bool | None
+    missed: str | None                 # what a person needs to hear about the misses
+
+    @property
+    def covers(self) -> bool:
+        return self.valid and all(self.matched)
+
+
+def evaluate_pattern(version: ControlVersion, pattern: str) -> Coverage:
+    """Evaluate one pattern against the version's catalogue."""
+    from cfgmon.patterns import PatternError, compile_pattern
+
+    events = _log_events(version.matches)
+    try:
+        compiled = compile_pattern(pattern)
+    except PatternError as exc:
+        return Coverage(pattern, False, str(exc), (False,) * len(events), None, None)
+    matched = tuple(compiled.matches_all(events))
+    outside = compiled.matches_all(_log_events(version.does_not_match))
+    missed = describe_missed(version.matches, matched) if not all(matched) else None
+    return Coverage(pattern, True, None, matched, any(outside), missed)
+
+
+def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -> str:
+    """Event names missed entirely, then a sample of the other records missed."""
+    names_all: dict[str, list[bool]] = {}
+    for event, hit in zip(events, matched, strict=True):
+        names_all.setdefault(event.event_name, []).append(hit)
+    whole = [name for name, hits in names_all.items() if not any(hits)]
+    partial = [
+        event.label
+        for event, hit in zip(events, matched, strict=True)
+        if not hit and event.event_name not in whole
+    ]
+    parts = list(whole)
+    if partial:
+        shown = "; ".join(partial[:MISSED_LABELS_SHOWN])
+        more = len(partial) - MISSED_LABELS_SHOWN
+        parts.append(f"{len(partial)} more record(s): {shown}" + (f"; and {more} more" if more > 0 else ""))
+    return ", ".join(parts)
+
+
+def _log_events(events: Iterable[CatalogueEvent]) -> list:
+    from cfgmon.patterns import LogEvent
+
+    return [LogEvent(event.text) for event in events]
+
+
+# Metric transformation expressions -------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogueValue:
+    expression: str
+    constant_value: str | None
+    min_number: float | None
+    positive_number: bool
+
+
+def evaluate_expression(version: ControlVersion, expression: str) -> CatalogueValue:
+    """What a metricValue or dimension value selector yields on every catalogue record.
+
+    AWS allows a literal number or a `$.field` selector here; anything else
+    yields nothing, which is never a positive number.
+    """
+    values = [_resolve(expression, event.record) for event in version.matches]
+    texts = {_as_text(v) for v in values}
+    constant = texts.pop() if len(texts) == 1 else None
+    numbers = [_as_number(v) for v in values]
+    min_number = None if any(n is None for n in numbers) or not numbers else min(numbers)
+    return CatalogueValue(expression, constant, min_number, min_number is not None and min_number > 0)
+
+
+def _resolve(expression: str, record: dict):
+    text = expression.strip()
+    if not text.startswith("$."):
+        return text
+    value = record
+    for part in text[2:].split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _as_text(value) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _as_number(value) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+# Writing the derived tables ------------------------------------------------
+
+
+def derive(con, version: ControlVersion) -> dict[str, int]:
+    """Recompute both derived tables for one control version; returns counts."""
+    control_id, control_version = version.control.id, version.version
+    now = utc_now()
+    patterns = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT COALESCE(filter_pattern, '') FROM aws_cloudwatch_log_metric_filter"
+        ).fetchall()
+    ]
+    expressions = [
+        row[0]
+        for row in con.execute(
+            """SELECT metric_transformation_value FROM aws_cloudwatch_log_metric_filter
+               WHERE metric_transformation_value IS NOT NULL
+               UNION SELECT value_selector FROM aws_cloudwatch_log_metric_filter_dimension"""
+        ).fetchall()
+    ]
+    coverage_rows = []
+    for pattern in patterns:
+        c = evaluate_pattern(version, pattern)
+        coverage_rows.append((
+            control_id, control_version, pattern, c.valid, c.error, len(c.matched),
+            sum(c.matched), c.covers, c.missed, c.broader_than_reference, now,
+        ))
+    value_rows = []
+    for expression in expressions:
+        v = evaluate_expression(version, expression)
+        value_rows.append((
+            control_id, control_version, expression, v.constant_value, v.min_number,
+            v.positive_number, now,
+        ))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "DELETE FROM cfgmon_pattern_coverage WHERE control_id = ? AND control_version = ?",
+            [control_id, control_version],
+        )
+        con.execute(
+            "DELETE FROM cfgmon_catalogue_value WHERE control_id = ? AND control_version = ?",
+            [control_id, control_version],
+        )
+        if coverage_rows:
+            con.executemany(
+                "INSERT INTO cfgmon_pattern_coverage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                coverage_rows,
+            )
+        if value_rows:
+            con.executemany(
+                "INSERT INTO cfgmon_catalogue_value VALUES (?, ?, ?, ?, ?, ?, ?)", value_rows
+            )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return {"patterns": len(coverage_rows), "expressions": len(value_rows)}

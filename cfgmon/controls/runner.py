@@ -1,0 +1,127 @@
+"""Running control versions: derive coverage, run the SQL, check its rows, record history."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import duckdb
+
+from cfgmon.controls.catalogue import (
+    EVIDENCE_PREFIX,
+    REQUIRED_COLUMNS,
+    STATUSES,
+    ControlVersion,
+)
+from cfgmon.controls.coverage import derive
+from cfgmon.errors import ControlError, DatabaseError
+from cfgmon.store.database import utc_now
+
+# The keys every result carries, in the order outputs show them.
+RESULT_KEYS = (
+    "control_id", "control_version", "account_id", "status", "reason", "resource",
+    "evaluated_at", "evidence", "run_id",
+)
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    control_id: str
+    control_version: str
+    account_id: str
+    status: str
+    reason: str
+    resource: str | None
+    evaluated_at: Any
+    evidence: dict[str, Any]
+    run_id: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_controls(con, versions: list[ControlVersion], *, record: bool = True) -> list[ControlResult]:
+    """Run each control version over the inventory in `con`; append to history."""
+    _require_inventory(con)
+    run_id = str(uuid.uuid4())
+    evaluated_at = utc_now()
+    results: list[ControlResult] = []
+    for version in versions:
+        derive(con, version)
+        results.extend(_run_one(con, version, run_id, evaluated_at))
+    if record:
+        record_results(con, results)
+    return results
+
+
+def _require_inventory(con) -> None:
+    try:
+        collected = con.execute("SELECT COUNT(*) FROM cfgmon_account").fetchone()[0]
+    except duckdb.CatalogException:
+        collected = 0
+    if not collected:
+        raise DatabaseError("no inventory yet: run cfgmon collect first")
+
+
+def _run_one(con, version: ControlVersion, run_id: str, evaluated_at) -> list[ControlResult]:
+    try:
+        cursor = con.execute(version.sql)
+    except duckdb.Error as exc:
+        message = str(exc).strip().splitlines()[0]
+        raise ControlError(f"control {version.ref} failed to run: {message}") from None
+    columns = [d[0] for d in cursor.description]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ControlError(f"control {version.ref} does not return {', '.join(missing)}")
+    results = []
+    for values in cursor.fetchall():
+        row = dict(zip(columns, values, strict=True))
+        if row["status"] not in STATUSES:
+            raise ControlError(f"control {version.ref} returned unknown status {row['status']!r}")
+        evidence = {
+            name.removeprefix(EVIDENCE_PREFIX): value
+            for name, value in row.items()
+            if name.startswith(EVIDENCE_PREFIX) and value is not None
+        }
+        results.append(ControlResult(
+            control_id=version.control.id,
+            control_version=version.version,
+            account_id=row["account_id"],
+            status=row["status"],
+            reason=row["reason"],
+            resource=row["resource"],
+            evaluated_at=evaluated_at,
+            evidence=evidence,
+            run_id=run_id,
+        ))
+    return results
+
+
+def record_results(con, results: list[ControlResult]) -> None:
+    """Append results to cfgmon_check_result in one transaction."""
+    if not results:
+        return
+    from cfgmon.output.json_format import dumps
+
+    rows = [
+        (r.run_id, r.evaluated_at, r.control_id, r.control_version, r.account_id, r.status,
+         r.reason, r.resource, dumps(r.evidence))
+        for r in results
+    ]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.executemany(
+            "INSERT INTO cfgmon_check_result VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def evidence_json(result: ControlResult) -> str:
+    from cfgmon.output.json_format import default
+
+    return json.dumps(result.evidence, default=default, sort_keys=True)

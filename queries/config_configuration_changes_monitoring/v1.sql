@@ -1,0 +1,501 @@
+-- config_configuration_changes_monitoring, version 1.
+-- Released: never edit this file; a change of logic is a new version.
+--
+-- One row per collected account. COMPLIANT when a whole chain exists:
+--   trail (multi-region, logging, all management events read and write)
+--   -> CloudWatch Logs log group, by full ARN, present in the inventory
+--   -> metric filter whose pattern matches every catalogue record, positive value
+--   -> alarm in the filter's account and region on that metric, actions enabled,
+--      breaching on a single event
+--   -> SNS topic among its ALARM actions -> a confirmed subscription.
+-- Otherwise the chain that got furthest names its first broken link. A link whose
+-- data could not be collected makes the row INSUFFICIENT_DATA, never NON_COMPLIANT.
+--
+-- Pattern coverage and metric values come from cfgmon_pattern_coverage and
+-- cfgmon_catalogue_value, written before this query runs, so it is plain SQL that
+-- sqlglot can carry to other engines. Links are numbered 1..14; 15 is complete.
+WITH
+accounts AS (
+    SELECT account_id, status AS account_status, error_code AS account_error_code,
+           error_message AS account_error_message, management_account_id
+    FROM cfgmon_account
+),
+
+scope_ok AS (
+    SELECT account_id, region, service FROM cfgmon_collection WHERE status = 'ok'
+),
+
+scope_failed AS (
+    SELECT account_id, region, service, error_code, error_operation
+    FROM cfgmon_collection WHERE status = 'error'
+),
+
+-- Trails that apply to an account: those its own DescribeTrails listed, and the
+-- organisation trails of its management account. One copy per ARN, preferring
+-- the copy collected from the trail's owner.
+applicable_trail AS (
+    SELECT * FROM (
+        SELECT acc.account_id, t.account_id AS seen_in_account, t.arn AS trail_arn,
+               t.home_region, t.is_multi_region_trail, t.is_logging,
+               t.event_selectors_collected, t.cloud_watch_logs_log_group_arn,
+               t.log_group_account_id, t.log_group_region, t.log_group_name,
+               ROW_NUMBER() OVER (
+                   PARTITION BY acc.account_id, t.arn
+                   ORDER BY CASE WHEN t.account_id = t.owner_account_id THEN 0 ELSE 1 END,
+                            t.account_id
+               ) AS copy_rank
+        FROM accounts acc
+        JOIN aws_cloudtrail_trail t
+          ON t.account_id = acc.account_id
+          OR (t.is_organization_trail = TRUE
+              AND t.account_id = acc.management_account_id
+              AND t.owner_account_id = acc.management_account_id)
+    ) ranked
+    WHERE copy_rank = 1
+),
+
+basic_capture AS (
+    SELECT account_id, trail_arn,
+           MAX(CASE WHEN COALESCE(include_management_events, TRUE) = TRUE
+                     AND COALESCE(read_write_type, 'All') IN ('All', 'ReadOnly')
+                    THEN 1 ELSE 0 END) AS reads,
+           MAX(CASE WHEN COALESCE(include_management_events, TRUE) = TRUE
+                     AND COALESCE(read_write_type, 'All') IN ('All', 'WriteOnly')
+                    THEN 1 ELSE 0 END) AS writes
+    FROM aws_cloudtrail_trail_event_selector
+    GROUP BY account_id, trail_arn
+),
+
+-- Each advanced selector, summarised: does it select management events that
+-- include config.amazonaws.com, and which of reads and writes does it keep?
+advanced_field AS (
+    SELECT s.account_id, s.trail_arn, s.selector_index,
+           SUM(CASE WHEN f.field = 'eventCategory' AND f.operator = 'Equals'
+                     AND f.value = 'Management' THEN 1 ELSE 0 END) AS management,
+           SUM(CASE WHEN f.field = 'eventSource' AND f.operator = 'Equals'
+                    THEN 1 ELSE 0 END) AS source_equals,
+           SUM(CASE WHEN f.field = 'eventSource' AND f.operator = 'Equals'
+                     AND f.value = 'config.amazonaws.com' THEN 1 ELSE 0 END) AS source_equals_config,
+           SUM(CASE WHEN f.field = 'eventSource' AND f.operator = 'NotEquals'
+                     AND f.value = 'config.amazonaws.com' THEN 1 ELSE 0 END) AS source_excludes_config,
+           SUM(CASE WHEN f.field = 'readOnly' AND f.operator = 'Equals'
+                    THEN 1 ELSE 0 END) AS read_only_equals,
+           SUM(CASE WHEN f.field = 'readOnly' AND f.operator = 'Equals'
+                     AND f.value = 'true' THEN 1 ELSE 0 END) AS read_only_true,
+           SUM(CASE WHEN f.field = 'readOnly' AND f.operator = 'Equals'
+                     AND f.value = 'false' THEN 1 ELSE 0 END) AS read_only_false,
+           SUM(CASE WHEN f.field = 'readOnly' AND f.operator = 'NotEquals'
+                     AND f.value = 'true' THEN 1 ELSE 0 END) AS read_only_not_true,
+           SUM(CASE WHEN f.field = 'readOnly' AND f.operator = 'NotEquals'
+                     AND f.value = 'false' THEN 1 ELSE 0 END) AS read_only_not_false
+    FROM aws_cloudtrail_trail_advanced_event_selector s
+    LEFT JOIN aws_cloudtrail_trail_advanced_field_selector f
+      ON f.account_id = s.account_id AND f.trail_arn = s.trail_arn
+     AND f.selector_index = s.selector_index
+    GROUP BY s.account_id, s.trail_arn, s.selector_index
+),
+
+advanced_capture AS (
+    SELECT account_id, trail_arn,
+           MAX(CASE WHEN eligible = 1 AND (read_only_equals = 0 OR read_only_true > 0)
+                     AND read_only_not_true = 0 THEN 1 ELSE 0 END) AS reads,
+           MAX(CASE WHEN eligible = 1 AND (read_only_equals = 0 OR read_only_false > 0)
+                     AND read_only_not_false = 0 THEN 1 ELSE 0 END) AS writes
+    FROM (
+        SELECT a.*,
+               CASE WHEN management > 0 AND source_excludes_config = 0
+                     AND (source_equals = 0 OR source_equals_config > 0)
+                    THEN 1 ELSE 0 END AS eligible
+        FROM advanced_field a
+    ) summarised
+    GROUP BY account_id, trail_arn
+),
+
+trail_check AS (
+    SELECT t.*,
+           CASE
+               WHEN COALESCE(t.event_selectors_collected, FALSE) = FALSE THEN NULL
+               WHEN b.trail_arn IS NULL AND a.trail_arn IS NULL THEN TRUE  -- AWS default: all management events
+               WHEN (COALESCE(b.reads, 0) + COALESCE(a.reads, 0)) > 0
+                AND (COALESCE(b.writes, 0) + COALESCE(a.writes, 0)) > 0 THEN TRUE
+               ELSE FALSE
+           END AS logs_management_read_write,
+           'arn:aws:logs:' || t.log_group_region || ':' || t.log_group_account_id
+               || ':log-group:' || t.log_group_name AS log_group_arn
+    FROM applicable_trail t
+    LEFT JOIN basic_capture b ON b.account_id = t.seen_in_account AND b.trail_arn = t.trail_arn
+    LEFT JOIN advanced_capture a ON a.account_id = t.seen_in_account AND a.trail_arn = t.trail_arn
+),
+
+trail_log_group AS (
+    SELECT tc.*,
+           CASE WHEN lg.name IS NOT NULL THEN 1 ELSE 0 END AS log_group_present,
+           CASE WHEN EXISTS (
+               SELECT 1 FROM scope_ok s
+               WHERE s.account_id = tc.log_group_account_id AND s.region = tc.log_group_region
+                 AND s.service = 'logs') THEN 1 ELSE 0 END AS log_group_scope_ok
+    FROM trail_check tc
+    LEFT JOIN aws_cloudwatch_log_group lg
+      ON lg.account_id = tc.log_group_account_id AND lg.region = tc.log_group_region
+     AND lg.name = tc.log_group_name
+),
+
+chain_filter AS (
+    SELECT tl.*, f.name AS filter_name, f.filter_pattern,
+           f.metric_transformation_name AS metric_name,
+           f.metric_transformation_namespace AS metric_namespace,
+           f.metric_transformation_value AS metric_value,
+           f.metric_transformation_default_value AS metric_default_value,
+           cov.pattern_valid, cov.pattern_error, cov.covers_catalogue, cov.events_matched,
+           cov.events_total, cov.missed_events, cov.broader_than_reference,
+           mv.positive_number AS value_positive, mv.min_number AS value_number
+    FROM trail_log_group tl
+    LEFT JOIN aws_cloudwatch_log_metric_filter f
+      ON tl.log_group_present = 1
+     AND f.account_id = tl.log_group_account_id AND f.region = tl.log_group_region
+     AND f.log_group_name = tl.log_group_name
+    LEFT JOIN cfgmon_pattern_coverage cov
+      ON cov.control_id = 'config_configuration_changes_monitoring' AND cov.control_version = '1'
+     AND cov.filter_pattern = COALESCE(f.filter_pattern, '')
+    LEFT JOIN cfgmon_catalogue_value mv
+      ON mv.control_id = 'config_configuration_changes_monitoring' AND mv.control_version = '1'
+     AND mv.expression = f.metric_transformation_value
+),
+
+-- The metrics an alarm evaluates: its own metric, or a metric-math MetricStat that
+-- returns data. metric_id is '' for an alarm's own metric.
+alarm_metric AS (
+    SELECT account_id, region, arn AS alarm_arn, '' AS metric_id, metric_name, namespace,
+           COALESCE(statistic, extended_statistic) AS stat
+    FROM aws_cloudwatch_alarm
+    WHERE alarm_type = 'MetricAlarm' AND metric_name IS NOT NULL
+    UNION ALL
+    SELECT account_id, region, alarm_arn, id AS metric_id, metric_name, namespace, stat
+    FROM aws_cloudwatch_alarm_metric
+    WHERE metric_name IS NOT NULL AND COALESCE(return_data, TRUE) = TRUE
+      AND (metric_account_id IS NULL OR metric_account_id = account_id)
+),
+
+alarm_metric_dimension AS (
+    SELECT account_id, region, alarm_arn, '' AS metric_id, name, value
+    FROM aws_cloudwatch_alarm_dimension
+    UNION ALL
+    SELECT account_id, region, alarm_arn, metric_id, name, value
+    FROM aws_cloudwatch_alarm_metric_dimension
+),
+
+-- A filter's dimensions with the value each takes on every catalogue record
+-- (NULL when the records disagree, so no single alarm dimension can see them all).
+filter_dimension AS (
+    SELECT d.account_id, d.region, d.log_group_name, d.filter_name, d.dimension_name,
+           v.constant_value
+    FROM aws_cloudwatch_log_metric_filter_dimension d
+    LEFT JOIN cfgmon_catalogue_value v
+      ON v.control_id = 'config_configuration_changes_monitoring' AND v.control_version = '1'
+     AND v.expression = d.value_selector
+),
+
+-- Alarms on a chain filter's metric: same account, region, name, namespace and
+-- exactly the dimensions the filter publishes with the values it publishes.
+watching_alarm AS (
+    SELECT DISTINCT cf.log_group_account_id, cf.log_group_region, cf.log_group_name,
+           cf.filter_name, am.alarm_arn, am.metric_id, am.stat
+    FROM chain_filter cf
+    JOIN alarm_metric am
+      ON am.account_id = cf.log_group_account_id AND am.region = cf.log_group_region
+     AND am.metric_name = cf.metric_name AND am.namespace = cf.metric_namespace
+    WHERE (SELECT COUNT(*) FROM filter_dimension fd
+           WHERE fd.account_id = cf.log_group_account_id AND fd.region = cf.log_group_region
+             AND fd.log_group_name = cf.log_group_name AND fd.filter_name = cf.filter_name)
+        = (SELECT COUNT(*) FROM alarm_metric_dimension ad
+           WHERE ad.account_id = am.account_id AND ad.region = am.region
+             AND ad.alarm_arn = am.alarm_arn AND ad.metric_id = am.metric_id)
+      AND NOT EXISTS (
+           SELECT 1 FROM filter_dimension fd
+           WHERE fd.account_id = cf.log_group_account_id AND fd.region = cf.log_group_region
+             AND fd.log_group_name = cf.log_group_name AND fd.filter_name = cf.filter_name
+             AND NOT EXISTS (
+                 SELECT 1 FROM alarm_metric_dimension ad
+                 WHERE ad.account_id = am.account_id AND ad.region = am.region
+                   AND ad.alarm_arn = am.alarm_arn AND ad.metric_id = am.metric_id
+                   AND ad.name = fd.dimension_name AND ad.value = fd.constant_value))
+),
+
+chain_alarm AS (
+    SELECT cf.*, a.arn AS alarm_arn, a.actions_enabled, wa.stat AS alarm_stat,
+           a.threshold, a.comparison_operator, a.evaluation_periods, a.datapoints_to_alarm,
+           a.threshold_metric_id,
+           CASE WHEN EXISTS (
+               SELECT 1 FROM scope_ok s
+               WHERE s.account_id = cf.log_group_account_id AND s.region = cf.log_group_region
+                 AND s.service = 'cloudwatch') THEN 1 ELSE 0 END AS alarm_scope_ok
+    FROM chain_filter cf
+    LEFT JOIN watching_alarm wa
+      ON wa.log_group_account_id = cf.log_group_account_id
+     AND wa.log_group_region = cf.log_group_region
+     AND wa.log_group_name = cf.log_group_name AND wa.filter_name = cf.filter_name
+    LEFT JOIN aws_cloudwatch_alarm a
+      ON a.account_id = cf.log_group_account_id AND a.region = cf.log_group_region
+     AND a.arn = wa.alarm_arn
+),
+
+-- What one event puts into the alarm's statistic for a period. A default value
+-- makes quiet log events publish too, which dilutes Minimum, Average and
+-- percentiles, so those are only trusted without one.
+alarm_breach AS (
+    SELECT ca.*,
+           CASE
+               WHEN ca.alarm_stat = 'SampleCount' THEN 1.0
+               WHEN ca.alarm_stat IN ('Sum', 'Maximum') THEN ca.value_number
+               WHEN ca.metric_default_value IS NULL THEN ca.value_number
+               ELSE NULL
+           END AS single_event_value
+    FROM chain_alarm ca
+),
+
+chain_action AS (
+    SELECT ab.*, act.action_arn AS topic_arn, t.topic_arn AS topic_present_arn,
+           CASE WHEN EXISTS (
+               SELECT 1 FROM scope_ok s
+               WHERE s.service = 'sns'
+                 AND act.action_arn LIKE ('arn:%:sns:' || s.region || ':' || s.account_id || ':%')
+           ) THEN 1 ELSE 0 END AS topic_scope_ok
+    FROM alarm_breach ab
+    LEFT JOIN aws_cloudwatch_alarm_action act
+      ON act.account_id = ab.log_group_account_id AND act.region = ab.log_group_region
+     AND act.alarm_arn = ab.alarm_arn AND act.action_type = 'ALARM'
+     AND act.action_arn LIKE 'arn:%:sns:%'
+    LEFT JOIN (SELECT DISTINCT topic_arn FROM aws_sns_topic) t ON t.topic_arn = act.action_arn
+),
+
+chain AS (
+    SELECT acc.account_id AS subject_account_id, acc.account_status, acc.account_error_code,
+           acc.account_error_message, ca.*,
+           (SELECT COUNT(*) FROM aws_sns_topic_subscription s
+            WHERE s.topic_arn = ca.topic_present_arn AND s.pending_confirmation = FALSE)
+               AS confirmed_subscriptions,
+           (SELECT COUNT(*) FROM aws_sns_topic_subscription s
+            WHERE s.topic_arn = ca.topic_present_arn AND s.pending_confirmation = TRUE)
+               AS pending_subscriptions,
+           (SELECT MIN(s.subscription_arn) FROM aws_sns_topic_subscription s
+            WHERE s.topic_arn = ca.topic_present_arn AND s.pending_confirmation = FALSE)
+               AS subscription_arn
+    FROM accounts acc
+    LEFT JOIN chain_action ca ON ca.account_id = acc.account_id
+),
+
+-- The first broken link of each chain; 15 means the chain is complete.
+chain_link AS (
+    SELECT c.*,
+           CASE
+               WHEN c.trail_arn IS NULL THEN 1
+               WHEN COALESCE(c.is_multi_region_trail, FALSE) = FALSE THEN 2
+               WHEN COALESCE(c.is_logging, FALSE) = FALSE THEN 3
+               WHEN COALESCE(c.logs_management_read_write, FALSE) = FALSE THEN 4
+               WHEN c.cloud_watch_logs_log_group_arn IS NULL THEN 5
+               WHEN c.log_group_present = 0 THEN 6
+               WHEN COALESCE(c.covers_catalogue, FALSE) = FALSE THEN 7
+               WHEN COALESCE(c.value_positive, FALSE) = FALSE THEN 8
+               WHEN c.alarm_arn IS NULL THEN 9
+               WHEN COALESCE(c.actions_enabled, FALSE) = FALSE THEN 10
+               WHEN c.single_event_value IS NULL OR c.threshold_metric_id IS NOT NULL
+                 OR COALESCE(c.datapoints_to_alarm, c.evaluation_periods, 1) <> 1
+                 OR NOT ((c.comparison_operator = 'GreaterThanOrEqualToThreshold'
+                          AND c.single_event_value >= c.threshold)
+                      OR (c.comparison_operator = 'GreaterThanThreshold'
+                          AND c.single_event_value > c.threshold)) THEN 11
+               WHEN c.topic_arn IS NULL THEN 12
+               WHEN c.topic_present_arn IS NULL THEN 13
+               WHEN c.confirmed_subscriptions = 0 THEN 14
+               ELSE 15
+           END AS broken_link
+    FROM chain c
+),
+
+-- Whether the broken link is unknown rather than broken: its data was not collected.
+chain_judged AS (
+    SELECT cl.*,
+           CASE
+               WHEN cl.broken_link = 3 AND cl.is_logging IS NULL THEN 1
+               WHEN cl.broken_link = 4 AND cl.logs_management_read_write IS NULL THEN 1
+               WHEN cl.broken_link = 6 AND cl.log_group_scope_ok = 0 THEN 1
+               WHEN cl.broken_link = 9 AND cl.alarm_scope_ok = 0 THEN 1
+               WHEN cl.broken_link = 13 AND cl.topic_scope_ok = 0 THEN 1
+               ELSE 0
+           END AS data_missing
+    FROM chain_link cl
+),
+
+best_chain AS (
+    SELECT * FROM (
+        SELECT cj.*,
+               ROW_NUMBER() OVER (
+                   PARTITION BY cj.subject_account_id
+                   ORDER BY cj.broken_link DESC, COALESCE(cj.events_matched, 0) DESC,
+                            CASE WHEN cj.pattern_valid = FALSE THEN 0 ELSE 1 END,
+                            cj.trail_arn, cj.filter_name, cj.alarm_arn, cj.topic_arn
+               ) AS chain_rank,
+               ROW_NUMBER() OVER (
+                   PARTITION BY cj.subject_account_id
+                   ORDER BY cj.data_missing DESC, cj.broken_link DESC,
+                            cj.trail_arn, cj.filter_name, cj.alarm_arn, cj.topic_arn
+               ) AS missing_rank
+        FROM chain_judged cj
+    ) ranked
+    WHERE chain_rank = 1 OR (missing_rank = 1 AND data_missing = 1)
+),
+
+-- CloudTrail scopes whose latest collection failed: a trail hidden there could
+-- complete a chain, so without a complete chain the account is undecided.
+trail_scope_failed AS (
+    SELECT account_id, MIN(region) AS region, MIN(error_code) AS error_code, COUNT(*) AS failures
+    FROM scope_failed
+    WHERE service = 'cloudtrail'
+    GROUP BY account_id
+),
+
+verdict AS (
+    SELECT b.*,
+           tf.region AS trail_failed_region, tf.error_code AS trail_failed_code,
+           CASE
+               WHEN b.account_status <> 'ok' THEN 'INSUFFICIENT_DATA'
+               WHEN b.broken_link = 15 THEN 'COMPLIANT'
+               WHEN b.data_missing = 1 THEN 'INSUFFICIENT_DATA'
+               WHEN tf.account_id IS NOT NULL AND b.broken_link <= 5 THEN 'INSUFFICIENT_DATA'
+               ELSE 'NON_COMPLIANT'
+           END AS status,
+           -- the row that speaks for the account: the complete or furthest chain,
+           -- unless some chain is undecided for want of data and none is complete
+           ROW_NUMBER() OVER (
+               PARTITION BY b.subject_account_id
+               ORDER BY CASE WHEN b.broken_link = 15 THEN 0 ELSE 1 END,
+                        b.data_missing DESC, b.chain_rank
+           ) AS verdict_rank
+    FROM best_chain b
+    LEFT JOIN trail_scope_failed tf ON tf.account_id = b.subject_account_id
+)
+
+SELECT
+    v.subject_account_id AS account_id,
+    v.status,
+    CASE
+        WHEN v.account_status <> 'ok' THEN
+            'account ' || v.subject_account_id || ' could not be collected: '
+            || COALESCE(v.account_error_code, 'error') || COALESCE(': ' || v.account_error_message, '')
+        WHEN v.broken_link = 15 THEN
+            'trail ' || v.trail_arn || ' delivers to log group ' || v.log_group_arn
+            || ', whose metric filter ' || v.filter_name || ' covers all '
+            || CAST(v.events_total AS VARCHAR) || ' catalogue events; alarm ' || v.alarm_arn
+            || ' notifies SNS topic ' || v.topic_arn || ', which has '
+            || CAST(v.confirmed_subscriptions AS VARCHAR) || ' confirmed subscription(s)'
+            || CASE WHEN v.broader_than_reference = TRUE
+                    THEN ' (the filter pattern is broader than the CIS reference pattern)' ELSE '' END
+        WHEN v.status = 'INSUFFICIENT_DATA' AND v.data_missing = 0 THEN
+            'CloudTrail could not be collected in ' || v.trail_failed_region
+            || COALESCE(' (' || v.trail_failed_code || ')', '')
+            || ', so a trail there may be missing; best chain found: '
+            || CASE v.broken_link
+                   WHEN 1 THEN 'no CloudTrail trail applies to the account'
+                   WHEN 2 THEN 'trail ' || v.trail_arn || ' is not multi-region'
+                   WHEN 3 THEN 'trail ' || v.trail_arn || ' is not logging'
+                   WHEN 4 THEN 'trail ' || v.trail_arn || ' does not log all management events, read and write'
+                   ELSE 'trail ' || v.trail_arn || ' does not deliver to CloudWatch Logs'
+               END
+        WHEN v.broken_link = 1 THEN
+            'no CloudTrail trail applies to account ' || v.subject_account_id
+        WHEN v.broken_link = 2 THEN
+            'trail ' || v.trail_arn || ' is not multi-region'
+        WHEN v.broken_link = 3 AND v.data_missing = 1 THEN
+            'the logging status of trail ' || v.trail_arn || ' could not be collected'
+        WHEN v.broken_link = 3 THEN
+            'trail ' || v.trail_arn || ' is not logging'
+        WHEN v.broken_link = 4 AND v.data_missing = 1 THEN
+            'the event selectors of trail ' || v.trail_arn || ' could not be collected'
+        WHEN v.broken_link = 4 THEN
+            'trail ' || v.trail_arn || ' does not log all management events, read and write'
+        WHEN v.broken_link = 5 THEN
+            'trail ' || v.trail_arn || ' does not deliver to CloudWatch Logs'
+        WHEN v.broken_link = 6 AND v.data_missing = 1 THEN
+            'trail ' || v.trail_arn || ' delivers to log group ' || v.log_group_arn
+            || ', but CloudWatch Logs of account ' || v.log_group_account_id || ' in '
+            || v.log_group_region || ' was not collected'
+        WHEN v.broken_link = 6 THEN
+            'trail ' || v.trail_arn || ' delivers to log group ' || v.log_group_arn
+            || ', which does not exist'
+        WHEN v.broken_link = 7 AND v.filter_name IS NULL THEN
+            'log group ' || v.log_group_arn || ' has no metric filters'
+        WHEN v.broken_link = 7 AND v.pattern_valid = FALSE THEN
+            'log group ' || v.log_group_arn
+            || ' has no metric filter covering all 4 AWS Config change events; closest, filter '
+            || v.filter_name || ', has an invalid pattern: ' || COALESCE(v.pattern_error, 'unknown error')
+        WHEN v.broken_link = 7 THEN
+            'log group ' || v.log_group_arn
+            || ' has no metric filter covering all 4 AWS Config change events; closest, filter '
+            || v.filter_name || ', misses ' || COALESCE(v.missed_events, 'some catalogue events')
+        WHEN v.broken_link = 8 THEN
+            'metric filter ' || v.filter_name || ' on log group ' || v.log_group_arn
+            || ' publishes metric value ''' || COALESCE(v.metric_value, '') || ''', not a positive number'
+        WHEN v.broken_link = 9 AND v.data_missing = 1 THEN
+            'metric filter ' || v.filter_name || ' publishes ' || v.metric_namespace || '/'
+            || v.metric_name || ', but CloudWatch alarms of account ' || v.log_group_account_id
+            || ' in ' || v.log_group_region || ' were not collected'
+        WHEN v.broken_link = 9 THEN
+            'no alarm in account ' || v.log_group_account_id || ' region ' || v.log_group_region
+            || ' watches metric ' || v.metric_namespace || '/' || v.metric_name
+            || ' of metric filter ' || v.filter_name
+        WHEN v.broken_link = 10 THEN
+            'alarm ' || v.alarm_arn || ' has its actions disabled'
+        WHEN v.broken_link = 11 THEN
+            'alarm ' || v.alarm_arn || ' does not go into ALARM on a single event ('
+            || COALESCE(v.alarm_stat, 'no statistic') || ' '
+            || COALESCE(v.comparison_operator, 'no operator') || ' '
+            || CASE WHEN v.threshold IS NULL THEN 'no threshold'
+                    WHEN v.threshold = FLOOR(v.threshold) THEN CAST(CAST(v.threshold AS BIGINT) AS VARCHAR)
+                    ELSE CAST(v.threshold AS VARCHAR) END || ', '
+            || CAST(COALESCE(v.datapoints_to_alarm, v.evaluation_periods, 1) AS VARCHAR)
+            || ' of ' || CAST(COALESCE(v.evaluation_periods, 1) AS VARCHAR) || ' datapoints)'
+        WHEN v.broken_link = 12 THEN
+            'alarm ' || v.alarm_arn || ' has no SNS topic among its ALARM actions'
+        WHEN v.broken_link = 13 AND v.data_missing = 1 THEN
+            'alarm ' || v.alarm_arn || ' notifies SNS topic ' || v.topic_arn
+            || ', whose account and region were not collected'
+        WHEN v.broken_link = 13 THEN
+            'alarm ' || v.alarm_arn || ' notifies SNS topic ' || v.topic_arn
+            || ', which does not exist'
+        ELSE
+            'SNS topic ' || v.topic_arn || ' of alarm ' || v.alarm_arn
+            || ' has no confirmed subscription'
+            || CASE WHEN v.pending_subscriptions > 0
+                    THEN ' (' || CAST(v.pending_subscriptions AS VARCHAR) || ' pending confirmation)'
+                    ELSE '' END
+    END AS reason,
+    CASE
+        WHEN v.account_status <> 'ok' OR v.broken_link = 1 THEN 'AWS::::Account:' || v.subject_account_id
+        WHEN v.broken_link <= 5 THEN v.trail_arn
+        WHEN v.broken_link <= 8 THEN v.log_group_arn
+        WHEN v.broken_link <= 12 AND v.alarm_arn IS NULL THEN v.log_group_arn
+        WHEN v.broken_link <= 12 THEN v.alarm_arn
+        WHEN v.broken_link <= 14 THEN v.topic_arn
+        ELSE v.alarm_arn
+    END AS resource,
+    v.broken_link AS evidence_broken_link,
+    v.trail_arn AS evidence_trail_arn,
+    v.home_region AS evidence_trail_home_region,
+    v.log_group_arn AS evidence_log_group_arn,
+    v.filter_name AS evidence_metric_filter_name,
+    v.filter_pattern AS evidence_filter_pattern,
+    v.events_matched AS evidence_events_matched,
+    v.events_total AS evidence_events_total,
+    v.missed_events AS evidence_missed_events,
+    v.broader_than_reference AS evidence_pattern_broader_than_reference,
+    v.metric_namespace AS evidence_metric_namespace,
+    v.metric_name AS evidence_metric_name,
+    v.metric_value AS evidence_metric_value,
+    v.alarm_arn AS evidence_alarm_arn,
+    v.topic_arn AS evidence_topic_arn,
+    v.subscription_arn AS evidence_subscription_arn,
+    v.confirmed_subscriptions AS evidence_confirmed_subscriptions,
+    v.pending_subscriptions AS evidence_pending_subscriptions
+FROM verdict v
+WHERE v.verdict_rank = 1
+ORDER BY v.subject_account_id
