@@ -1,0 +1,324 @@
+"""Evaluator: AST -> a predicate over LogEvent, built once per pattern.
+
+Each node type has one builder in a table; a builder returns a closure, so
+evaluating a pattern against an event is a few direct calls, with no walking of
+the tree and no dispatch per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cfgmon.patterns import decisions, regexes
+from cfgmon.patterns.events import LogEvent
+from cfgmon.patterns.nodes import (
+    And,
+    AnyFields,
+    Comparison,
+    Expression,
+    Field,
+    FieldComparison,
+    Index,
+    IsFalse,
+    IsNull,
+    IsTrue,
+    JsonPattern,
+    Key,
+    MatchAll,
+    NotExists,
+    Or,
+    Pattern,
+    Phrase,
+    Regex,
+    Selector,
+    SpacePattern,
+    Step,
+    TermPattern,
+    Wildcard,
+)
+from cfgmon.patterns.values import field_test, json_test
+
+Predicate = Callable[[LogEvent], bool]
+Test = Callable[[Any], bool]  # over a JSON document, a JSON value or a field's text
+
+MISSING: Any = object()
+
+
+def compile_ast(pattern: Pattern) -> Predicate:
+    """The predicate that decides whether an event matches `pattern`."""
+    return _PATTERNS[type(pattern)](pattern)
+
+
+# -- whole patterns --------------------------------------------------------------------
+
+
+def _match_all(pattern: MatchAll) -> Predicate:
+    return lambda event: True
+
+
+def _json_pattern(pattern: JsonPattern) -> Predicate:
+    test = build(pattern.expression)
+
+    def predicate(event: LogEvent) -> bool:
+        document = event.json
+        return document is not None and test(document)
+
+    return predicate
+
+
+def _term_pattern(pattern: TermPattern) -> Predicate:
+    by_polarity: dict[str, list[Test]] = {"require": [], "exclude": [], "optional": []}
+    for term in pattern.terms:
+        by_polarity[term.polarity].append(_TERMS[type(term.operand)](term.operand))
+    required, excluded, optional = (
+        by_polarity["require"],
+        by_polarity["exclude"],
+        by_polarity["optional"],
+    )
+    if not decisions.optional_terms_apply(bool(required or excluded)):
+        optional = []
+
+    def predicate(event: LogEvent) -> bool:
+        text = event.text
+        for test in required:
+            if not test(text):
+                return False
+        for test in excluded:
+            if test(text):
+                return False
+        if optional:
+            for test in optional:  # noqa: SIM110 - plain loops: this is the hot path
+                if test(text):
+                    return True
+            return False
+        return True
+
+    return predicate
+
+
+def _phrase(phrase: Phrase) -> Test:
+    if decisions.phrase_always_occurs(phrase.text):
+        return lambda text: True
+    return phrase.text.__contains__
+
+
+def _regex_search(regex: Regex) -> Test:
+    search = regexes.compile_regex(regex.source).search
+    return lambda text: search(text) is not None
+
+
+_TERMS: dict[type, Callable[[Any], Test]] = {Phrase: _phrase, Regex: _regex_search}
+
+_ANY_FIELDS: Any = object()
+
+
+def _space_pattern(pattern: SpacePattern) -> Predicate:
+    # One entry per pattern field: _ANY_FIELDS for `...`, None for a field with no
+    # condition, else the field's test.
+    elements = [_FIELDS[type(field)](field) for field in pattern.fields]
+    last = len(elements) - 1
+
+    def predicate(event: LogEvent) -> bool:
+        fields = event.fields
+        count = len(fields)
+        positions = {0}  # indexes of the next event field, one per way of matching so far
+        for i, element in enumerate(elements):
+            if element is _ANY_FIELDS:
+                if i == last:
+                    return True
+                positions = set(range(min(positions), count + 1))
+                continue
+            if i == last:  # the last field takes the rest of the event (decisions.py)
+                text = event.text
+                for at in positions:
+                    if at < count:
+                        value = fields[at][0] if at == count - 1 else text[fields[at][1] :].rstrip()
+                        if element is None or element(value):
+                            return True
+                return False
+            positions = {
+                at + 1
+                for at in positions
+                if at < count and (element is None or element(fields[at][0]))
+            }
+            if not positions:
+                return False
+        return False  # not reached: a pattern ends with a field or `...`
+
+    return predicate
+
+
+_FIELDS: dict[type, Callable[[Any], Any]] = {
+    AnyFields: lambda field: _ANY_FIELDS,
+    Field: lambda field: None if field.condition is None else build(field.condition),
+}
+
+
+_PATTERNS: dict[type, Callable[[Any], Predicate]] = {
+    MatchAll: _match_all,
+    JsonPattern: _json_pattern,
+    TermPattern: _term_pattern,
+    SpacePattern: _space_pattern,
+}
+
+
+# -- expressions (JSON conditions and field conditions) ----------------------------------
+
+
+def build(expression: Expression) -> Test:
+    return _EXPRESSIONS[type(expression)](expression)
+
+
+def _and(node: And) -> Test:
+    tests = [build(operand) for operand in node.operands]
+    if len(tests) == 2:
+        first, second = tests
+        return lambda value: first(value) and second(value)
+
+    def test(value: Any) -> bool:
+        for each in tests:  # noqa: SIM110 - a plain loop is faster than all() over a generator
+            if not each(value):
+                return False
+        return True
+
+    return test
+
+
+def _or(node: Or) -> Test:
+    tests = [build(operand) for operand in node.operands]
+    if len(tests) == 2:
+        first, second = tests
+        return lambda value: first(value) or second(value)
+
+    def test(value: Any) -> bool:
+        for each in tests:  # noqa: SIM110 - a plain loop is faster than any() over a generator
+            if each(value):
+                return True
+        return False
+
+    return test
+
+
+def _comparison(node: Comparison) -> Test:
+    return _holds(node.selector, json_test(node.op, node.value))
+
+
+def _is_null(node: IsNull) -> Test:
+    return _holds(node.selector, lambda value: value is None)
+
+
+def _is_true(node: IsTrue) -> Test:
+    return _holds(node.selector, lambda value: value is True)  # JSON booleans only
+
+
+def _is_false(node: IsFalse) -> Test:
+    return _holds(node.selector, lambda value: value is False)
+
+
+def _not_exists(node: NotExists) -> Test:
+    if node.selector.wildcards:
+        reach = _reach(node.selector)
+        return lambda document: not reach(document)
+    get = _get(node.selector)
+    return lambda document: get(document) is MISSING
+
+
+def _field_comparison(node: FieldComparison) -> Test:
+    return field_test(node.op, node.value)
+
+
+_EXPRESSIONS: dict[type, Callable[[Any], Test]] = {
+    And: _and,
+    Or: _or,
+    Comparison: _comparison,
+    IsNull: _is_null,
+    IsTrue: _is_true,
+    IsFalse: _is_false,
+    NotExists: _not_exists,
+    FieldComparison: _field_comparison,
+}
+
+
+# -- selectors -------------------------------------------------------------------------
+
+
+def _holds(selector: Selector, test: Test) -> Test:
+    """A test over the document: does a value the selector reaches pass `test`?"""
+    if selector.wildcards:
+        reach = _reach(selector)
+        holds_for_any = decisions.holds_for_any
+        return lambda document: holds_for_any(reach(document), test)
+    get = _get(selector)
+
+    def holds(document: Any) -> bool:
+        value = get(document)
+        return value is not MISSING and test(value)
+
+    return holds
+
+
+def _get(selector: Selector) -> Callable[[Any], Any]:
+    """The one value a selector without wildcards reaches, or MISSING."""
+    steps = selector.steps
+    if len(steps) == 1 and type(steps[0]) is Key:
+        name = steps[0].name
+        return lambda document: document.get(name, MISSING)
+    children = [_CHILD[type(step)](step) for step in steps]
+
+    def get(document: Any) -> Any:
+        value = document
+        for child in children:
+            value = child(value)
+            if value is MISSING:
+                return MISSING
+        return value
+
+    return get
+
+
+def _key_child(step: Key) -> Callable[[Any], Any]:
+    name = step.name
+    return lambda value: value.get(name, MISSING) if type(value) is dict else MISSING
+
+
+def _index_child(step: Index) -> Callable[[Any], Any]:
+    position = step.position
+    return lambda value: (
+        value[position] if type(value) is list and position < len(value) else MISSING
+    )
+
+
+_CHILD: dict[type, Callable[[Any], Callable[[Any], Any]]] = {Key: _key_child, Index: _index_child}
+
+
+def _reach(selector: Selector) -> Callable[[Any], list[Any]]:
+    """Every value a selector with wildcards reaches."""
+    expanders = [_EXPAND[type(step)](step) for step in selector.steps]
+
+    def reach(document: Any) -> list[Any]:
+        values = [document]
+        for expand in expanders:
+            values = [child for value in values for child in expand(value)]
+            if not values:
+                break
+        return values
+
+    return reach
+
+
+def _single(step: Step) -> Callable[[Any], list[Any]]:
+    child = _CHILD[type(step)](step)
+
+    def expand(value: Any) -> list[Any]:
+        found = child(value)
+        return [] if found is MISSING else [found]
+
+    return expand
+
+
+_EXPAND: dict[type, Callable[[Any], Callable[[Any], list[Any]]]] = {
+    Key: _single,
+    Index: _single,
+    Wildcard: lambda step: decisions.wildcard_children,
+}

@@ -1,0 +1,117 @@
+"""Value tests: a pattern value and an operator, compiled once into a function that
+answers for one JSON scalar or one space-delimited field.
+
+The semantics are spec/filter-patterns.md rules 4 to 9; the undocumented corners
+come from decisions.py. Wildcard values compile to the cheapest equivalent check
+(==, startswith, endswith, in) and to a regex only when a `*` sits in the middle.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from typing import Any
+
+from cfgmon.patterns import decisions, regexes
+from cfgmon.patterns.nodes import Literal, Regex, Value
+
+TextTest = Callable[[str], bool]
+ScalarTest = Callable[[Any], bool]
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def wildcard_matcher(text: str) -> TextTest:
+    """Whole-value match of `text`, where `*` is any run of characters."""
+    core = text.strip("*")
+    if "*" in core:
+        fullmatch = re.compile(decisions.wildcard_regex(text), re.DOTALL).fullmatch
+        return lambda s: fullmatch(s) is not None
+    leading, trailing = text.startswith("*"), text.endswith("*")
+    if leading and trailing:
+        return core.__contains__ if core else _always
+    if trailing:
+        return lambda s: s.startswith(core)
+    if leading:
+        return lambda s: s.endswith(core)
+    return text.__eq__
+
+
+def _always(_: Any) -> bool:
+    return True
+
+
+def _never(_: Any) -> bool:
+    return False
+
+
+def _regex_matcher(value: Regex) -> TextTest:
+    search = regexes.compile_regex(value.source).search
+    return lambda s: search(s) is not None
+
+
+_MATCHERS: dict[type, Callable[[Any], TextTest]] = {
+    Literal: lambda value: wildcard_matcher(value.text),
+    Regex: _regex_matcher,
+}
+
+
+def text_test(op: str, value: Value) -> TextTest:
+    """How a text (a string, or a scalar's text) answers `op value`, numbers aside."""
+    matcher = _MATCHERS[type(value)](value)
+    if op == "=":
+        return matcher
+    if op == "!=":
+        return lambda s: not matcher(s)
+    return _never  # order operators are false on text (spec rule 8)
+
+
+def json_test(op: str, value: Value) -> ScalarTest:
+    """The test one JSON value reached by a selector must pass for `op value`."""
+    number = decisions.parse_number(value.text) if type(value) is Literal else None
+    scalar_text = decisions.scalar_text
+    if number is None:
+        on_text = text_test(op, value)
+
+        def test(v: Any) -> bool:
+            s = scalar_text(v)
+            return s is not None and on_text(s)
+
+        return test
+    compare = _ORDER[op]
+    literal = value.text
+    against_text = decisions.number_against_string
+
+    def numeric_test(v: Any) -> bool:
+        kind = type(v)
+        if kind is int or kind is float:
+            return compare(v, number)
+        s = scalar_text(v)
+        return s is not None and against_text(op, literal, s)
+
+    return numeric_test
+
+
+def field_test(op: str, value: Value) -> TextTest:
+    """The test a space-delimited field must pass for `op value`."""
+    number = decisions.parse_number(value.text) if type(value) is Literal else None
+    if number is None:
+        return text_test(op, value)
+    compare = _ORDER[op]
+    literal = value.text
+    as_number = decisions.FIELD_IS_NUMBER
+    against_text = decisions.number_against_string
+
+    def test(field: str) -> bool:
+        n = as_number(field)
+        return compare(n, number) if n is not None else against_text(op, literal, field)
+
+    return test
