@@ -87,3 +87,8 @@ def run_cli(*args: str) -> CliResult:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# A throw-away PostgreSQL server (tests/pg.py): `postgres_server` for the session,
+# `postgres_dsn` for a fresh database per test.
+from pg import postgres_dsn, postgres_server  # noqa: E402, F401

@@ -68,8 +68,10 @@ def tables(
             for t in described
         ]
         columns = ["table", "rows", "description", "columns"]
-        if all(t.rows is None for t in described):
+        if all(t.rows is None for t in described):  # no database file: nothing to count
             columns.remove("rows")
+            for row in rows:
+                del row["rows"]
     else:
         found = query.find_table(described, table)
         rows = [

@@ -6,10 +6,10 @@ rows, is one file `<table>/data_0.<ext>` (an empty table's file still carries it
 columns). Read one back with
 
     read_parquet('DIR/<table>/**/*.parquet', hive_partitioning = true,
-                 hive_types = {'account_id': VARCHAR})
+                 hive_types_autocast = false)
 
-(`hive_types` keeps account ids text: DuckDB, like Spark, otherwise guesses a
-number from the folder names and drops leading zeros.)
+(without `hive_types_autocast = false` DuckDB, like Spark, guesses a number from
+the account_id=... folder names and drops an account id's leading zeros.)
 
 Each export is written into a hidden staging folder inside DIR and each table's
 folder is then swapped into place, so exporting again replaces a table's files and

@@ -166,8 +166,8 @@ def check_read_only(sql: str) -> list[str]:
     for statement in statements:
         text = statement.query.strip().rstrip(";").strip()
         kind = _sqlglot_kind(text)
-        if statement.type not in READ_ONLY_STATEMENT_TYPES:
-            kind = statement.type.name.replace("_", " ")  # DuckDB names what it will run
+        if kind is None and statement.type not in READ_ONLY_STATEMENT_TYPES:
+            kind = statement.type.name.replace("_", " ")
         if kind is not None:
             raise QueryError(
                 f"cfgmon sql only reads: {kind} statements are refused "
@@ -197,6 +197,8 @@ def _sqlglot_kind(text: str) -> str | None:
             return _sqlglot_kind(rest)
         return name
     if not isinstance(tree, READ_ONLY_EXPRESSIONS):
+        if isinstance(tree, exp.Column | exp.Identifier | exp.Literal):  # a bare keyword
+            return text.split(maxsplit=1)[0].upper()
         return tree.key.upper()
     nested = tree.find(*WRITE_EXPRESSIONS)
     return nested.key.upper() if nested is not None else None
