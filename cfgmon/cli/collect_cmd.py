@@ -2,8 +2,149 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated
+
 import typer
+
+from cfgmon.aws import (
+    DEFAULT_CONCURRENCY,
+    ApiCallCounter,
+    ClientFactory,
+    CollectionReport,
+    ScopeOutcome,
+    build_session,
+    caller_target,
+    collect,
+)
+from cfgmon.cli.common import DbOption
+from cfgmon.errors import UsageError
+from cfgmon.store import open_database, resolve_db_path
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("collect")(collect_command)
+
+
+def collect_command(
+    db: DbOption = None,
+    region: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--region",
+            help="Region to collect; repeat for several [default: every region enabled in the account].",
+            show_default=False,
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="AWS profile to use [default: boto3's chain].")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="Send every AWS call to this endpoint (e.g. a moto server); "
+            "AWS_ENDPOINT_URL works too.",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Scopes fetched at the same time.")
+    ] = DEFAULT_CONCURRENCY,
+) -> None:
+    """Copy CloudTrail, CloudWatch Logs, CloudWatch alarm and SNS inventory into the database.
+
+    Example: cfgmon collect --region eu-west-1 --region us-east-1 --db inventory.duckdb
+    """
+    if concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    path = resolve_db_path(db)
+    con = open_database(path)
+    try:
+        session = build_session(profile)
+        clients = ClientFactory(endpoint_url=endpoint_url)
+        setup_counter = ApiCallCounter()
+        target = caller_target(session, clients, setup_counter)
+        with _progress() as progress:
+            report = collect(
+                con,
+                [target],
+                clients=clients,
+                regions=region or None,
+                concurrency=concurrency,
+                progress=progress,
+                setup_counter=setup_counter,
+            )
+    finally:
+        con.close()
+    _print_summary(report, path)
+
+
+class _Progress:
+    """A rich progress bar of scopes done, drawn on stderr only when it is a terminal."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._bar = Progress(
+            TextColumn("collecting"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = None
+
+    def start(self, total: int) -> None:
+        self._task = self._bar.add_task("", total=total)
+
+    def advance(self, outcome: ScopeOutcome) -> None:
+        scope = outcome.scope
+        self._bar.update(
+            self._task, advance=1, description=f"{scope.region} {scope.service} {outcome.status}"
+        )
+
+    def __enter__(self):
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bar.stop()
+
+
+class _NoProgress:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _progress():
+    return _Progress() if sys.stderr.isatty() else _NoProgress()
+
+
+def _print_summary(report: CollectionReport, path) -> None:
+    calls = sum(report.api_calls().values())
+    regions = sorted({r for rs in report.regions.values() for r in rs})
+    print(
+        f"collected {len(report.outcomes)} scopes ({len(regions)} regions, "
+        f"account {', '.join(report.accounts)}) into {path}: "
+        f"{report.count('ok')} ok, {report.count('error')} failed, "
+        f"{report.count('skipped')} skipped; {calls} API calls in {report.elapsed_seconds:.1f}s",
+        file=sys.stderr,
+    )
+    for outcome in report.outcomes:
+        if outcome.failure is not None:
+            failure = outcome.failure
+            where = f" in {failure.error_operation}" if failure.error_operation else ""
+            print(
+                f"  {outcome.status}: {outcome.scope.region} {outcome.scope.service}{where}: "
+                f"{failure.error_code}: {_first_line(failure.error_message)}",
+                file=sys.stderr,
+            )
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""

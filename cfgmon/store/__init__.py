@@ -1,5 +1,14 @@
 """The DuckDB inventory: one schema file, opening, migrating, replacing a scope."""
 
 from cfgmon.store.database import DEFAULT_DB, open_database, resolve_db_path
+from cfgmon.store.scope import SERVICE_TABLES, InventoryWriter, ScopeFailure, ScopeKey
 
-__all__ = ["DEFAULT_DB", "open_database", "resolve_db_path"]
+__all__ = [
+    "DEFAULT_DB",
+    "SERVICE_TABLES",
+    "InventoryWriter",
+    "ScopeFailure",
+    "ScopeKey",
+    "open_database",
+    "resolve_db_path",
+]

@@ -1,0 +1,79 @@
+"""Which regions to collect: those enabled in the account, narrowed by --region."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cfgmon.aws.errors import CollectError
+from cfgmon.aws.session import ApiCallCounter, ClientFactory, session_region
+from cfgmon.aws.targets import AccountTarget
+
+ENABLED_STATUSES = ("opt-in-not-required", "opted-in")
+
+
+@dataclass(frozen=True)
+class RegionPlan:
+    """Regions to collect, and regions asked for but skipped with the reason why."""
+
+    collect: tuple[str, ...]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def plan_regions(
+    target: AccountTarget,
+    clients: ClientFactory,
+    requested: Sequence[str] | None = None,
+    counter: ApiCallCounter | None = None,
+) -> RegionPlan:
+    """Regions to collect for `target`.
+
+    Without `requested`, every region enabled in the account (EC2 DescribeRegions).
+    With it, the requested regions in the order given: an unknown name is an error,
+    a region the account has not opted into is skipped.
+    """
+    statuses = _region_statuses(target, clients, counter)
+    if statuses is None:
+        if not requested:
+            raise CollectError(
+                "cannot list the account's enabled regions (ec2:DescribeRegions failed); "
+                "name them with --region"
+            )
+        known = set(target.session.get_available_regions("cloudtrail"))
+        _check_known(requested, known)
+        return RegionPlan(collect=tuple(dict.fromkeys(requested)))
+    if not requested:
+        enabled = sorted(name for name, status in statuses.items() if status in ENABLED_STATUSES)
+        return RegionPlan(collect=tuple(enabled))
+    _check_known(requested, set(statuses))
+    collect, skipped = [], {}
+    for name in dict.fromkeys(requested):
+        if statuses[name] in ENABLED_STATUSES:
+            collect.append(name)
+        else:
+            skipped[name] = f"region {name} is not enabled in account {target.account_id} ({statuses[name]})"
+    return RegionPlan(collect=tuple(collect), skipped=skipped)
+
+
+def _region_statuses(
+    target: AccountTarget, clients: ClientFactory, counter: ApiCallCounter | None
+) -> dict[str, str] | None:
+    ec2 = clients.client(target.session, "ec2", session_region(target.session), counter)
+    try:
+        regions = ec2.describe_regions(AllRegions=True)["Regions"]
+    except (ClientError, BotoCoreError):
+        return None
+    return {
+        region["RegionName"]: region.get("OptInStatus", "opt-in-not-required")
+        for region in regions
+    }
+
+
+def _check_known(requested: Sequence[str], known: set[str]) -> None:
+    unknown = [name for name in requested if name not in known]
+    if unknown:
+        raise CollectError(
+            f"unknown region {unknown[0]!r}; known regions: {', '.join(sorted(known))}"
+        )
