@@ -143,7 +143,7 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args)
         except Exception as exc:
             if getattr(_udf_failure, "error", None) is None:
-                _udf_failure.error = exc
+                _udf_failure.error = (exc, args)
             raise
 
     return call
@@ -249,12 +249,15 @@ def _execute(con: duckdb.DuckDBPyConnection, text: str) -> QueryResult:
     return QueryResult(columns, rows)
 
 
-def _udf_error(exc: Exception) -> QueryError:
+def _udf_error(failure: tuple[Exception, tuple]) -> QueryError:
+    exc, args = failure
     if isinstance(exc, QueryError):
         return exc
-    if isinstance(exc, CfgmonError):
-        return QueryError(f"{UDF_NAME}: {exc}")
-    return QueryError(f"{UDF_NAME} failed: {type(exc).__name__}: {exc}")
+    pattern = str(args[0]) if args else ""
+    pattern = pattern if len(pattern) <= 80 else pattern[:79] + "…"  # columns stay true
+    if isinstance(exc, CfgmonError):  # PatternError: a pattern AWS would reject
+        return QueryError(f"{UDF_NAME}: invalid filter pattern {pattern!r}: {exc}")
+    return QueryError(f"{UDF_NAME}({pattern!r}, …) failed: {type(exc).__name__}: {exc}")
 
 
 _UNKNOWN_TABLE = re.compile(r"Table with name (\S+) does not exist")

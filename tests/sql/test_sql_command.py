@@ -197,4 +197,6 @@ def test_filter_pattern_matches(cli, db):
 @needs_patterns
 def test_filter_pattern_matches_with_an_invalid_pattern(cli, db):
     result = cli("sql", "--db", db, "SELECT filter_pattern_matches('{ $.eventName = ', '{}')")
-    _one_line_error(result, "filter_pattern_matches")
+    _one_line_error(
+        result, "filter_pattern_matches: invalid filter pattern '{ $.eventName = '", "column"
+    )
