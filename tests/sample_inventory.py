@@ -3,8 +3,8 @@
 Two accounts: 111111111111 has the whole chain (multi-region logging trail → log
 group → covering metric filter → alarm → SNS topic with a confirmed email
 subscription); 012345678901 (a leading zero, as real account ids can have) has a
-single-region trail, a multi-region trail that is not logging, an alarm with actions
-disabled and only a pending subscription. Rows go in through the schema that
+single-region trail, a multi-region write-only trail that is not logging, an alarm
+with actions disabled, only a pending subscription and a failed collection. Rows go in through the schema that
 open_database creates, by column name, so they survive new columns.
 """
 
@@ -108,17 +108,18 @@ def _subscription(account, region, topic, endpoint, *, pending):
 
 def _coverage(pattern, matched, missed):
     return {
-        "control_id": "cis-config-changes", "control_version": "v1",
-        "filter_pattern": pattern, "pattern_valid": True, "events_total": 8,
-        "events_matched": matched, "covers_catalogue": matched == 8,
+        "control_id": "config_configuration_changes_monitoring", "control_version": "1",
+        "filter_pattern": pattern, "pattern_valid": True, "events_total": 16,
+        "events_matched": matched, "covers_catalogue": matched == 16,
         "missed_events": missed, "broader_than_reference": False, "evaluated_at": T1,
     }
 
 
 def _result(run, at, account, status, reason):
     return {
-        "run_id": run, "evaluated_at": at, "control_id": "cis-config-changes",
-        "control_version": "v1", "account_id": account, "status": status, "reason": reason,
+        "run_id": run, "evaluated_at": at,
+        "control_id": "config_configuration_changes_monitoring",
+        "control_version": "1", "account_id": account, "status": status, "reason": reason,
         "resource": f"arn:aws:::{account}", "evidence": json.dumps({"chain": []}),
     }
 
@@ -135,6 +136,12 @@ def sample_rows() -> dict[str, list[dict]]:
             {"account_id": GOOD, "region": "us-east-1", "collected_at": T0,
              "trail_arn": f"arn:aws:cloudtrail:us-east-1:{GOOD}:trail/main",
              "selector_index": 0, "read_write_type": "All", "include_management_events": True,
+             "exclude_management_event_sources": json.dumps([]),
+             "data_resources": json.dumps([])},
+            {"account_id": BAD, "region": "us-east-1", "collected_at": T0,
+             "trail_arn": f"arn:aws:cloudtrail:us-east-1:{BAD}:trail/stopped",
+             "selector_index": 0, "read_write_type": "WriteOnly",
+             "include_management_events": True,
              "exclude_management_event_sources": json.dumps([]),
              "data_resources": json.dumps([])},
         ],
@@ -174,10 +181,15 @@ def sample_rows() -> dict[str, list[dict]]:
              "finished_at": T0, "status": "ok", "api_calls": 3, "rows_written": 1,
              "last_success_at": T0}
             for a in (GOOD, BAD) for s in ("cloudtrail", "logs", "cloudwatch", "sns")
+        ] + [
+            {"account_id": BAD, "region": "eu-west-1", "service": "logs", "started_at": T1,
+             "finished_at": T1, "status": "error", "error_code": "AccessDeniedException",
+             "error_message": "not authorized to perform: logs:DescribeLogGroups",
+             "error_operation": "DescribeLogGroups", "api_calls": 1},
         ],
         "cfgmon_pattern_coverage": [
-            _coverage(REFERENCE_PATTERN, 8, None),
-            _coverage(PARTIAL_PATTERN, 2,
+            _coverage(REFERENCE_PATTERN, 16, None),
+            _coverage(PARTIAL_PATTERN, 4,
                       "DeleteDeliveryChannel,PutConfigurationRecorder,PutDeliveryChannel"),
         ],
         "cfgmon_check_result": [
