@@ -100,7 +100,8 @@ def _term_pattern(pattern: TermPattern) -> Predicate:
 def _phrase(phrase: Phrase) -> Test:
     if decisions.phrase_always_occurs(phrase.text):
         return lambda text: True
-    return phrase.text.__contains__
+    needle = phrase.text
+    return lambda text: needle in text
 
 
 def _regex_search(regex: Regex) -> Test:

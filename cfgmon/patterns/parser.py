@@ -354,7 +354,7 @@ class FieldsParser(_ExpressionParser):
             self.advance()
             return AnyFields()
         following = self.tokens[self.index + 1].type if token.type is TokenType.WORD else None
-        if following in (TokenType.COMMA, TokenType.RBRACKET):
+        if following in (TokenType.COMMA, TokenType.RBRACKET, TokenType.EOF):
             self.advance()
             return Field(self.field_name_of(token))
         self.field_name = None

@@ -37,7 +37,7 @@ def wildcard_matcher(text: str) -> TextTest:
         return lambda s: fullmatch(s) is not None
     leading, trailing = text.startswith("*"), text.endswith("*")
     if leading and trailing:
-        return core.__contains__ if core else _always
+        return (lambda s: core in s) if core else _always
     if trailing:
         return lambda s: s.startswith(core)
     if leading:
