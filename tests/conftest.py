@@ -33,6 +33,20 @@ def moto_server():
 @pytest.fixture
 def aws(moto_server, monkeypatch):
     """A clean moto server and an environment that points boto3 at it."""
+    return _use_moto(moto_server, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def aws_module(moto_server):
+    """`aws` for module-scoped fixtures that seed and collect once for many tests.
+
+    Any test using `aws` resets moto, so do all AWS work inside the module fixture.
+    """
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield _use_moto(moto_server, monkeypatch)
+
+
+def _use_moto(moto_server: str, monkeypatch) -> Aws:
     urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "CFGMON_DB"):
         monkeypatch.delenv(name, raising=False)

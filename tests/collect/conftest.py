@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import boto3
 import pytest
 from collect_scenario import FIRST, SECOND, World, seed_world
 
-from cfgmon.aws import ClientFactory, caller_target, collect
+from cfgmon.aws import ClientFactory, CollectionReport, caller_target, collect
 from cfgmon.store import open_database
+
+
+def collect_into(
+    endpoint: str, db_path: Path, regions=(FIRST, SECOND), clients: ClientFactory | None = None,
+    **kwargs,
+) -> CollectionReport:
+    """Collect the caller's account (moto's default) into db_path through the library."""
+    clients = clients or ClientFactory(endpoint_url=endpoint)
+    session = boto3.Session(region_name="us-east-1")
+    con = open_database(db_path)
+    try:
+        target = caller_target(session, clients)
+        return collect(con, [target], clients=clients, regions=regions, **kwargs)
+    finally:
+        con.close()
+
+
+def query_db(db_path: Path, sql: str, params=()) -> list[dict]:
+    con = open_database(db_path, read_only=True)
+    try:
+        cursor = con.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
 
 
 @pytest.fixture
@@ -22,17 +50,10 @@ def db_path(tmp_path):
 
 @pytest.fixture
 def run_collect(aws, db_path):
-    """Collect the default account into db_path; returns the CollectionReport."""
+    """Collect into db_path; returns the CollectionReport."""
 
     def run(regions=(FIRST, SECOND), clients: ClientFactory | None = None, **kwargs):
-        clients = clients or ClientFactory(endpoint_url=aws.endpoint)
-        session = boto3.Session(region_name="us-east-1")
-        con = open_database(db_path)
-        try:
-            target = caller_target(session, clients)
-            return collect(con, [target], clients=clients, regions=regions, **kwargs)
-        finally:
-            con.close()
+        return collect_into(aws.endpoint, db_path, regions, clients, **kwargs)
 
     return run
 
@@ -40,14 +61,22 @@ def run_collect(aws, db_path):
 @pytest.fixture
 def query(db_path):
     """Run SQL against the collected database; returns a list of dicts."""
+    return lambda sql, params=(): query_db(db_path, sql, params)
 
-    def run(sql: str, params=()):
-        con = open_database(db_path, read_only=True)
-        try:
-            cursor = con.execute(sql, list(params))
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            con.close()
 
-    return run
+@dataclass
+class Collected:
+    world: World
+    report: CollectionReport
+    db_path: Path
+
+    def query(self, sql: str, params=()) -> list[dict]:
+        return query_db(self.db_path, sql, params)
+
+
+@pytest.fixture(scope="module")
+def collected(aws_module, tmp_path_factory) -> Collected:
+    """The world seeded and collected once, for tests that only read the result."""
+    world = seed_world(aws_module)
+    db_path = tmp_path_factory.mktemp("collected") / "inventory.duckdb"
+    return Collected(world, collect_into(aws_module.endpoint, db_path), db_path)

@@ -1,4 +1,4 @@
-"""What `collect` writes for a seeded two-region account, row by row."""
+"""What `collect` writes for a seeded two-region account, row by row, and the calls it makes."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from seed import DEFAULT_ACCOUNT
 ACCOUNT = DEFAULT_ACCOUNT
 
 
-def test_every_scope_succeeds_and_is_recorded(world, run_collect, query):
-    report = run_collect()
+def test_every_scope_succeeds_and_is_recorded(collected):
+    report, query = collected.report, collected.query
     assert report.accounts == [ACCOUNT]
     assert report.regions[ACCOUNT] == (FIRST, SECOND)
     assert {(o.scope.region, o.scope.service, o.status) for o in report.outcomes} == {
@@ -37,8 +37,8 @@ def test_every_scope_succeeds_and_is_recorded(world, run_collect, query):
     assert accounts == [{"account_id": ACCOUNT, "source": "caller", "status": "ok"}]
 
 
-def test_trails_are_stored_once_in_their_home_region(world, run_collect, query):
-    run_collect()
+def test_trails_are_stored_once_in_their_home_region(collected):
+    world, query = collected.world, collected.query
     trails = {r["name"]: r for r in query("SELECT * FROM aws_cloudtrail_trail")}
     assert set(trails) == {"main-trail", "local-trail", "far-trail"}
 
@@ -71,8 +71,8 @@ def test_trails_are_stored_once_in_their_home_region(world, run_collect, query):
     assert far["cloud_watch_logs_log_group_arn"] is None and far["log_group_name"] is None
 
 
-def test_event_selectors_have_child_rows(world, run_collect, query):
-    run_collect()
+def test_event_selectors_have_child_rows(collected):
+    world, query = collected.world, collected.query
     basic = query(
         "SELECT region, selector_index, read_write_type, include_management_events, "
         "exclude_management_event_sources, data_resources "
@@ -109,8 +109,8 @@ def test_event_selectors_have_child_rows(world, run_collect, query):
     ]
 
 
-def test_log_groups_and_metric_filters(world, run_collect, query):
-    run_collect()
+def test_log_groups_and_metric_filters(collected):
+    world, query = collected.world, collected.query
     groups = query("SELECT region, arn, name, retention_in_days, raw FROM aws_cloudwatch_log_group ORDER BY name")
     assert [(g["region"], g["name"], g["retention_in_days"]) for g in groups] == [
         (FIRST, "local-logs", 30), (SECOND, "main-cloudtrail-logs", None),
@@ -139,8 +139,8 @@ def test_log_groups_and_metric_filters(world, run_collect, query):
                            "dimension_name": "EventName", "value_selector": "$.eventName"}]
 
 
-def test_alarms_actions_and_metric_math(world, run_collect, query):
-    run_collect()
+def test_alarms_actions_and_metric_math(collected):
+    world, query = collected.world, collected.query
     alarms = {a["name"]: a for a in query("SELECT * FROM aws_cloudwatch_alarm")}
     main = alarms["main-config-changes"]
     assert (main["region"], main["arn"], main["alarm_type"]) == (SECOND, world.main.alarm_arn, "MetricAlarm")
@@ -180,8 +180,8 @@ def test_alarms_actions_and_metric_math(world, run_collect, query):
     ]
 
 
-def test_topics_and_masked_subscriptions(world, run_collect, query):
-    run_collect()
+def test_topics_and_masked_subscriptions(collected):
+    world, query = collected.world, collected.query
     topics = query("SELECT region, topic_arn, name FROM aws_sns_topic ORDER BY region")
     assert topics == [
         {"region": SECOND, "topic_arn": world.main.topic_arn, "name": "main-alerts"},
@@ -199,8 +199,8 @@ def test_topics_and_masked_subscriptions(world, run_collect, query):
                      [world.quiet_topic_arn])
 
 
-def test_no_secret_reaches_the_database(world, run_collect, query):
-    run_collect()
+def test_no_secret_reaches_the_database(collected):
+    query = collected.query
     tables = [r["table_name"] for r in query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
     )]
@@ -211,3 +211,23 @@ def test_no_secret_reaches_the_database(world, run_collect, query):
     credentials = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
     for secret in (*credentials, "s3cret", "abc123", "alice", "frag"):
         assert secret not in stored
+
+
+def test_each_list_call_once_per_region_and_trail_details_once_per_trail(collected):
+    report, query = collected.report, collected.query
+    calls = report.api_calls()
+    # Three trails: main (home SECOND, visible in both), local (FIRST), far (home not
+    # collected, visible in both): each asked for status and selectors exactly once.
+    assert calls["GetTrailStatus"] == 3
+    assert calls["GetEventSelectors"] == 3
+    for operation in ("DescribeTrails", "DescribeLogGroups", "DescribeMetricFilters",
+                      "DescribeAlarms", "ListTopics", "ListSubscriptions"):
+        assert calls[operation] == 2, operation
+    assert calls["DescribeRegions"] == 1
+    assert not {"ListSubscriptionsByTopic", "GetTopicAttributes", "ListTrails"} & set(calls)
+
+    by_scope = {(o.scope.region, o.scope.service): o.api_call_total for o in report.outcomes}
+    stored = {(r["region"], r["service"]): r["api_calls"]
+              for r in query("SELECT region, service, api_calls FROM cfgmon_collection")}
+    assert stored == by_scope
+    assert stored[(FIRST, "logs")] == 2 and stored[(SECOND, "sns")] == 2
