@@ -22,7 +22,9 @@ SHOWN_EVENT_CHARS = 100  # text output shortens long events to one readable line
 
 @pattern_app.command("test")
 def test(
-    pattern: Annotated[str, typer.Argument(help="The filter pattern, as given to PutMetricFilter.")],
+    pattern: Annotated[
+        str, typer.Argument(help="The filter pattern, as given to PutMetricFilter.")
+    ],
     event: Annotated[
         list[str] | None,
         typer.Option(
@@ -50,7 +52,11 @@ def test(
         raise  # cli.main prints it on one line and exits 2
     matched = compiled.matches_all(events)
     if format == "json":
-        _print_json(pattern, None, [{"event": e, "matched": m} for e, m in zip(events, matched, strict=True)])
+        _print_json(
+            pattern,
+            None,
+            [{"event": e, "matched": m} for e, m in zip(events, matched, strict=True)],
+        )
         return
     if not events:
         print(f"valid {compiled.kind} pattern; no events given (use --event)")

@@ -89,7 +89,9 @@ def record(
         "eventSource": source,
         "eventName": event_name,
         "awsRegion": region,
-        "sourceIPAddress": "203.0.113.10" if identity != "AWSService" else "cloudformation.amazonaws.com",
+        "sourceIPAddress": "203.0.113.10"
+        if identity != "AWSService"
+        else "cloudformation.amazonaws.com",
         "userAgent": "aws-cli/2.17.20 Python/3.11.9 Linux/6.1 exe/x86_64.amzn.2023",
         "requestParameters": _REQUESTS.get(event_name),
         "responseElements": None,
@@ -108,7 +110,9 @@ def record(
     }
     if error:
         body["errorCode"] = error
-        body["errorMessage"] = f"User: {_IDENTITIES[identity].get('arn', 'service')} is not authorized"
+        body["errorMessage"] = (
+            f"User: {_IDENTITIES[identity].get('arn', 'service')} is not authorized"
+        )
     return body
 
 
@@ -119,10 +123,14 @@ def watched_records() -> list[str]:
     regions = itertools.cycle(["us-east-1", "eu-west-1", "ap-southeast-2"])
     out = []
     for number, (name, error) in enumerate(itertools.product(WATCHED, (None, "AccessDenied"))):
-        body = record(name, identity=next(identities), region=next(regions), error=error, number=number)
+        body = record(
+            name, identity=next(identities), region=next(regions), error=error, number=number
+        )
         out.append(json.dumps(body) if number % 2 else json.dumps(body, indent=2))
     for number, name in enumerate(WATCHED, 100):  # and once more, minimal whitespace
-        out.append(json.dumps(record(name, identity="AssumedRole", number=number), separators=(",", ":")))
+        out.append(
+            json.dumps(record(name, identity="AssumedRole", number=number), separators=(",", ":"))
+        )
     out += [
         json.dumps(record(name, region="sa-east-1", error="ThrottlingException", number=number))
         for number, name in enumerate(WATCHED, 200)

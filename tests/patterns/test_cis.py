@@ -44,7 +44,9 @@ def test_the_records_are_what_the_catalogue_needs():
     )
 
 
-@pytest.mark.parametrize(("pattern", "expected", "where"), CASES, ids=[where for *_, where in CASES])
+@pytest.mark.parametrize(
+    ("pattern", "expected", "where"), CASES, ids=[where for *_, where in CASES]
+)
 def test_variant(pattern, expected, where):
     assert verdict(pattern) == expected
 

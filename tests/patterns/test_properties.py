@@ -1,0 +1,204 @@
+"""Properties that must hold for every pattern and event (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from cfgmon.patterns import LogEvent, PatternError, compile_pattern, parse, render
+from cfgmon.patterns.nodes import OPERATORS
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+NAMES = ["a", "b", "eventName", "x-y"]
+
+# -- events --------------------------------------------------------------------------
+
+scalars = st.one_of(
+    st.text(alphabet="aAb*.1 -:", max_size=5),
+    st.integers(-5, 500),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.booleans(),
+    st.none(),
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(NAMES), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+documents = st.dictionaries(st.sampled_from(NAMES), json_values, max_size=4)
+events = st.one_of(documents.map(json.dumps), documents.map(json.dumps), st.text(max_size=20))
+field_events = st.lists(st.from_regex(r"[A-Za-z0-9.*:@+\-]{1,5}", fullmatch=True), max_size=6).map(
+    " ".join
+)
+
+# -- patterns ------------------------------------------------------------------------
+
+bare_values = st.one_of(
+    st.from_regex(r"[A-Za-z0-9_.*:/@+\-]{1,6}", fullmatch=True),
+    st.integers(-500, 500).map(str),
+    st.floats(allow_nan=False, allow_infinity=False, width=32)
+    .map(repr)
+    .filter(lambda r: "inf" not in r),
+    st.sampled_from(
+        ["*", "a*", "*b", "a*b", "1e3", "+4", "-0.5", ".5", "4*", "true", "false", "null"]
+    ),
+)
+plain_selectors = st.lists(st.sampled_from(NAMES), min_size=1, max_size=2).map(
+    lambda keys: "$." + ".".join(keys)
+)
+selectors = st.one_of(
+    plain_selectors,
+    plain_selectors,
+    st.sampled_from(["$.a[0]", "$.b[*]", "$.*", "$['a']", "$.a.*", "$.['x-y']"]),
+)
+comparisons = st.builds(
+    lambda s, op, v: f"{s} {op} {v}", selectors, st.sampled_from(OPERATORS), bare_values
+)
+conditions = st.one_of(
+    comparisons,
+    comparisons,
+    st.builds(
+        lambda s, k: f"{s} {k}",
+        selectors,
+        st.sampled_from(["IS NULL", "IS TRUE", "IS FALSE", "NOT EXISTS"]),
+    ),
+    st.builds(
+        lambda s, op, r: f"{s} {op} %{r}%",
+        selectors,
+        st.sampled_from(["=", "!="]),
+        st.sampled_from(["a", "^b", "1$", "[0-9]", "a|b"]),
+    ),
+)
+expressions = st.recursive(
+    conditions,
+    lambda inner: st.one_of(
+        st.tuples(inner, inner).map(lambda t: f"{t[0]} && {t[1]}"),
+        st.tuples(inner, inner).map(lambda t: f"{t[0]} || {t[1]}"),
+        inner.map(lambda e: f"({e})"),
+    ),
+    max_leaves=4,
+)
+terms = st.builds(
+    lambda prefix, term: prefix + term,
+    st.sampled_from(["", "", "-", "?"]),
+    st.one_of(
+        st.from_regex(r"[A-Za-z0-9_.:*{}\[\]]{1,6}", fullmatch=True),
+        st.text(alphabet='ab "\\-', max_size=5).map(
+            lambda t: '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        ),
+        st.sampled_from(["%a%", "%^b%", "%[0-9]+%"]),
+    ),
+)
+term_patterns = st.lists(terms, min_size=1, max_size=4).map(" ".join)
+field_conditions = st.builds(lambda op, v: f"f {op} {v}", st.sampled_from(OPERATORS), bare_values)
+field_patterns = st.lists(
+    st.one_of(
+        st.just("..."),
+        st.just("f"),
+        field_conditions,
+        st.tuples(field_conditions, field_conditions).map(" || ".join),
+    ),
+    min_size=1,
+    max_size=4,
+).map(lambda fields: "[" + ", ".join(fields) + "]")
+patterns = st.one_of(expressions.map(lambda e: "{ " + e + " }"), term_patterns, field_patterns)
+
+
+def compiled_or_none(text: str):
+    try:
+        return compile_pattern(text)
+    except PatternError:
+        return None
+
+
+def valid(text: str):
+    """The compiled pattern; generated combinations past AWS's limits are skipped."""
+    pattern = compiled_or_none(text)
+    assume(pattern is not None)
+    return pattern
+
+
+# -- the properties ------------------------------------------------------------------
+
+
+@SETTINGS
+@given(selectors, st.sampled_from(OPERATORS), bare_values, st.lists(events, min_size=1, max_size=4))
+def test_quoting_a_bare_value_never_changes_a_result(selector, op, value, sample):
+    bare = compile_pattern(f"{{ {selector} {op} {value} }}")
+    quoted = compile_pattern(f'{{ {selector} {op} "{value}" }}')
+    assert bare.ast == quoted.ast
+    assert bare.matches_all(sample) == quoted.matches_all(sample)
+
+
+@SETTINGS
+@given(st.sampled_from(OPERATORS), bare_values, st.lists(field_events, min_size=1, max_size=4))
+def test_quoting_a_bare_field_value_never_changes_a_result(op, value, sample):
+    bare = compile_pattern(f"[..., f {op} {value}, ...]")
+    quoted = compile_pattern(f'[..., f {op} "{value}", ...]')
+    assert bare.matches_all(sample) == quoted.matches_all(sample)
+
+
+@SETTINGS
+@given(expressions, expressions, events)
+def test_adding_an_or_never_loses_a_match(p, x, event):
+    narrow = valid(f"{{ {p} }}")
+    wide = valid(f"{{ ({p}) || ({x}) }}")
+    if narrow.matches(event):
+        assert wide.matches(event)
+
+
+@SETTINGS
+@given(expressions, expressions, events)
+def test_adding_an_and_never_gains_a_match(p, x, event):
+    wide = valid(f"{{ {p} }}")
+    narrow = valid(f"{{ ({p}) && ({x}) }}")
+    if narrow.matches(event):
+        assert wide.matches(event)
+
+
+@SETTINGS
+@given(patterns)
+def test_a_rendered_ast_parses_back_to_itself(text):
+    pattern = valid(text)
+    rendered = render(pattern.ast)
+    assert parse(rendered) == pattern.ast
+    assert render(parse(rendered)) == rendered
+
+
+@SETTINGS
+@given(patterns, events)
+def test_a_rendered_pattern_answers_the_same(text, event):
+    pattern = valid(text)
+    assert compile_pattern(render(pattern.ast)).matches(event) == pattern.matches(event)
+
+
+SOUP = [
+    "{", "}", "(", ")", "[", "]", ",", "&&", "||", "&", "|", "=", "!=", "<", "<=", ">", ">=", "==", "!",
+    "$", "$.", "$.a", "$.a[0]", "$.*", "$['k']", "$.['k", "[*]", '"', '"x"', '"a\\"', "%", "%a%", "%(%",
+    "IS", "NOT", "EXISTS", "NULL", "TRUE", "FALSE", "is", "null", "...", "-", "?", "*", "1e3", "x", "é", "\n", " ",
+]  # fmt: skip
+
+
+@SETTINGS
+@given(
+    st.one_of(st.text(max_size=60), st.lists(st.sampled_from(SOUP), max_size=25).map("".join)),
+    events,
+)
+def test_any_text_parses_or_raises_pattern_error_only(text, event):
+    pattern = compiled_or_none(text)  # anything but PatternError fails the test
+    if pattern is not None:
+        assert isinstance(pattern.matches(LogEvent(event)), bool)
+        assert parse(render(pattern.ast)) == pattern.ast
+
+
+@SETTINGS
+@given(
+    st.lists(st.sampled_from(SOUP), max_size=25).map(lambda parts: "{ " + " ".join(parts) + " }")
+)
+def test_json_token_soup_parses_or_raises_pattern_error_only(text):
+    compiled_or_none(text)
