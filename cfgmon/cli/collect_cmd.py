@@ -135,15 +135,23 @@ def _print_summary(report: CollectionReport, path) -> None:
         f"{report.count('skipped')} skipped; {calls} API calls in {report.elapsed_seconds:.1f}s",
         file=sys.stderr,
     )
+    # One line per region and failure, naming the services it hit.
+    failures: dict[tuple, list[str]] = {}
     for outcome in report.outcomes:
-        if outcome.failure is not None:
-            failure = outcome.failure
-            where = f" in {failure.error_operation}" if failure.error_operation else ""
-            print(
-                f"  {outcome.status}: {outcome.scope.region} {outcome.scope.service}{where}: "
-                f"{failure.error_code}: {_first_line(failure.error_message)}",
-                file=sys.stderr,
-            )
+        failure = outcome.failure
+        if failure is not None:
+            key = (outcome.status, outcome.scope.account_id, outcome.scope.region,
+                   failure.error_code, _first_line(failure.error_message))
+            where = outcome.scope.service
+            if failure.error_operation:
+                where += f" ({failure.error_operation})"
+            failures.setdefault(key, []).append(where)
+    for (status, account, region, code, message), services in failures.items():
+        account_part = f"{account} " if len(report.accounts) > 1 else ""
+        print(
+            f"  {status}: {account_part}{region} {', '.join(services)}: {code}: {message}",
+            file=sys.stderr,
+        )
 
 
 def _first_line(text: str | None) -> str:

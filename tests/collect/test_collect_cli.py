@@ -79,3 +79,15 @@ def test_help_shows_an_example(cli):
     result = cli("collect", "--help")
     assert result.exit_code == 0
     assert "--endpoint-url" in result.stdout and "Example: cfgmon collect" in result.stdout
+
+
+def test_summary_names_skipped_regions_once(aws, cli, tmp_path):
+    result = cli("collect", "--db", str(tmp_path / "x.duckdb"), "--endpoint-url", aws.endpoint,
+                 "--region", "ap-east-1")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert "0 ok, 0 failed, 4 skipped" in lines[0]
+    assert lines[1:] == [
+        "  skipped: ap-east-1 cloudtrail, logs, cloudwatch, sns: RegionNotEnabled: "
+        "region ap-east-1 is not enabled in account 123456789012 (not-opted-in)"
+    ]
