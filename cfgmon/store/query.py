@@ -131,9 +131,27 @@ def _filter_pattern_matches(pattern: str, event: str) -> bool:
     return bool(matches(pattern, event))
 
 
-# The exception a Python UDF raised, kept so the caller sees it rather than
-# DuckDB's wrapped text. Per thread, as DuckDB calls UDFs on the calling thread.
-_udf_failure = threading.local()
+class _UdfFailure:
+    """The first exception a Python UDF raised during a query, so the caller can report
+    it rather than DuckDB's wrapped text. Process-wide, because DuckDB may call UDFs
+    from its worker threads; queries on one connection run one at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failure: tuple[Exception, tuple] | None = None
+
+    def record(self, exc: Exception, args: tuple) -> None:
+        with self._lock:
+            if self._failure is None:
+                self._failure = (exc, args)
+
+    def take(self) -> tuple[Exception, tuple] | None:
+        with self._lock:
+            failure, self._failure = self._failure, None
+            return failure
+
+
+_udf_failure = _UdfFailure()
 
 
 def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -142,8 +160,7 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args)
         except Exception as exc:
-            if getattr(_udf_failure, "error", None) is None:
-                _udf_failure.error = (exc, args)
+            _udf_failure.record(exc, args)
             raise
 
     return call
@@ -227,13 +244,13 @@ def query_database(db, sql: str) -> QueryResult:
 
 
 def _execute(con: duckdb.DuckDBPyConnection, text: str) -> QueryResult:
-    _udf_failure.error = None
+    _udf_failure.take()  # nothing left over from an earlier query
     try:
         cursor = con.execute(text)
         description = cursor.description or []
         fetched = cursor.fetchall() if description else []
     except duckdb.Error as exc:
-        failure, _udf_failure.error = _udf_failure.error, None
+        failure = _udf_failure.take()
         if failure is not None:
             raise _udf_error(failure) from None
         raise _query_error(con, exc) from None
