@@ -8,6 +8,7 @@ succeeded (see cfgmon.store.scope).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -84,8 +85,8 @@ class CollectProgress(Protocol):
 class _Fetched:
     key: ScopeKey
     counter: ApiCallCounter
-    started_at: object
-    finished_at: object
+    started_at: dt.datetime
+    finished_at: dt.datetime
     data: ScopeData | None = None
     failure: ScopeFailure | None = None
 
