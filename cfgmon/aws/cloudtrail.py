@@ -32,6 +32,14 @@ _FATAL_CODES = frozenset({
 })
 
 
+_TABLES = (
+    "aws_cloudtrail_trail",
+    "aws_cloudtrail_trail_event_selector",
+    "aws_cloudtrail_trail_advanced_event_selector",
+    "aws_cloudtrail_trail_advanced_field_selector",
+)
+
+
 def fetch(ctx: ScopeContext) -> ScopeData:
     client = ctx.client(SERVICE)
     trails = client.describe_trails(includeShadowTrails=True).get("trailList", [])
@@ -49,14 +57,6 @@ def fetch(ctx: ScopeContext) -> ScopeData:
                 trail_rows(trail, *fetch_details(home_client, trail["TrailARN"])),
             )
     return data
-
-
-_TABLES = (
-    "aws_cloudtrail_trail",
-    "aws_cloudtrail_trail_event_selector",
-    "aws_cloudtrail_trail_advanced_event_selector",
-    "aws_cloudtrail_trail_advanced_field_selector",
-)
 
 
 def home_region(trail: dict) -> str:
