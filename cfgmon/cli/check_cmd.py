@@ -10,8 +10,9 @@ import typer
 from cfgmon.cli.common import DbOption, choice_error, output_stream
 from cfgmon.controls import latest_versions, resolve, run_controls
 from cfgmon.controls.runner import RESULT_KEYS
+from cfgmon.errors import DatabaseError
 from cfgmon.output import FORMATS, RenderContext
-from cfgmon.store import open_database
+from cfgmon.store import open_database, resolve_db_path
 
 # The table is for people: the columns that say what happened; the other formats
 # carry every key of a result.
@@ -44,19 +45,22 @@ def check(
     if format not in FORMATS:
         raise choice_error("format", format, FORMATS)
     versions = [resolve(spec) for spec in control] if control else latest_versions()
-    con = open_database(db)
-    try:
-        results = run_controls(con, versions)
-    finally:
-        con.close()
-    rows = [r.as_dict() | {"control": f"{r.control_id}@{r.control_version}"} for r in results]
-    context = RenderContext(
-        title="cfgmon check" if format == "table" else None,
-        columns=TABLE_COLUMNS if format == "table" else RESULT_KEYS,
-        controls={v.ref: v.control.metadata() for v in versions},
-        status_column="status",
-    )
+    path = resolve_db_path(db)
+    if not path.exists():
+        raise DatabaseError(f"no inventory yet: run cfgmon collect first (no database at {path})")
     with output_stream(output) as out:
+        con = open_database(path)
+        try:
+            results = run_controls(con, versions)
+        finally:
+            con.close()
+        rows = [r.as_dict() | {"control": f"{r.control_id}@{r.control_version}"} for r in results]
+        context = RenderContext(
+            title="cfgmon check" if format == "table" else None,
+            columns=TABLE_COLUMNS if format == "table" else RESULT_KEYS,
+            controls={v.ref: v.control.metadata() for v in versions},
+            status_column="status",
+        )
         FORMATS[format](rows, context, out)
     if not exit_zero and any(r.status != "COMPLIANT" for r in results):
         raise typer.Exit(1)

@@ -48,7 +48,9 @@ class FilterPattern:
         return render(self.ast)
 
 
-@lru_cache(maxsize=16384)
+# Bounded: an inventory holds far fewer distinct patterns, and an unbounded cache of
+# compiled closures would only make every garbage collection slower.
+@lru_cache(maxsize=2048)
 def compile_pattern(text: str) -> FilterPattern:
     """Parse and compile `text` once; PatternError when AWS would reject it."""
     ast = parse(text)

@@ -44,7 +44,7 @@ _ESCAPE = re.compile(r"\\([\"\\])")
 
 
 def unescape_quoted(body: str) -> str:
-    return _ESCAPE.sub(r"\1", body)
+    return _ESCAPE.sub(r"\1", body) if "\\" in body else body
 
 
 # `==` is not an operator (AWS has `=`; the CDK rewrites `==` before sending): an
@@ -87,6 +87,13 @@ def scalar_text(value: Any) -> str | None:
     if kind is int or kind is float:
         return repr(value)
     return None
+
+
+def only_strings_spell(text: str) -> bool:
+    """Whether, under scalar_text, no JSON value but a string can have this text: true
+    when it is neither a number literal (numbers) nor true / false (booleans). The
+    evaluator then tests `=` against it as plain string equality."""
+    return text not in ("true", "false") and parse_number(text) is None
 
 
 def wildcard_regex(text: str) -> str:

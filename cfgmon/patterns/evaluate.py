@@ -7,6 +7,7 @@ the tree and no dispatch per event.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from cfgmon.patterns.nodes import (
     IsTrue,
     JsonPattern,
     Key,
+    Literal,
     MatchAll,
     NotExists,
     Or,
@@ -116,21 +118,21 @@ _ANY_FIELDS: Any = object()
 
 def _space_pattern(pattern: SpacePattern) -> Predicate:
     # One entry per pattern field: _ANY_FIELDS for `...`, None for a field with no
-    # condition, else the field's test.
+    # condition, else the field's test. Matching is a glob over the event's fields.
     elements = [_FIELDS[type(field)](field) for field in pattern.fields]
     last = len(elements) - 1
 
     def predicate(event: LogEvent) -> bool:
         fields = event.fields
         count = len(fields)
-        positions = {0}  # indexes of the next event field, one per way of matching so far
+        # Indexes of the next event field, one per way of matching the elements so far.
+        positions: range | list[int] = range(1)
         for i, element in enumerate(elements):
             if element is _ANY_FIELDS:
                 if i == last:
                     return True
-                positions = set(range(min(positions), count + 1))
-                continue
-            if i == last:  # the last field takes the rest of the event (decisions.py)
+                positions = range(positions[0], count + 1)
+            elif i == last:  # the last field takes the rest of the event (decisions.py)
                 text = event.text
                 for at in positions:
                     if at < count:
@@ -138,13 +140,14 @@ def _space_pattern(pattern: SpacePattern) -> Predicate:
                         if element is None or element(value):
                             return True
                 return False
-            positions = {
-                at + 1
-                for at in positions
-                if at < count and (element is None or element(fields[at][0]))
-            }
-            if not positions:
-                return False
+            elif i + 1 == last and elements[last] is _ANY_FIELDS:  # [..., x = 1, ...]: any field
+                return any(at < count and (element is None or element(fields[at][0])) for at in positions)
+            else:
+                positions = [
+                    at + 1 for at in positions if at < count and (element is None or element(fields[at][0]))
+                ]
+                if not positions:
+                    return False
         return False  # not reached: a pattern ends with a field or `...`
 
     return predicate
@@ -187,7 +190,20 @@ def _and(node: And) -> Test:
 
 
 def _or(node: Or) -> Test:
-    tests = [build(operand) for operand in node.operands]
+    # `$.k = A || $.k = B || …` (the shape of most CIS filters) becomes one set lookup
+    # per key; the other operands keep their own tests. Order does not matter: tests
+    # are pure.
+    alternatives: dict[str, set[str]] = {}
+    tests = []
+    for operand in node.operands:
+        equality = _string_equality(operand)
+        if equality is None:
+            tests.append(build(operand))
+        else:
+            alternatives.setdefault(equality[0], set()).add(equality[1])
+    tests += [_one_of(name, frozenset(texts)) for name, texts in alternatives.items()]
+    if len(tests) == 1:
+        return tests[0]
     if len(tests) == 2:
         first, second = tests
         return lambda value: first(value) or second(value)
@@ -199,6 +215,20 @@ def _or(node: Or) -> Test:
         return False
 
     return test
+
+
+def _string_equality(node: Any) -> tuple[str, str] | None:
+    """(name, text) when `node` is `$.name = text` and only a JSON string can equal text."""
+    if type(node) is not Comparison or node.op != "=" or type(node.value) is not Literal:
+        return None
+    steps, text = node.selector.steps, node.value.text
+    if len(steps) != 1 or type(steps[0]) is not Key or "*" in text:
+        return None
+    return (steps[0].name, text) if decisions.only_strings_spell(text) else None
+
+
+def _one_of(name: str, texts: frozenset[str]) -> Test:
+    return lambda document: type(value := document.get(name)) is str and value in texts
 
 
 def _comparison(node: Comparison) -> Test:
@@ -229,15 +259,19 @@ def _field_comparison(node: FieldComparison) -> Test:
     return field_test(node.op, node.value)
 
 
+# Leaves recur across the patterns of an inventory (`$.eventName = PutDeliveryChannel`
+# in most of them), and their tests are pure: build each distinct leaf once.
+_leaf = functools.lru_cache(maxsize=8192)
+
 _EXPRESSIONS: dict[type, Callable[[Any], Test]] = {
     And: _and,
     Or: _or,
-    Comparison: _comparison,
-    IsNull: _is_null,
-    IsTrue: _is_true,
-    IsFalse: _is_false,
-    NotExists: _not_exists,
-    FieldComparison: _field_comparison,
+    Comparison: _leaf(_comparison),
+    IsNull: _leaf(_is_null),
+    IsTrue: _leaf(_is_true),
+    IsFalse: _leaf(_is_false),
+    NotExists: _leaf(_not_exists),
+    FieldComparison: _leaf(_field_comparison),
 }
 
 
@@ -250,6 +284,10 @@ def _holds(selector: Selector, test: Test) -> Test:
         reach = _reach(selector)
         holds_for_any = decisions.holds_for_any
         return lambda document: holds_for_any(reach(document), test)
+    steps = selector.steps
+    if len(steps) == 1 and type(steps[0]) is Key:  # $.name, by far the most common: one call
+        name = steps[0].name
+        return lambda document: (value := document.get(name, MISSING)) is not MISSING and test(value)
     get = _get(selector)
 
     def holds(document: Any) -> bool:

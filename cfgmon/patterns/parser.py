@@ -112,6 +112,7 @@ class _ExpressionParser(_Parser):
         super().__init__(text, start, end)
         self.tokens = tokenize(text, start, end)
         self.index = 0
+        self.last = len(self.tokens) - 1
         self.depth = 0
 
     @property
@@ -120,7 +121,7 @@ class _ExpressionParser(_Parser):
 
     def advance(self) -> Token:
         token = self.tokens[self.index]
-        if token.type is not TokenType.EOF:
+        if self.index < self.last:  # the EOF token stays current
             self.index += 1
         return token
 
@@ -138,21 +139,18 @@ class _ExpressionParser(_Parser):
         )
 
     def parse_or(self, primary: Callable[[], Expression]) -> Expression:
-        return self._chain(TokenType.OR, Or, lambda: self._chain(TokenType.AND, And, primary))
-
-    def _chain(
-        self, joiner: TokenType, node: type[And] | type[Or], operand: Callable[[], Expression]
-    ) -> Expression:
-        operands = [operand()]
-        while self.current.type is joiner:
+        operands = [self.parse_and(primary)]
+        while self.tokens[self.index].type is TokenType.OR:
             self.advance()
-            operands.append(operand())
-        if len(operands) == 1:
-            return operands[0]
-        flat: list[Expression] = []
-        for item in operands:  # (a || b) || c is a || b || c: one canonical tree
-            flat.extend(item.operands if type(item) is node else (item,))
-        return node(tuple(flat))
+            operands.append(self.parse_and(primary))
+        return _joined(Or, operands)
+
+    def parse_and(self, primary: Callable[[], Expression]) -> Expression:
+        operands = [primary()]
+        while self.tokens[self.index].type is TokenType.AND:
+            self.advance()
+            operands.append(primary())
+        return _joined(And, operands)
 
     def parse_group(self, primary: Callable[[], Expression]) -> Expression:
         opening = self.advance()
@@ -177,7 +175,7 @@ class _ExpressionParser(_Parser):
         return parse(self, token, op)
 
     def _literal(self, token: Token, op: Token) -> Value:
-        return Literal(token.value if token.type is TokenType.STRING else token.text)
+        return _literal(token.value if token.type is TokenType.STRING else token.text)
 
     def _regex(self, token: Token, op: Token) -> Value:
         if op.text not in decisions.REGEX_OPERATORS:
@@ -185,6 +183,15 @@ class _ExpressionParser(_Parser):
                 f"a regular expression can only be compared with = or !=, not {op.text}", op.start
             )
         return self.regex(token.value, token.start + 1)
+
+
+def _joined(node: type[And] | type[Or], operands: list[Expression]) -> Expression:
+    if len(operands) == 1:
+        return operands[0]
+    flat: list[Expression] = []
+    for item in operands:  # (a || b) || c is a || b || c: one canonical tree
+        flat.extend(item.operands if type(item) is node else (item,))  # type: ignore[union-attr]
+    return node(tuple(flat))
 
 
 _VALUE_PARSERS: dict[TokenType, Callable[[_ExpressionParser, Token, Token], Value]] = {
@@ -247,8 +254,9 @@ class JsonParser(_ExpressionParser):
 
     def selector(self, token: Token) -> Selector:
         selector = parse_selector(token.text)
-        if selector.wildcards:
-            if selector.wildcards > limits.MAX_WILDCARDS_PER_SELECTOR:
+        wildcards = _wildcards(token.text)
+        if wildcards:
+            if wildcards > limits.MAX_WILDCARDS_PER_SELECTOR:
                 raise self.error(
                     f"a selector may hold at most {limits.MAX_WILDCARDS_PER_SELECTOR} wildcard",
                     token.start,
@@ -320,10 +328,20 @@ _STEPS = {
 }
 
 
+# Selectors and values recur across the patterns of an inventory; their nodes are
+# immutable, so each distinct one is built once.
 @lru_cache(maxsize=4096)
 def parse_selector(text: str) -> Selector:
     """The steps of a selector token (the tokenizer has checked its grammar)."""
     return Selector(tuple(_STEPS[m.lastgroup](m) for m in _STEP.finditer(text, 1)))
+
+
+@lru_cache(maxsize=4096)
+def _wildcards(selector_text: str) -> int:
+    return parse_selector(selector_text).wildcards
+
+
+_literal = lru_cache(maxsize=8192)(Literal)
 
 
 class FieldsParser(_ExpressionParser):

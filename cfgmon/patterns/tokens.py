@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from cfgmon.patterns.decisions import BARE_VALUE_CHARS, NAME_CHARS, unescape_quoted
 from cfgmon.patterns.errors import PatternError
@@ -34,9 +35,14 @@ class TokenType(Enum):
     TERM = "term"
     EOF = "end of pattern"
 
+    # Members are singletons: identity hashing is exact, and far cheaper than
+    # Enum's hash by name on the parser's dispatch-table lookups.
+    __hash__ = object.__hash__
 
-@dataclass(frozen=True, slots=True)
-class Token:
+
+class Token(NamedTuple):
+    """One token; a named tuple because a pattern has dozens and they are made often."""
+
     type: TokenType
     text: str  # as written
     start: int  # offset in the pattern
@@ -56,8 +62,7 @@ SELECTOR_STEP = (
 QUOTED = r'"(?:[^"\\]|\\.)*"'
 
 # Token kinds, tried in order at each position. Grammar for one kind = one entry.
-_EXPRESSION_TOKENS: tuple[tuple[str, str, TokenType | None], ...] = (
-    ("ws", r"\s+", None),
+_EXPRESSION_TOKENS: tuple[tuple[str, str, TokenType], ...] = (
     ("selector", rf"\$(?:{SELECTOR_STEP})*", TokenType.SELECTOR),
     ("string", QUOTED, TokenType.STRING),
     ("regex", r"%[^%]*%", TokenType.REGEX),
@@ -73,10 +78,18 @@ _EXPRESSION_TOKENS: tuple[tuple[str, str, TokenType | None], ...] = (
     ("comma", r",", TokenType.COMMA),
     ("word", rf"[{BARE_VALUE_CHARS}]+", TokenType.WORD),
 )
+# White space, then one token, or a character that starts none (an error); the
+# scanner reports the token by its group number.
 _SCANNER = re.compile(
-    "|".join(f"(?P<{name}>{regex})" for name, regex, _ in _EXPRESSION_TOKENS), re.DOTALL
+    r"\s*(?:"
+    + "|".join(f"(?P<{name}>{regex})" for name, regex, _ in _EXPRESSION_TOKENS)
+    + r"|(?P<stray>\S))",
+    re.DOTALL,
 )
-_TYPES = {name: token_type for name, _, token_type in _EXPRESSION_TOKENS}
+_TYPES: dict[int, TokenType | None] = {
+    _SCANNER.groupindex[name]: token_type for name, _, token_type in _EXPRESSION_TOKENS
+}
+_TYPES[_SCANNER.groupindex["stray"]] = None
 
 # What a character that starts no token most likely meant.
 _STRAY = {
@@ -93,26 +106,24 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     end = len(text) if end is None else end
     tokens: list[Token] = []
     append = tokens.append
-    pos = start
-    match = _SCANNER.match
-    while pos < end:
-        m = match(text, pos, end)
-        if m is None:
-            char = text[pos]
-            raise PatternError(_STRAY.get(char, f"unexpected character {char!r}"), text, pos)
-        kind = m.lastgroup
-        token_type = _TYPES[kind]
-        if token_type is not None:
-            raw = m.group()
-            if token_type is TokenType.STRING:
-                append(Token(token_type, raw, pos, unescape_quoted(raw[1:-1])))
-            elif token_type is TokenType.REGEX:
-                append(Token(token_type, raw, pos, raw[1:-1]))
-            else:
-                if token_type is TokenType.SELECTOR:
-                    _check_selector_end(text, m.end(), end, raw, pos)
-                append(Token(token_type, raw, pos))
-        pos = m.end()
+    types = _TYPES
+    new = tuple.__new__  # Token(...) without the Python-level __new__ of a NamedTuple
+    string, regex, selector = TokenType.STRING, TokenType.REGEX, TokenType.SELECTOR
+    for m in _SCANNER.finditer(text, start, end):
+        group = m.lastindex
+        token_type = types[group]
+        raw = m.group(group)
+        at = m.start(group)
+        if token_type is None:
+            raise PatternError(_STRAY.get(raw, f"unexpected character {raw!r}"), text, at)
+        if token_type is string:
+            append(new(Token, (token_type, raw, at, unescape_quoted(raw[1:-1]))))
+        elif token_type is regex:
+            append(new(Token, (token_type, raw, at, raw[1:-1])))
+        else:
+            if token_type is selector:
+                _check_selector_end(text, m.end(), end, raw, at)
+            append(new(Token, (token_type, raw, at, "")))
     append(Token(TokenType.EOF, "", end))
     return tokens
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seed import Chain, Seeder, expression_query, stat_query
+from cfgmon.simulation import Chain, Seeder, expression_query, stat_query
 
 # Collected in this order: the multi-region trail's home (eu-west-1) is not first.
 FIRST, SECOND = "us-east-1", "eu-west-1"

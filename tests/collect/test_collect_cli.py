@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import duckdb
-from seed import Seeder
+
+from cfgmon.simulation import Seeder
 
 
 def table(db, sql):

@@ -6,7 +6,7 @@ from collect_scenario import FIRST
 
 
 def test_every_page_is_fetched(aws, run_collect, query):
-    from seed import Seeder
+    from cfgmon.simulation import Seeder
 
     seeder = Seeder(aws)
     logs = seeder.client("logs", FIRST)

@@ -13,7 +13,8 @@ from collect_scenario import (
     SECOND,
     UNCOLLECTED,
 )
-from seed import DEFAULT_ACCOUNT
+
+from cfgmon.simulation import DEFAULT_ACCOUNT
 
 ACCOUNT = DEFAULT_ACCOUNT
 

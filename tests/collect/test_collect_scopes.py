@@ -174,9 +174,9 @@ def test_a_region_not_enabled_is_skipped_without_calls(world, run_collect, query
 
 def test_several_accounts_are_collected_side_by_side(aws, db_path, query):
     import boto3
-    from seed import Seeder
 
     from cfgmon.aws import AccountTarget, collect
+    from cfgmon.simulation import Seeder
     from cfgmon.store import open_database
 
     other = "210987654321"

@@ -6,7 +6,8 @@ import json
 
 import duckdb
 import pytest
-from seed import Seeder
+
+from cfgmon.simulation import Seeder
 
 ACCOUNT = "123456789012"  # moto's default account
 

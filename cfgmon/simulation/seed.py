@@ -1,6 +1,6 @@
 """Seeding a moto server with the inventory cfgmon collects.
 
-Tests build accounts with `Seeder`, one per account: it holds the moto endpoint and
+The demo and the tests build accounts with `Seeder`, one per account: it holds the moto endpoint and
 the credentials moto attributes to the account, and offers one method per resource
 plus `chain()`, which builds the whole monitored chain CIS 4.9 asks for:
 
@@ -63,7 +63,7 @@ class Chain:
 class Seeder:
     """Creates resources in one moto account.
 
-    `aws` is the conftest `aws` fixture (anything with `.endpoint` and
+    `aws` is a `MotoEndpoint` (anything with `.client(service, region, **creds)` and
     `.account_credentials(account_id)`). For an account other than moto's default,
     credentials come from STS AssumeRole, which moto attributes to that account.
     """

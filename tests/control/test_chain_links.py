@@ -1,0 +1,390 @@
+"""Each link of the chain, broken alone in an otherwise compliant account.
+
+The account is built in a real moto server, collected with `cfgmon collect` and
+judged with `cfgmon check`; each test asserts the verdict and the reason a user sees.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from cfgmon.simulation import CIS_CONFIG_PATTERN, expression_query, stat_query
+
+
+def test_complete_chain_is_compliant_with_evidence(inspector, seeder):
+    chain = seeder.chain("us-east-1")
+    result = inspector.verdict()
+    assert result["status"] == "COMPLIANT", result["reason"]
+    evidence = result["evidence"]
+    assert evidence["trail_arn"] == chain.trail_arn
+    assert evidence["log_group_arn"] == chain.log_group_arn.removesuffix(":*")
+    assert evidence["metric_filter_name"] == chain.filter_name
+    assert evidence["alarm_arn"] == chain.alarm_arn
+    assert evidence["topic_arn"] == chain.topic_arn
+    assert evidence["subscription_arn"] == chain.subscription_arns[0]
+    assert evidence["events_matched"] == evidence["events_total"] == 16
+    assert evidence["pattern_broader_than_reference"] is False
+    assert result["control_id"] == "config_configuration_changes_monitoring"
+    assert result["control_version"] == "1"
+    assert result["account_id"] == chain.account_id
+
+
+def test_no_trail(inspector, seeder):
+    seeder.chain("us-east-1", with_trail=False)
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == f"no CloudTrail trail applies to account {seeder.account_id}"
+
+
+def test_single_region_trail(inspector, seeder):
+    chain = seeder.chain("us-east-1", multi_region=False)
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == f"trail {chain.trail_arn} is not multi-region"
+    assert result["resource"] == chain.trail_arn
+
+
+def test_stopped_trail(inspector, seeder):
+    chain = seeder.chain("us-east-1", logging=False)
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == f"trail {chain.trail_arn} is not logging"
+
+
+def test_write_only_management_events(inspector, seeder):
+    chain = seeder.chain(
+        "us-east-1",
+        event_selectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}],
+    )
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"trail {chain.trail_arn} does not log all management events, read and write"
+    )
+
+
+def test_management_events_excluded(inspector, seeder):
+    seeder.chain(
+        "us-east-1",
+        event_selectors=[{"ReadWriteType": "All", "IncludeManagementEvents": False,
+                          "DataResources": [{"Type": "AWS::S3::Object",
+                                             "Values": ["arn:aws:s3:::bucket/"]}]}],
+    )
+    assert "does not log all management events" in inspector.verdict()["reason"]
+
+
+def test_read_and_write_selectors_together_capture_all(inspector, seeder):
+    seeder.chain(
+        "us-east-1",
+        event_selectors=[
+            {"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True},
+            {"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True},
+        ],
+    )
+    assert inspector.verdict()["status"] == "COMPLIANT"
+
+
+def test_advanced_selector_on_management_events(inspector, seeder):
+    seeder.chain(
+        "us-east-1",
+        advanced_event_selectors=[{
+            "Name": "Management events",
+            "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+        }],
+    )
+    assert inspector.verdict()["status"] == "COMPLIANT"
+
+
+def test_advanced_selector_read_only(inspector, seeder):
+    chain = seeder.chain(
+        "us-east-1",
+        advanced_event_selectors=[{
+            "Name": "Reads only",
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Management"]},
+                {"Field": "readOnly", "Equals": ["true"]},
+            ],
+        }],
+    )
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"trail {chain.trail_arn} does not log all management events, read and write"
+    )
+
+
+def test_advanced_selector_for_data_events_only(inspector, seeder):
+    seeder.chain(
+        "us-east-1",
+        advanced_event_selectors=[{
+            "Name": "S3 data events",
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Data"]},
+                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+            ],
+        }],
+    )
+    assert "does not log all management events" in inspector.verdict()["reason"]
+
+
+def test_trail_without_cloudwatch_logs(inspector, seeder):
+    seeder.chain("us-east-1", with_trail=False)
+    arn = seeder.trail("us-east-1", "no-cwl-trail")
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == f"trail {arn} does not deliver to CloudWatch Logs"
+
+
+def test_log_group_matched_by_full_arn_not_name(inspector, seeder):
+    # A log group of the same name exists in us-east-1, but the trail delivers to
+    # eu-west-1, where there is none. Joining on the name alone would pass.
+    seeder.chain("us-east-1", with_trail=False)
+    missing_arn = f"arn:aws:logs:eu-west-1:{seeder.account_id}:log-group:cis-cloudtrail-logs:*"
+    trail_arn = seeder.trail("us-east-1", "cis-trail", log_group_arn=missing_arn)
+    result = inspector.verdict("us-east-1", "eu-west-1")
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"trail {trail_arn} delivers to log group {missing_arn.removesuffix(':*')}, "
+        "which does not exist"
+    )
+
+
+def test_log_group_in_a_region_not_collected_is_insufficient_data(inspector, seeder):
+    seeder.chain("us-east-1", with_trail=False)
+    elsewhere = f"arn:aws:logs:ap-south-1:{seeder.account_id}:log-group:cis-cloudtrail-logs:*"
+    seeder.trail("us-east-1", "cis-trail", log_group_arn=elsewhere)
+    result = inspector.verdict("us-east-1")
+    assert result["status"] == "INSUFFICIENT_DATA"
+    assert "ap-south-1 was not collected" in result["reason"]
+
+
+def test_and_instead_of_or_is_not_covered(inspector, seeder):
+    # Regex-based tools pass this pattern: every event name is present.
+    pattern = (
+        "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)"
+        "&&($.eventName=DeleteDeliveryChannel)&&($.eventName=PutDeliveryChannel)"
+        "&&($.eventName=PutConfigurationRecorder)) }"
+    )
+    chain = seeder.chain("us-east-1", pattern=pattern)
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"log group {chain.log_group_arn.removesuffix(':*')} has no metric filter covering all 4 "
+        f"AWS Config change events; closest, filter {chain.filter_name}, misses "
+        "StopConfigurationRecorder, DeleteDeliveryChannel, PutDeliveryChannel, "
+        "PutConfigurationRecorder"
+    )
+
+
+def test_missing_event_name_is_named(inspector, seeder):
+    pattern = (
+        "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)"
+        "||($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)) }"
+    )
+    seeder.chain("us-east-1", pattern=pattern)
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"].endswith("misses PutConfigurationRecorder")
+    assert result["evidence"]["events_matched"] == 12
+
+
+def test_extra_condition_narrows_the_filter(inspector, seeder):
+    # Only successful calls: failed attempts to stop the recorder go unseen.
+    pattern = "{ (" + CIS_CONFIG_PATTERN.strip()[1:-1] + ") && $.errorCode NOT EXISTS }"
+    seeder.chain("us-east-1", pattern=pattern)
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert "failed (AccessDenied)" in result["reason"]
+
+
+def test_broader_wildcard_pattern_complies_and_says_so(inspector, seeder):
+    pattern = (
+        '{ ($.eventSource = "config.amazonaws.com") && (($.eventName = "Stop*") || '
+        '($.eventName = "*DeliveryChannel") || ($.eventName = "Put*")) }'
+    )
+    seeder.chain("us-east-1", pattern=pattern)
+    result = inspector.verdict()
+    assert result["status"] == "COMPLIANT", result["reason"]
+    assert result["evidence"]["pattern_broader_than_reference"] is True
+    assert "broader than the CIS reference pattern" in result["reason"]
+
+
+def test_quoted_multiline_pattern_complies(inspector, seeder):
+    pattern = (
+        '{\n  ($.eventSource = "config.amazonaws.com") &&\n'
+        '  (\n    ($.eventName = "PutConfigurationRecorder") ||\n'
+        '    ($.eventName = "StopConfigurationRecorder") ||\n'
+        '    ($.eventName = "PutDeliveryChannel") ||\n'
+        '    ($.eventName = "DeleteDeliveryChannel")\n  )\n}'
+    )
+    seeder.chain("us-east-1", pattern=pattern)
+    assert inspector.verdict()["status"] == "COMPLIANT"
+
+
+def test_invalid_pattern_is_reported_as_invalid(inspector, seeder):
+    pattern = CIS_CONFIG_PATTERN.replace("PutConfigurationRecorder))", "PutConfigurationRecorder)")
+    chain = seeder.chain("us-east-1", pattern=pattern)
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert f"closest, filter {chain.filter_name}, has an invalid pattern: " in result["reason"]
+
+
+def test_metric_value_must_be_positive(inspector, seeder):
+    chain = seeder.chain("us-east-1", metric_value="0")
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"metric filter {chain.filter_name} on log group "
+        f"{chain.log_group_arn.removesuffix(':*')} publishes metric value '0', "
+        "not a positive number"
+    )
+
+
+def test_alarm_in_wrong_namespace(inspector, seeder):
+    chain = seeder.chain("us-east-1", alarm_namespace="LogMetrics")
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"no alarm in account {seeder.account_id} region us-east-1 watches metric "
+        f"CISBenchmark/{chain.metric_name} of metric filter {chain.filter_name}"
+    )
+
+
+def test_alarm_in_another_region_does_not_count(inspector, seeder):
+    # Alarms only see metrics of their own region.
+    chain = seeder.chain("us-east-1", prefix="a")
+    inspector.collect()
+    client = seeder.client("cloudwatch", "us-east-1")
+    client.delete_alarms(AlarmNames=[chain.alarm_name])
+    seeder.alarm("eu-west-1", chain.alarm_name, metric_name=chain.metric_name,
+                 alarm_actions=[chain.topic_arn])
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"].startswith(
+        f"no alarm in account {seeder.account_id} region us-east-1 watches metric"
+    )
+
+
+def test_alarm_actions_disabled(inspector, seeder):
+    chain = seeder.chain("us-east-1", actions_enabled=False)
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == f"alarm {chain.alarm_arn} has its actions disabled"
+    assert result["resource"] == chain.alarm_arn
+
+
+def test_alarm_threshold_too_high(inspector, seeder):
+    chain = seeder.chain("us-east-1", threshold=5)
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"alarm {chain.alarm_arn} does not go into ALARM on a single event "
+        "(Sum GreaterThanOrEqualToThreshold 5, 1 of 1 datapoints)"
+    )
+
+
+def test_alarm_on_less_than(inspector, seeder):
+    seeder.chain("us-east-1", comparison_operator="LessThanThreshold")
+    assert "does not go into ALARM on a single event" in inspector.verdict()["reason"]
+
+
+def test_alarm_needing_two_datapoints(inspector, seeder):
+    seeder.chain("us-east-1", evaluation_periods=2)
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"].endswith("2 of 2 datapoints)")
+
+
+def test_alarm_without_sns_alarm_action(inspector, seeder):
+    chain = seeder.chain("us-east-1")
+    seeder.alarm("us-east-1", chain.alarm_name, metric_name=chain.metric_name,
+                 ok_actions=[chain.topic_arn])  # only told when things go back to OK
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == f"alarm {chain.alarm_arn} has no SNS topic among its ALARM actions"
+
+
+def test_alarm_notifies_a_topic_that_does_not_exist(inspector, seeder):
+    chain = seeder.chain("us-east-1")
+    gone = f"arn:aws:sns:us-east-1:{seeder.account_id}:deleted-topic"
+    seeder.alarm("us-east-1", chain.alarm_name, metric_name=chain.metric_name,
+                 alarm_actions=[gone])
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"alarm {chain.alarm_arn} notifies SNS topic {gone}, which does not exist"
+    )
+
+
+def test_topic_without_subscriptions(inspector, seeder):
+    chain = seeder.chain("us-east-1", subscriptions=())
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"SNS topic {chain.topic_arn} of alarm {chain.alarm_arn} has no confirmed subscription"
+    )
+
+
+def test_pending_subscription_is_not_confirmed(inspector, seeder):
+    # moto confirms every subscription, so the collected row is turned into what
+    # the collector stores for AWS's 'PendingConfirmation' answer.
+    chain = seeder.chain("us-east-1")
+    inspector.collect()
+    con = duckdb.connect(inspector.db)
+    con.execute(
+        "UPDATE aws_sns_topic_subscription SET pending_confirmation = TRUE, "
+        "subscription_arn = 'PendingConfirmation'"
+    )
+    con.close()
+    result = inspector.check()[0]
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"SNS topic {chain.topic_arn} of alarm {chain.alarm_arn} has no confirmed "
+        "subscription (1 pending confirmation)"
+    )
+
+
+def test_metric_math_alarm_with_metric_stat_returning_data(inspector, seeder):
+    chain = seeder.chain("us-east-1")
+    seeder.client("cloudwatch", "us-east-1").delete_alarms(AlarmNames=[chain.alarm_name])
+    seeder.math_alarm("us-east-1", "math-alarm",
+                      [stat_query("m1", chain.metric_name, return_data=True)],
+                      alarm_actions=[chain.topic_arn])
+    result = inspector.verdict()
+    assert result["status"] == "COMPLIANT", result["reason"]
+    assert result["evidence"]["alarm_arn"].endswith(":alarm:math-alarm")
+
+
+def test_metric_math_alarm_on_an_expression_only(inspector, seeder):
+    chain = seeder.chain("us-east-1")
+    seeder.client("cloudwatch", "us-east-1").delete_alarms(AlarmNames=[chain.alarm_name])
+    seeder.math_alarm("us-east-1", "math-alarm",
+                      [stat_query("m1", chain.metric_name),
+                       expression_query("e1", "m1 * 2")],
+                      alarm_actions=[chain.topic_arn])
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert "watches metric" in result["reason"]
+
+
+def test_filter_dimensions_must_be_matched_by_the_alarm(inspector, seeder):
+    chain = seeder.chain("us-east-1")
+    logs = seeder.client("logs", "us-east-1")
+    logs.delete_metric_filter(logGroupName=chain.log_group_name, filterName=chain.filter_name)
+    seeder.metric_filter("us-east-1", chain.log_group_name, chain.filter_name,
+                         metric_name=chain.metric_name,
+                         dimensions={"EventSource": "$.eventSource"})
+    # The alarm has no dimensions: it watches a metric the filter never publishes.
+    assert inspector.verdict()["status"] == "NON_COMPLIANT"
+    seeder.alarm("us-east-1", chain.alarm_name, metric_name=chain.metric_name,
+                 alarm_actions=[chain.topic_arn],
+                 dimensions={"EventSource": "config.amazonaws.com"})
+    assert inspector.verdict()["status"] == "COMPLIANT"
+
+
+def test_one_good_chain_among_broken_ones_complies(inspector, seeder):
+    seeder.chain("eu-west-1", prefix="broken", threshold=10)
+    seeder.chain("us-east-1", prefix="good")
+    result = inspector.verdict()
+    assert result["status"] == "COMPLIANT"
+    assert result["evidence"]["metric_filter_name"] == "good-config-changes"
