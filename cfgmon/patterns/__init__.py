@@ -12,7 +12,7 @@ The behaviour is spec/filter-patterns.md; rules AWS leaves open are in decisions
 AWS's limits in limits.py. This package knows nothing about AWS APIs, SQL or the CLI.
 """
 
-from cfgmon.patterns.compiled import FilterPattern, compile_pattern, matches
+from cfgmon.patterns.compiled import FilterPattern, clear_caches, compile_pattern, matches
 from cfgmon.patterns.errors import PatternError
 from cfgmon.patterns.events import LogEvent
 from cfgmon.patterns.parser import parse
@@ -22,6 +22,7 @@ __all__ = [
     "FilterPattern",
     "LogEvent",
     "PatternError",
+    "clear_caches",
     "compile_pattern",
     "matches",
     "parse",

@@ -65,3 +65,18 @@ def _event(text: str) -> LogEvent:
 def matches(pattern_text: str, event_text: str) -> bool:
     """Whether the pattern matches the raw event (for SQL: filter_pattern_matches)."""
     return compile_pattern(pattern_text).matches(_event(event_text))
+
+
+def clear_caches() -> None:
+    """Forget every compiled pattern, selector, value and leaf test (tests, benchmarks,
+    long-running processes after a large inventory)."""
+    from cfgmon.patterns import evaluate, parser, regexes
+
+    compile_pattern.cache_clear()
+    _event.cache_clear()
+    parser.parse_selector.cache_clear()
+    parser._wildcards.cache_clear()
+    parser._literal.cache_clear()
+    regexes.compile_regex.cache_clear()
+    for builder in evaluate._EXPRESSIONS.values():
+        getattr(builder, "cache_clear", lambda: None)()

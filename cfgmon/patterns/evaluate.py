@@ -141,10 +141,14 @@ def _space_pattern(pattern: SpacePattern) -> Predicate:
                             return True
                 return False
             elif i + 1 == last and elements[last] is _ANY_FIELDS:  # [..., x = 1, ...]: any field
-                return any(at < count and (element is None or element(fields[at][0])) for at in positions)
+                return any(
+                    at < count and (element is None or element(fields[at][0])) for at in positions
+                )
             else:
                 positions = [
-                    at + 1 for at in positions if at < count and (element is None or element(fields[at][0]))
+                    at + 1
+                    for at in positions
+                    if at < count and (element is None or element(fields[at][0]))
                 ]
                 if not positions:
                     return False
@@ -287,7 +291,9 @@ def _holds(selector: Selector, test: Test) -> Test:
     steps = selector.steps
     if len(steps) == 1 and type(steps[0]) is Key:  # $.name, by far the most common: one call
         name = steps[0].name
-        return lambda document: (value := document.get(name, MISSING)) is not MISSING and test(value)
+        return lambda document: (
+            (value := document.get(name, MISSING)) is not MISSING and test(value)
+        )
     get = _get(selector)
 
     def holds(document: Any) -> bool:
