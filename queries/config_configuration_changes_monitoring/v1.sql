@@ -443,6 +443,17 @@ SELECT
             'no alarm in account ' || v.log_group_account_id || ' region ' || v.log_group_region
             || ' watches metric ' || v.metric_namespace || '/' || v.metric_name
             || ' of metric filter ' || v.filter_name
+            -- the near miss regex-based tools count as a pass: a metric of that name
+            -- watched in another region, account or namespace
+            || COALESCE((
+                SELECT '; alarm ' || am.alarm_arn || ' watches ' || am.namespace || '/'
+                       || am.metric_name || ' in ' || am.region
+                       || ', but an alarm sees only metrics of its own account and region'
+                       || ' with the same namespace and dimensions'
+                FROM alarm_metric am
+                WHERE am.metric_name = v.metric_name
+                ORDER BY am.alarm_arn
+                LIMIT 1), '')
         WHEN v.broken_link = 10 THEN
             'alarm ' || v.alarm_arn || ' has its actions disabled'
         WHEN v.broken_link = 11 THEN

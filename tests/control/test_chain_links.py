@@ -246,7 +246,10 @@ def test_alarm_in_wrong_namespace(inspector, seeder):
     assert result["status"] == "NON_COMPLIANT"
     assert result["reason"] == (
         f"no alarm in account {seeder.account_id} region us-east-1 watches metric "
-        f"CISBenchmark/{chain.metric_name} of metric filter {chain.filter_name}"
+        f"CISBenchmark/{chain.metric_name} of metric filter {chain.filter_name}; "
+        f"alarm {chain.alarm_arn} watches LogMetrics/{chain.metric_name} in us-east-1, but an "
+        "alarm sees only metrics of its own account and region with the same namespace "
+        "and dimensions"
     )
 
 
@@ -262,6 +265,11 @@ def test_alarm_in_another_region_does_not_count(inspector, seeder):
     assert result["status"] == "NON_COMPLIANT"
     assert result["reason"].startswith(
         f"no alarm in account {seeder.account_id} region us-east-1 watches metric"
+    )
+    assert result["reason"].endswith(
+        f"alarm {seeder.alarm_arn('eu-west-1', chain.alarm_name)} watches "
+        f"CISBenchmark/{chain.metric_name} in eu-west-1, but an alarm sees only metrics of "
+        "its own account and region with the same namespace and dimensions"
     )
 
 
