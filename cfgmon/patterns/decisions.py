@@ -47,6 +47,8 @@ def unescape_quoted(body: str) -> str:
     return _ESCAPE.sub(r"\1", body) if "\\" in body else body
 
 
+# `{ }` and `[ ]` with nothing inside are errors, not match-all (decided).
+
 # `==` is not an operator (AWS has `=`; the CDK rewrites `==` before sending): an
 # error with a hint (decided).
 DOUBLE_EQUALS_HINT = "use = (there is no == operator)"
@@ -173,6 +175,8 @@ def phrase_always_occurs(text: str) -> bool:
 REGEX_LIMIT_APPLIES_TO_TERMS = True
 
 # In a term pattern `%` opens a regex only at the start of a term; `50%` is text.
+# A bare term may hold any character but white space and `"` (decided: AWS asks for
+# quotes around non-alphanumeric terms, and cfgmon does not reject them bare).
 
 # -- space-delimited patterns --------------------------------------------------------
 
@@ -184,6 +188,7 @@ FIELD_GROUPS = {'"': '"', "[": "]"}
 
 # A condition in a field names that field: `[w1=ERROR || w1=WARN, w2]`; naming
 # another field is an error (decided).
+CONDITIONS_NAME_THEIR_FIELD = True
 
 # Regexes allow a space (AWS's own example `%^starting|^initializing|^shutting
 # down%`), though the spec's character list omits it (decided).

@@ -395,7 +395,7 @@ class FieldsParser(_ExpressionParser):
         name = self.field_name_of(self.advance())
         if self.field_name is None:
             self.field_name = name
-        elif name != self.field_name:
+        elif name != self.field_name and decisions.CONDITIONS_NAME_THEIR_FIELD:
             raise self.error(
                 f"a condition in field {self.field_name!r} cannot name field {name!r}", token.start
             )

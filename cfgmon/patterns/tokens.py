@@ -32,7 +32,6 @@ class TokenType(Enum):
     STRING = "quoted string"
     REGEX = "regular expression"
     WORD = "word"
-    TERM = "term"
     EOF = "end of pattern"
 
     # Members are singletons: identity hashing is exact, and far cheaper than

@@ -7,7 +7,7 @@ import json
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cfgmon.patterns import LogEvent, PatternError, compile_pattern, parse, render
+from cfgmon.patterns import LogEvent, PatternError, compile_pattern, decisions, parse, render
 from cfgmon.patterns.nodes import OPERATORS
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -159,6 +159,38 @@ def test_adding_an_and_never_gains_a_match(p, x, event):
     narrow = valid(f"{{ ({p}) && ({x}) }}")
     if narrow.matches(event):
         assert wide.matches(event)
+
+
+@SETTINGS
+@given(expressions, expressions, events)
+def test_or_and_and_mean_exactly_or_and_and(p, x, event):
+    # Exact, not only monotonic: covers the set lookup that ||-chains compile to.
+    first, second = valid(f"{{ {p} }}").matches(event), valid(f"{{ {x} }}").matches(event)
+    assert valid(f"{{ ({p}) || ({x}) }}").matches(event) == (first or second)
+    assert valid(f"{{ ({p}) && ({x}) }}").matches(event) == (first and second)
+
+
+@SETTINGS
+@given(
+    st.lists(st.sampled_from(NAMES + ["true", "1", "1.5", "a*", "-2"]), min_size=2, max_size=6),
+    documents,
+)
+def test_string_equality_chains_answer_like_their_terms(values, document):
+    event = json.dumps(document)
+    chain = " || ".join(f"$.a = {value}" for value in values)
+    expected = any(compile_pattern(f"{{ $.a = {value} }}").matches(event) for value in values)
+    assert compile_pattern(f"{{ {chain} }}").matches(event) == expected
+
+
+@SETTINGS
+@given(
+    json_values, st.one_of(bare_values, st.sampled_from(["true", "false", "1e+21", "1e-05", "0.1"]))
+)
+def test_only_strings_spell_what_only_strings_spell(value, text):
+    # decisions.only_strings_spell promises the evaluator that no non-string scalar
+    # has this text; scalar_text must keep that promise.
+    if decisions.only_strings_spell(text) and decisions.scalar_text(value) == text:
+        assert type(value) is str
 
 
 @SETTINGS
