@@ -1,0 +1,45 @@
+"""Every command has help with an example, and the README names it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+
+from cfgmon.cli import app
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def _commands(group, prefix: str = "cfgmon") -> list[tuple[str, object]]:
+    """Leaf commands by their full path; typer groups are the ones with `commands`."""
+    found = []
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}"
+        if getattr(command, "commands", None):
+            found.extend(_commands(command, path))
+        else:
+            found.append((path, command))
+    return found
+
+
+COMMANDS = _commands(typer.main.get_command(app))
+
+
+def test_the_contract_commands_exist():
+    names = {path for path, _ in COMMANDS}
+    assert {
+        "cfgmon collect", "cfgmon check", "cfgmon sql", "cfgmon controls list",
+        "cfgmon controls show", "cfgmon controls transpile", "cfgmon pattern test",
+        "cfgmon export", "cfgmon demo",
+    } <= names
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[p for p, _ in COMMANDS])
+def test_command_has_help_with_an_example_and_is_in_the_readme(cli, path, command):
+    result = cli(*path.split()[1:], "--help")
+    assert result.exit_code == 0
+    assert (command.help or "").strip(), f"{path} has no help text"
+    assert "Example:" in result.stdout, f"{path} --help shows no example"
+    assert path in README, f"README does not mention `{path}`"
