@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -80,6 +79,8 @@ def _run_one(con, version: ControlVersion, run_id: str, evaluated_at) -> list[Co
         row = dict(zip(columns, values, strict=True))
         if row["status"] not in STATUSES:
             raise ControlError(f"control {version.ref} returned unknown status {row['status']!r}")
+        if not row["reason"] or not row["account_id"]:
+            raise ControlError(f"control {version.ref} returned a row without account or reason")
         evidence = {
             name.removeprefix(EVIDENCE_PREFIX): value
             for name, value in row.items()
@@ -119,9 +120,3 @@ def record_results(con, results: list[ControlResult]) -> None:
     except Exception:
         con.execute("ROLLBACK")
         raise
-
-
-def evidence_json(result: ControlResult) -> str:
-    from cfgmon.output.json_format import default
-
-    return json.dumps(result.evidence, default=default, sort_keys=True)

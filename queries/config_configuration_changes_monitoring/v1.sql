@@ -120,8 +120,8 @@ trail_check AS (
                 AND (COALESCE(b.writes, 0) + COALESCE(a.writes, 0)) > 0 THEN TRUE
                ELSE FALSE
            END AS logs_management_read_write,
-           'arn:aws:logs:' || t.log_group_region || ':' || t.log_group_account_id
-               || ':log-group:' || t.log_group_name AS log_group_arn
+           -- the log group's own ARN: the trail's target without the ':*' AWS appends
+           REPLACE(t.cloud_watch_logs_log_group_arn, ':*', '') AS log_group_arn
     FROM applicable_trail t
     LEFT JOIN basic_capture b ON b.account_id = t.seen_in_account AND b.trail_arn = t.trail_arn
     LEFT JOIN advanced_capture a ON a.account_id = t.seen_in_account AND a.trail_arn = t.trail_arn
