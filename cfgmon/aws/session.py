@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+import xml.etree.ElementTree as ElementTree
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ProfileNotFound
+from botocore.parsers import RpcV2CBORParser
 
 from cfgmon.aws.errors import CollectError
 
 # Where account-level calls (STS, EC2 DescribeRegions) go when the session names no region.
 FALLBACK_REGION = "us-east-1"
+
+# Retry and timeout knobs: a ClientFactory argument, else the environment variable,
+# else the default. AWS_MAX_ATTEMPTS and AWS_RETRY_MODE are botocore's own names
+# (attempts per call, the first included); botocore has no variable for timeouts.
 DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_RETRY_MODE = "adaptive"
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+RETRY_MODES = ("adaptive", "standard", "legacy")
+ENV_MAX_ATTEMPTS = "AWS_MAX_ATTEMPTS"
+ENV_RETRY_MODE = "AWS_RETRY_MODE"
+ENV_CONNECT_TIMEOUT = "CFGMON_CONNECT_TIMEOUT"
+ENV_READ_TIMEOUT = "CFGMON_READ_TIMEOUT"
+
+
+class MalformedResponseError(BotoCoreError):
+    """A successful HTTP status whose body cannot be parsed (cut off, not the protocol's format).
+
+    botocore reads an unparseable JSON body as an empty answer; an empty answer would
+    replace a scope's rows with nothing, so cfgmon refuses it instead.
+    """
+
+    fmt = "{operation} returned HTTP {status} with a body that is not valid {format}: {detail}"
 
 
 def build_session(profile: str | None = None) -> boto3.Session:
@@ -70,15 +97,31 @@ class ClientFactory:
         self,
         *,
         endpoint_url: str | None = None,
-        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-        connect_timeout: float = 10,
-        read_timeout: float = 60,
+        max_attempts: int | None = None,
+        retry_mode: str | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
+        """`max_attempts` counts every attempt of a call, the first included.
+
+        Each knob left None comes from the environment (ENV_* above), else its default;
+        a malformed value raises CollectError.
+        """
+        env = os.environ if environ is None else environ
         self.endpoint_url = endpoint_url
+        self.max_attempts = _setting(max_attempts, env, ENV_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, int)
+        self.retry_mode = _setting(retry_mode, env, ENV_RETRY_MODE, DEFAULT_RETRY_MODE, str)
+        if self.retry_mode not in RETRY_MODES:
+            raise CollectError(
+                f"{ENV_RETRY_MODE} must be one of {', '.join(RETRY_MODES)}, not {self.retry_mode!r}"
+            )
         self.config = Config(
-            retries={"mode": "adaptive", "max_attempts": max_attempts},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
+            retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
+            connect_timeout=_setting(
+                connect_timeout, env, ENV_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, float
+            ),
+            read_timeout=_setting(read_timeout, env, ENV_READ_TIMEOUT, DEFAULT_READ_TIMEOUT, float),
             user_agent_extra="cfgmon",
         )
         # A boto3 Session is not thread-safe; clients, once made, are.
@@ -93,6 +136,7 @@ class ClientFactory:
     ) -> Any:
         with self._lock:
             client = self._new_client(session, service, region)
+        client.meta.events.register("before-parse", reject_malformed_response)
         if counter is not None:
             counter.attach(client)
         return client
@@ -102,3 +146,70 @@ class ClientFactory:
         return session.client(
             service, region_name=region, endpoint_url=self.endpoint_url, config=self.config
         )
+
+
+def _setting(value, env: Mapping[str, str], name: str, default, kind: type):
+    if value is None:
+        text = env.get(name, "").strip()
+        if not text:
+            return default
+        try:
+            value = kind(text)
+        except ValueError:
+            raise CollectError(f"{name} must be a number, not {text!r}") from None
+    if kind is not str and not value > 0:
+        raise CollectError(f"{name} must be greater than 0, not {value!r}")
+    return value
+
+
+def reject_malformed_response(operation_model, response_dict, **_kwargs) -> None:
+    """botocore `before-parse` handler: raise MalformedResponseError for an unparseable 2xx body."""
+    status = response_dict["status_code"]
+    if not 200 <= status < 300 or operation_model.output_shape is None:
+        return
+    body = response_dict["body"]
+    if not body and not operation_model.output_shape.members:
+        return
+    protocol = operation_model.service_model.resolved_protocol
+    check, name = _BODY_CHECKS.get(protocol, (None, protocol))
+    if check is None:
+        return
+    try:
+        check(body)
+    except Exception as exc:  # each parser fails in its own way; all of them mean "malformed"
+        raise MalformedResponseError(
+            operation=operation_model.name, status=status, format=name, detail=_describe(exc)
+        ) from None
+
+
+def _check_json(body: bytes) -> None:
+    if not isinstance(json.loads(body), dict):
+        raise ValueError("not a JSON object")
+
+
+def _check_xml(body: bytes) -> None:
+    ElementTree.fromstring(body)
+
+
+def _check_cbor(body: bytes) -> None:
+    # botocore's own CBOR reader, asked for exactly one complete data item.
+    parser = RpcV2CBORParser()
+    stream = parser.get_peekable_stream_from_bytes(body)
+    if not isinstance(parser.parse_data_item(stream), dict):
+        raise ValueError("not a CBOR map")
+    if stream.read(1):
+        raise ValueError("trailing bytes after the CBOR map")
+
+
+_BODY_CHECKS = {
+    "json": (_check_json, "JSON"),
+    "rest-json": (_check_json, "JSON"),
+    "smithy-rpc-v2-cbor": (_check_cbor, "CBOR"),
+    "query": (_check_xml, "XML"),
+    "ec2": (_check_xml, "XML"),
+}
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text or type(exc).__name__
