@@ -124,9 +124,11 @@ def _space_pattern(pattern: SpacePattern) -> Predicate:
 
     def predicate(event: LogEvent) -> bool:
         fields = event.fields
+        values = event.field_values
         count = len(fields)
-        # Indexes of the next event field, one per way of matching the elements so far.
-        positions: range | list[int] = range(1)
+        # Indexes of the next event field, one per way of matching the elements so far,
+        # ascending; a range exactly when an ellipsis let every index from one on.
+        positions: range | list[int] = [0]
         for i, element in enumerate(elements):
             if element is _ANY_FIELDS:
                 if i == last:
@@ -141,14 +143,16 @@ def _space_pattern(pattern: SpacePattern) -> Predicate:
                             return True
                 return False
             elif i + 1 == last and elements[last] is _ANY_FIELDS:  # [..., x = 1, ...]: any field
-                return any(
-                    at < count and (element is None or element(fields[at][0])) for at in positions
-                )
+                if element is None:
+                    return positions[0] < count
+                if type(positions) is range:  # every field from positions[0] on
+                    return any(map(element, values[positions[0] :]))
+                return any(element(values[at]) for at in positions if at < count)
             else:
                 positions = [
                     at + 1
                     for at in positions
-                    if at < count and (element is None or element(fields[at][0]))
+                    if at < count and (element is None or element(values[at]))
                 ]
                 if not positions:
                     return False

@@ -15,12 +15,13 @@ _UNSET: Any = object()
 class LogEvent:
     """A raw log event message, as CloudWatch Logs receives it."""
 
-    __slots__ = ("text", "_json", "_fields")
+    __slots__ = ("text", "_json", "_fields", "_field_values")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._json = _UNSET
         self._fields: list[tuple[str, int]] | None = None
+        self._field_values: list[str] | None = None
 
     @property
     def json(self) -> dict[str, Any] | None:
@@ -35,6 +36,13 @@ class LogEvent:
         if self._fields is None:
             self._fields = split_fields(self.text)
         return self._fields
+
+    @property
+    def field_values(self) -> list[str]:
+        """The values of `fields` alone."""
+        if self._field_values is None:
+            self._field_values = [value for value, _ in self.fields]
+        return self._field_values
 
     def __repr__(self) -> str:
         return f"LogEvent({self.text!r})"

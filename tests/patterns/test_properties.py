@@ -234,3 +234,43 @@ def test_any_text_parses_or_raises_pattern_error_only(text, event):
 )
 def test_json_token_soup_parses_or_raises_pattern_error_only(text):
     compiled_or_none(text)
+
+
+def _reference_glob(elements, fields, text, at=0):
+    """Space-delimited matching by brute force: every way to spread the fields."""
+    if not elements:
+        return at == len(fields)
+    head, rest = elements[0], elements[1:]
+    if head == "...":
+        return not rest or any(
+            _reference_glob(rest, fields, text, k) for k in range(at, len(fields) + 1)
+        )
+    if at >= len(fields):
+        return False
+    if not rest:  # the last field takes the rest of the event
+        value = fields[at][0] if at == len(fields) - 1 else text[fields[at][1] :].rstrip()
+        return head(value)
+    return head(fields[at][0]) and _reference_glob(rest, fields, text, at + 1)
+
+
+@settings(SETTINGS, max_examples=400)
+@given(
+    st.lists(
+        st.sampled_from(["...", "...", "f", "f = a*", "f != b", "f = *c"]), min_size=1, max_size=4
+    ),
+    st.lists(st.sampled_from(["a", "b", "ac", "bc", "abc", '"a c"', "[b c]"]), max_size=6).map(
+        " ".join
+    ),
+)
+def test_space_delimited_matching_agrees_with_brute_force(elements, event):
+    from cfgmon.patterns.events import split_fields
+
+    tests = {
+        "f": lambda v: True,
+        "f = a*": lambda v: v.startswith("a"),
+        "f != b": lambda v: v != "b",
+        "f = *c": lambda v: v.endswith("c"),
+    }
+    reference = [element if element == "..." else tests[element] for element in elements]
+    expected = _reference_glob(reference, split_fields(event), event)
+    assert compile_pattern("[" + ", ".join(elements) + "]").matches(event) == expected
