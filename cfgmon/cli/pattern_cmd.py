@@ -33,7 +33,6 @@ def test(
             help="A raw log event message (JSON or plain text); repeatable.",
         ),
     ] = None,
-    # A later `--control ID` option adds the control's event catalogue to `events`.
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """Say which events the filter pattern matches; exit 2 when the pattern is invalid.
@@ -42,7 +41,7 @@ def test(
     """
     if format not in PATTERN_FORMATS:
         raise choice_error("format", format, PATTERN_FORMATS)
-    events = list(event or [])
+    events = _events_to_test(event)
     try:
         compiled = compile_pattern(pattern)
     except PatternError as exc:
@@ -62,6 +61,14 @@ def test(
         print(f"valid {compiled.kind} pattern; no events given (use --event)")
     for text, hit in zip(events, matched, strict=True):
         print(f"{'MATCH' if hit else 'no match':<10}{_one_line(text)}")
+
+
+def _events_to_test(given: list[str] | None) -> list[str]:
+    """The raw events to test, in order: those given with --event.
+
+    The place for `--control ID` (to come): add the control's event catalogue here.
+    """
+    return list(given or [])
 
 
 def _print_json(pattern: str, error: str | None, results: list[dict]) -> None:
