@@ -91,6 +91,9 @@ def build_and_collect(db: Path, *, progress=None, say: Callable[[str], None] = p
     for suffix in ("", ".wal"):  # the demo's own database starts afresh
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     with MotoSimulation() as aws:
+        # moto keeps its state per process: start from an empty simulated world even
+        # when something else in this process used moto before.
+        aws.reset()
         say(f"Started an AWS simulation (moto) at {aws.endpoint}; no AWS account is used.")
         targets = []
         for account in DEMO_ACCOUNTS:
