@@ -19,3 +19,16 @@ class QueryError(CfgmonError):
 
 class ControlError(CfgmonError):
     """An unknown control or version, or a control whose files are malformed."""
+
+
+class Interrupted(BaseException):
+    """A signal (SIGINT, SIGTERM) asked cfgmon to stop; work already committed stays.
+
+    A BaseException, like KeyboardInterrupt, so that `except Exception` does not
+    swallow it; the CLI turns it into exit code 128 + the signal number.
+    """
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.signum = signum
+        self.name = name

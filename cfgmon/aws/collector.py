@@ -8,7 +8,9 @@ succeeded (see cfgmon.store.scope).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -24,6 +26,8 @@ from cfgmon.aws.regions import RegionPlan, plan_regions
 from cfgmon.aws.scope import ScopeContext, ScopeData, TrailClaims
 from cfgmon.aws.session import ApiCallCounter, ClientFactory
 from cfgmon.aws.targets import AccountTarget
+from cfgmon.errors import Interrupted
+from cfgmon.redaction import redact
 from cfgmon.store.database import utc_now
 from cfgmon.store.scope import InventoryWriter, ScopeFailure, ScopeKey
 
@@ -72,6 +76,14 @@ class CollectionReport:
     def count(self, status: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
 
+    @property
+    def partial(self) -> bool:
+        """Some scope could not be fetched; its earlier rows, if any, stand in for it.
+
+        Skipped regions (not enabled in the account) do not make a run partial.
+        """
+        return self.count("error") > 0
+
 
 class CollectProgress(Protocol):
     """How a caller watches progress; the CLI draws a bar with it."""
@@ -107,6 +119,11 @@ def collect(
     `regions` narrows the regions (default: each account's enabled regions); an
     unknown name raises CollectError before anything is fetched. Returns what
     happened to each scope; fetch errors are recorded, not raised.
+
+    Interrupted (KeyboardInterrupt, or cfgmon's Interrupted from a signal), the
+    scopes already written stay, the scopes not finished are recorded as errors
+    (code Interrupted, their earlier rows kept), fetches in flight stop at their
+    next request, and the interruption is re-raised.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -144,6 +161,7 @@ def collect(
                 finish(ScopeOutcome(key, "skipped", failure=failure))
 
     claims = TrailClaims()
+    stop = threading.Event()
     executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cfgmon-collect")
     try:
         pending: set[Future[_Fetched]] = set()
@@ -158,6 +176,7 @@ def collect(
                         clients=clients,
                         counter=ApiCallCounter(),
                         trail_claims=claims,
+                        stop=stop,
                     )
                     pending.add(executor.submit(_fetch_scope, ctx, service))
         while pending:
@@ -166,8 +185,14 @@ def collect(
                 finish(_write(writer, future.result()))
         for target, _plan in plans:
             writer.record_account(target.account_id, collected_at=utc_now(), source=target.source)
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    except BaseException as exc:
+        # Do not wait for fetches in flight: they stop at their next request.
+        stop.set()
+        executor.shutdown(wait=False, cancel_futures=True)
+        if isinstance(exc, KeyboardInterrupt | Interrupted):
+            _record_interrupted(writer, plans, services, report, exc)
+        raise
+    executor.shutdown(wait=True)
     report.setup_api_calls = Counter(setup_counter.calls)
     report.elapsed_seconds = time.perf_counter() - began
     return report
@@ -180,17 +205,66 @@ def _fetch_scope(ctx: ScopeContext, service: str) -> _Fetched:
         data = FETCHERS[service](ctx)
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        failure = ScopeFailure(
-            "error",
-            error.get("Code") or "ClientError",
-            error.get("Message") or str(exc),
-            exc.operation_name or ctx.counter.last_operation,
-        )
-        return _Fetched(key, ctx.counter, started_at, utc_now(), failure=failure)
+        code = error.get("Code") or "ClientError"
+        message = error.get("Message") or str(exc)
+        operation = exc.operation_name or ctx.counter.last_operation
     except BotoCoreError as exc:
-        failure = ScopeFailure("error", type(exc).__name__, str(exc), ctx.counter.last_operation)
-        return _Fetched(key, ctx.counter, started_at, utc_now(), failure=failure)
-    return _Fetched(key, ctx.counter, started_at, utc_now(), data=data)
+        code, message, operation = type(exc).__name__, str(exc), ctx.counter.last_operation
+    except Exception as exc:
+        # An answer the fetcher did not expect fails this scope, not the whole run.
+        code, message, operation = type(exc).__name__, str(exc), ctx.counter.last_operation
+    else:
+        return _Fetched(key, ctx.counter, started_at, utc_now(), data=data)
+    failure = ScopeFailure("error", code, redact(message, _credentials(ctx.target)), operation)
+    return _Fetched(key, ctx.counter, started_at, utc_now(), failure=failure)
+
+
+def _credentials(target: AccountTarget) -> tuple[str | None, ...]:
+    """The target's credential values, to be masked wherever an error message echoes them."""
+    try:
+        credentials = target.session.get_credentials()
+        if credentials is None:
+            return ()
+        frozen = credentials.get_frozen_credentials()
+    except Exception:  # credentials that cannot even be read cannot be echoed either
+        return ()
+    return (frozen.access_key, frozen.secret_key, frozen.token)
+
+
+def _record_interrupted(
+    writer: InventoryWriter,
+    plans: Sequence[tuple[AccountTarget, RegionPlan]],
+    services: Sequence[str],
+    report: CollectionReport,
+    exc: BaseException,
+) -> None:
+    """Record the scopes this run did not finish as interrupted, in one transaction.
+
+    Best effort: the interruption is what the caller must see, so a database error
+    here is dropped (the scopes then keep their earlier records).
+    """
+    finished = {outcome.scope for outcome in report.outcomes}
+    unfinished = [
+        ScopeKey(target.account_id, region, service)
+        for target, plan in plans for region in plan.collect for service in services
+    ]
+    unfinished = [key for key in unfinished if key not in finished]
+    signal_name = exc.name if isinstance(exc, Interrupted) else "KeyboardInterrupt"
+    failure = ScopeFailure(
+        "error", "Interrupted",
+        f"collection was interrupted ({signal_name}) before this scope was written; "
+        "rows from earlier collections are kept",
+    )
+    now = utc_now()
+    with contextlib.suppress(duckdb.Error):
+        writer.con.execute("ROLLBACK")  # a scope transaction the interruption left open
+    try:
+        writer.record_failures(unfinished, failure, started_at=now, finished_at=now)
+        for target, _plan in plans:
+            writer.record_account(target.account_id, collected_at=now, source=target.source)
+    except duckdb.Error:
+        return
+    report.outcomes.extend(ScopeOutcome(key, "error", failure=failure) for key in unfinished)
 
 
 def _write(writer: InventoryWriter, fetched: _Fetched) -> ScopeOutcome:

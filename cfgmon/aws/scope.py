@@ -55,9 +55,17 @@ class TrailClaims:
             return True
 
 
+class CollectionStopped(Exception):
+    """The run was stopped (interrupted); a fetch still in flight ends at its next request."""
+
+
 @dataclass
 class ScopeContext:
-    """Everything a service fetcher may use for one (account, region) scope."""
+    """Everything a service fetcher may use for one (account, region) scope.
+
+    `stop`, once set, makes every further HTTP request of the scope's clients
+    (retries and pages included) raise CollectionStopped.
+    """
 
     target: AccountTarget
     region: str
@@ -65,6 +73,7 @@ class ScopeContext:
     clients: ClientFactory
     counter: ApiCallCounter
     trail_claims: TrailClaims
+    stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def account_id(self) -> str:
@@ -72,7 +81,13 @@ class ScopeContext:
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A counted client for `service` in the scope's region (or another, e.g. a trail's home)."""
-        return self.clients.client(self.target.session, service, region or self.region, self.counter)
+        client = self.clients.client(self.target.session, service, region or self.region, self.counter)
+        client.meta.events.register("before-send", self._refuse_when_stopped)
+        return client
+
+    def _refuse_when_stopped(self, **_kwargs) -> None:
+        if self.stop.is_set():
+            raise CollectionStopped(f"collection stopped before this request to {self.region}")
 
 
 def paginate(client: Any, operation: str, result_key: str, **params: Any) -> Iterator[dict]:

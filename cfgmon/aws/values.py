@@ -1,12 +1,11 @@
-"""Turning API values into column values: timestamps, ARNs, masked endpoints."""
+"""Turning API values into column values: timestamps, ARNs, masked endpoints (cfgmon.redaction)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit, urlunsplit
 
-MASK = "****"
+from cfgmon.redaction import mask_endpoint  # noqa: F401 (its home was here: sns, tests import it)
 
 
 def utc(value: Any) -> dt.datetime | None:
@@ -65,31 +64,3 @@ def log_group_from_arn(arn: str | None) -> LogGroupRef:
     name = parsed.resource.removeprefix("log-group:")
     name = name.removesuffix(":*")
     return LogGroupRef(parsed.account_id or None, parsed.region or None, name or None)
-
-
-def mask_endpoint(endpoint: str | None) -> str | None:
-    """Hide the secrets an http(s) subscription endpoint may carry.
-
-    User-info, query string and fragment are each replaced by '****', so
-    'https://user:pw@hooks.example.com/x?token=t' becomes
-    'https://****@hooks.example.com/x?****'. Scheme, host, port and path stay, so
-    a reader still sees where notifications go. Other endpoints (emails, ARNs,
-    phone numbers) are returned unchanged.
-    """
-    if not endpoint:
-        return endpoint
-    try:
-        parts = urlsplit(endpoint)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https"):
-        if endpoint.lower().startswith(("http:", "https:")):
-            # Not parseable as a URL, yet http(s): keep only the scheme.
-            return endpoint.split(":", 1)[0] + ":" + MASK
-        return endpoint
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = MASK + "@" + netloc.rsplit("@", 1)[1]
-    query = MASK if parts.query else ""
-    fragment = MASK if parts.fragment else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))

@@ -1,7 +1,8 @@
 """The command line: thin commands over the library.
 
 Only this package imports typer. Every CfgmonError becomes one line on stderr and
-exit code 2 here, in `main`, and nowhere else.
+exit code 2 here, in `main`, and nowhere else; so does every signal, as exit code
+128 + its number (see `common` for the exit codes).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import sys
 
 import typer
 
+from cfgmon.cli.common import EXIT_USAGE, SignalGuard
 from cfgmon.errors import CfgmonError
+from cfgmon.redaction import redact
 
 app = typer.Typer(
     name="cfgmon",
@@ -38,9 +41,20 @@ for _module in (collect_cmd, check_cmd, sql_cmd, controls_cmd, pattern_cmd, expo
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `cfgmon` script; returns the exit code when not exiting."""
-    try:
-        app(args=argv, prog_name="cfgmon", standalone_mode=True)
-    except CfgmonError as exc:
-        print(f"cfgmon: error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    guard = SignalGuard()
+    with guard:
+        try:
+            app(args=argv, prog_name="cfgmon", standalone_mode=True)
+        except CfgmonError as exc:
+            if guard.received is None:
+                print(f"cfgmon: error: {redact(str(exc))}", file=sys.stderr)
+                raise SystemExit(EXIT_USAGE) from None
+        except BaseException:
+            # After a signal, whatever unwinds is its consequence (DuckDB, for one,
+            # turns the interruption into its own RuntimeError).
+            if guard.received is None:
+                raise
+    if guard.received is not None:
+        print(f"cfgmon: {guard.message()}", file=sys.stderr)
+        raise SystemExit(guard.exit_code())
     return 0

@@ -17,7 +17,7 @@ from cfgmon.aws import (
     caller_target,
     collect,
 )
-from cfgmon.cli.common import DbOption
+from cfgmon.cli.common import EXIT_NOT_ALL_OK, DbOption
 from cfgmon.errors import UsageError
 from cfgmon.store import open_database, resolve_db_path
 
@@ -53,6 +53,10 @@ def collect_command(
 ) -> None:
     """Copy CloudTrail, CloudWatch Logs, CloudWatch alarm and SNS inventory into the database.
 
+    Exit code 0 when every scope was collected, 1 when some failed (their errors are
+    recorded and summarised; earlier rows are kept), 2 on bad input, 130/143 when
+    interrupted by SIGINT/SIGTERM.
+
     Example: cfgmon collect --region eu-west-1 --region us-east-1 --db inventory.duckdb
     """
     if concurrency < 1:
@@ -77,6 +81,8 @@ def collect_command(
     finally:
         con.close()
     _print_summary(report, path)
+    if report.partial:
+        raise typer.Exit(EXIT_NOT_ALL_OK)
 
 
 class _Progress:

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
 
-from cfgmon.errors import UsageError
+from cfgmon.errors import Interrupted, UsageError
+
+# Exit codes, the same for every command:
+EXIT_OK = 0
+EXIT_NOT_ALL_OK = 1  # check: an account is not COMPLIANT; collect: the collection is partial
+EXIT_USAGE = 2       # bad usage or input, an unusable database, no credentials: one line on stderr
+EXIT_SIGNAL_BASE = 128  # + the signal number: 130 for SIGINT, 143 for SIGTERM
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 DbOption = Annotated[
     Path | None,
@@ -38,3 +48,42 @@ def output_stream(path: Path | None) -> Iterator[TextIO]:
 
 def choice_error(kind: str, value: str, choices) -> UsageError:
     return UsageError(f"unknown {kind} {value!r}; choose one of: {', '.join(choices)}")
+
+
+class SignalGuard:
+    """While active, SIGINT and SIGTERM raise cfgmon's Interrupted in the main thread.
+
+    The first signal unwinds the command (committed work stays, see the collector);
+    a second one exits at once, which DuckDB's write-ahead log also survives.
+    `received` remembers the first signal even if a library swallows the exception.
+    """
+
+    def __init__(self) -> None:
+        self.received: Interrupted | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> SignalGuard:
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _handle(self, signum: int, _frame) -> None:
+        name = signal.Signals(signum).name
+        if self.received is not None:
+            sys.stderr.write(f"cfgmon: {name} again; exiting now\n")
+            sys.stderr.flush()
+            os._exit(EXIT_SIGNAL_BASE + signum)
+        self.received = Interrupted(signum, name)
+        raise self.received
+
+    def message(self) -> str:
+        return f"interrupted by {self.received.name}; work committed before it is kept"
+
+    def exit_code(self) -> int:
+        return EXIT_SIGNAL_BASE + self.received.signum

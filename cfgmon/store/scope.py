@@ -140,6 +140,28 @@ class InventoryWriter:
                 error_operation=failure.error_operation,
             )
 
+    def record_failures(
+        self,
+        keys: Iterable[ScopeKey],
+        failure: ScopeFailure,
+        *,
+        started_at: dt.datetime,
+        finished_at: dt.datetime,
+    ) -> None:
+        """record_failure for many scopes that made no API calls, in one transaction."""
+        with self._transaction():
+            for key in keys:
+                self._record(
+                    key,
+                    started_at=started_at,
+                    finished_at=finished_at,
+                    status=failure.status,
+                    api_calls=0,
+                    error_code=failure.error_code,
+                    error_message=failure.error_message,
+                    error_operation=failure.error_operation,
+                )
+
     # -- accounts ----------------------------------------------------------------
 
     def record_account(
