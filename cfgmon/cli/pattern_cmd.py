@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from cfgmon.cli.common import choice_error
+from cfgmon.controls import resolve
+from cfgmon.controls.coverage import Coverage, evaluate_pattern
 from cfgmon.output.json_format import dumps
 from cfgmon.patterns import PatternError, compile_pattern
 
@@ -33,15 +35,29 @@ def test(
             help="A raw log event message (JSON or plain text); repeatable.",
         ),
     ] = None,
+    control: Annotated[
+        str | None,
+        typer.Option(
+            "--control",
+            "-c",
+            help="Also test the control's event catalogue (ID or ID@VERSION); "
+            "exit 1 when the pattern does not cover it.",
+        ),
+    ] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """Say which events the filter pattern matches; exit 2 when the pattern is invalid.
+
+    With --control, the control's catalogue records are tested after the given
+    events, and the last line says whether a metric filter with this pattern covers
+    the control (exit 1 when it does not).
 
     Example: cfgmon pattern test '{ $.eventName = "Put*" }' --event '{"eventName": "PutDeliveryChannel"}'
     """
     if format not in PATTERN_FORMATS:
         raise choice_error("format", format, PATTERN_FORMATS)
-    events = _events_to_test(event)
+    version = resolve(control) if control else None
+    events = list(event or [])
     try:
         compiled = compile_pattern(pattern)
     except PatternError as exc:
@@ -49,30 +65,60 @@ def test(
             _print_json(pattern, str(exc), [])
             raise typer.Exit(2) from None
         raise  # cli.main prints it on one line and exits 2
-    matched = compiled.matches_all(events)
+    results = [
+        {"event": e, "matched": m}
+        for e, m in zip(events, compiled.matches_all(events), strict=True)
+    ]
+    coverage = evaluate_pattern(version, pattern) if version else None
+    if coverage is not None:
+        results += [
+            {"event": e.text, "label": e.label, "matched": m}
+            for e, m in zip(version.matches, coverage.matched, strict=True)
+        ]
     if format == "json":
-        _print_json(
-            pattern,
-            None,
-            [{"event": e, "matched": m} for e, m in zip(events, matched, strict=True)],
-        )
-        return
-    if not events:
-        print(f"valid {compiled.kind} pattern; no events given (use --event)")
-    for text, hit in zip(events, matched, strict=True):
-        print(f"{'MATCH' if hit else 'no match':<10}{_one_line(text)}")
+        summary = _coverage_summary(version, coverage) if coverage else None
+        _print_json(pattern, None, results, control=summary)
+    else:
+        if not results:
+            print(f"valid {compiled.kind} pattern; no events given (use --event or --control)")
+        for item in results:
+            shown = item.get("label") or _one_line(item["event"])
+            print(f"{'MATCH' if item['matched'] else 'no match':<10}{shown}")
+        if coverage is not None:
+            print(_coverage_line(version.ref, coverage))
+    if coverage is not None and not coverage.covers:
+        raise typer.Exit(1)
 
 
-def _events_to_test(given: list[str] | None) -> list[str]:
-    """The raw events to test, in order: those given with --event.
+def _coverage_line(ref: str, coverage: Coverage) -> str:
+    total = len(coverage.matched)
+    if coverage.covers:
+        broader = "; broader than the reference pattern" if coverage.broader_than_reference else ""
+        return f"covers {ref}: all {total} catalogue records match{broader}"
+    return (
+        f"does not cover {ref}: {sum(coverage.matched)} of {total} catalogue records match; "
+        f"misses {coverage.missed}"
+    )
 
-    The place for `--control ID` (to come): add the control's event catalogue here.
-    """
-    return list(given or [])
+
+def _coverage_summary(version, coverage: Coverage) -> dict:
+    return {
+        "id": version.control.id,
+        "version": version.version,
+        "covers": coverage.covers,
+        "events_matched": sum(coverage.matched),
+        "events_total": len(coverage.matched),
+        "missed": coverage.missed,
+        "broader_than_reference": coverage.broader_than_reference,
+    }
 
 
-def _print_json(pattern: str, error: str | None, results: list[dict]) -> None:
+def _print_json(
+    pattern: str, error: str | None, results: list[dict], *, control: dict | None = None
+) -> None:
     document = {"pattern": pattern, "valid": error is None, "error": error, "results": results}
+    if control is not None:
+        document["control"] = control
     sys.stdout.write(dumps(document, indent=2) + "\n")
 
 
