@@ -146,6 +146,7 @@ chain_filter AS (
            f.metric_transformation_namespace AS metric_namespace,
            f.metric_transformation_value AS metric_value,
            f.metric_transformation_default_value AS metric_default_value,
+           f.metric_transformation_unit AS metric_unit,
            cov.pattern_valid, cov.pattern_error, cov.covers_catalogue, cov.events_matched,
            cov.events_total, cov.missed_events, cov.broader_than_reference,
            mv.positive_number AS value_positive, mv.min_number AS value_number
@@ -166,11 +167,11 @@ chain_filter AS (
 -- returns data. metric_id is '' for an alarm's own metric.
 alarm_metric AS (
     SELECT account_id, region, arn AS alarm_arn, '' AS metric_id, metric_name, namespace,
-           COALESCE(statistic, extended_statistic) AS stat
+           COALESCE(statistic, extended_statistic) AS stat, unit
     FROM aws_cloudwatch_alarm
     WHERE alarm_type = 'MetricAlarm' AND metric_name IS NOT NULL
     UNION ALL
-    SELECT account_id, region, alarm_arn, id AS metric_id, metric_name, namespace, stat
+    SELECT account_id, region, alarm_arn, id AS metric_id, metric_name, namespace, stat, unit
     FROM aws_cloudwatch_alarm_metric
     WHERE metric_name IS NOT NULL AND COALESCE(return_data, TRUE) = TRUE
       AND (metric_account_id IS NULL OR metric_account_id = account_id)
@@ -196,7 +197,9 @@ filter_dimension AS (
 ),
 
 -- Alarms on a chain filter's metric: same account, region, name, namespace and
--- exactly the dimensions the filter publishes with the values it publishes.
+-- exactly the dimensions the filter publishes with the values it publishes. An
+-- alarm that names a unit sees only datapoints of that unit, and a filter without
+-- a unit publishes 'None'.
 watching_alarm AS (
     SELECT DISTINCT cf.log_group_account_id, cf.log_group_region, cf.log_group_name,
            cf.filter_name, am.alarm_arn, am.metric_id, am.stat
@@ -204,6 +207,7 @@ watching_alarm AS (
     JOIN alarm_metric am
       ON am.account_id = cf.log_group_account_id AND am.region = cf.log_group_region
      AND am.metric_name = cf.metric_name AND am.namespace = cf.metric_namespace
+     AND (am.unit IS NULL OR am.unit = COALESCE(cf.metric_unit, 'None'))
     WHERE (SELECT COUNT(*) FROM filter_dimension fd
            WHERE fd.account_id = cf.log_group_account_id AND fd.region = cf.log_group_region
              AND fd.log_group_name = cf.log_group_name AND fd.filter_name = cf.filter_name)
@@ -449,7 +453,7 @@ SELECT
                 SELECT '; alarm ' || am.alarm_arn || ' watches ' || am.namespace || '/'
                        || am.metric_name || ' in ' || am.region
                        || ', but an alarm sees only metrics of its own account and region'
-                       || ' with the same namespace and dimensions'
+                       || ' with the same namespace, dimensions and unit'
                 FROM alarm_metric am
                 WHERE am.metric_name = v.metric_name
                 ORDER BY am.alarm_arn

@@ -248,8 +248,8 @@ def test_alarm_in_wrong_namespace(inspector, seeder):
         f"no alarm in account {seeder.account_id} region us-east-1 watches metric "
         f"CISBenchmark/{chain.metric_name} of metric filter {chain.filter_name}; "
         f"alarm {chain.alarm_arn} watches LogMetrics/{chain.metric_name} in us-east-1, but an "
-        "alarm sees only metrics of its own account and region with the same namespace "
-        "and dimensions"
+        "alarm sees only metrics of its own account and region with the same namespace, "
+        "dimensions and unit"
     )
 
 
@@ -269,7 +269,7 @@ def test_alarm_in_another_region_does_not_count(inspector, seeder):
     assert result["reason"].endswith(
         f"alarm {seeder.alarm_arn('eu-west-1', chain.alarm_name)} watches "
         f"CISBenchmark/{chain.metric_name} in eu-west-1, but an alarm sees only metrics of "
-        "its own account and region with the same namespace and dimensions"
+        "its own account and region with the same namespace, dimensions and unit"
     )
 
 
@@ -396,3 +396,18 @@ def test_one_good_chain_among_broken_ones_complies(inspector, seeder):
     result = inspector.verdict()
     assert result["status"] == "COMPLIANT"
     assert result["evidence"]["metric_filter_name"] == "good-config-changes"
+
+
+def test_alarm_on_another_unit_sees_no_data(inspector, seeder):
+    # The filter publishes without a unit ('None'); an alarm asking for Count never
+    # receives those datapoints.
+    chain = seeder.chain("us-east-1")
+    cloudwatch = seeder.client("cloudwatch", "us-east-1")
+    alarm = cloudwatch.describe_alarms(AlarmNames=[chain.alarm_name])["MetricAlarms"][0]
+    keep = ("AlarmName", "MetricName", "Namespace", "Statistic", "Period", "EvaluationPeriods",
+            "Threshold", "ComparisonOperator", "AlarmActions")
+    cloudwatch.put_metric_alarm(**{k: alarm[k] for k in keep}, Unit="Count")
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"].startswith(f"no alarm in account {seeder.account_id} region us-east-1")
+    assert "dimensions and unit" in result["reason"]
