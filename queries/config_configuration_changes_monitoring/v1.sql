@@ -426,16 +426,32 @@ SELECT
         WHEN v.broken_link = 6 THEN
             'trail ' || v.trail_arn || ' delivers to log group ' || v.log_group_arn
             || ', which does not exist'
-        WHEN v.broken_link = 7 AND v.filter_name IS NULL THEN
-            'log group ' || v.log_group_arn || ' has no metric filters'
-        WHEN v.broken_link = 7 AND v.pattern_valid = FALSE THEN
-            'log group ' || v.log_group_arn
-            || ' has no metric filter covering all 4 AWS Config change events; closest, filter '
-            || v.filter_name || ', has an invalid pattern: ' || COALESCE(v.pattern_error, 'unknown error')
         WHEN v.broken_link = 7 THEN
             'log group ' || v.log_group_arn
-            || ' has no metric filter covering all 4 AWS Config change events; closest, filter '
-            || v.filter_name || ', misses ' || COALESCE(v.missed_events, 'some catalogue events')
+            || CASE
+                   WHEN v.filter_name IS NULL THEN ' has no metric filters'
+                   WHEN v.pattern_valid = FALSE THEN
+                       ' has no metric filter covering all 4 AWS Config change events; closest, filter '
+                       || v.filter_name || ', has an invalid pattern: '
+                       || COALESCE(v.pattern_error, 'unknown error')
+                   ELSE
+                       ' has no metric filter covering all 4 AWS Config change events; closest, filter '
+                       || v.filter_name || ', misses ' || COALESCE(v.missed_events, 'some catalogue events')
+               END
+            -- the near miss a join on log group names alone would count: a covering
+            -- filter on a log group the trail does not deliver to
+            || COALESCE((
+                SELECT '; filter ' || f.name || ' on log group ' || f.log_group_name || ' in '
+                       || f.region || ' covers them, but the trail does not deliver there'
+                FROM aws_cloudwatch_log_metric_filter f
+                JOIN cfgmon_pattern_coverage cov
+                  ON cov.control_id = 'config_configuration_changes_monitoring'
+                 AND cov.control_version = '1'
+                 AND cov.filter_pattern = COALESCE(f.filter_pattern, '')
+                WHERE f.account_id = v.log_group_account_id AND cov.covers_catalogue = TRUE
+                  AND NOT (f.region = v.log_group_region AND f.log_group_name = v.log_group_name)
+                ORDER BY f.region, f.log_group_name, f.name
+                LIMIT 1), '')
         WHEN v.broken_link = 8 THEN
             'metric filter ' || v.filter_name || ' on log group ' || v.log_group_arn
             || ' publishes metric value ''' || COALESCE(v.metric_value, '') || ''', not a positive number'

@@ -411,3 +411,20 @@ def test_alarm_on_another_unit_sees_no_data(inspector, seeder):
     assert result["status"] == "NON_COMPLIANT"
     assert result["reason"].startswith(f"no alarm in account {seeder.account_id} region us-east-1")
     assert "dimensions and unit" in result["reason"]
+
+
+def test_covering_filter_on_another_log_group_does_not_count(inspector, seeder):
+    # A name-only or account-wide join would pass: the CIS filter exists, but on a
+    # log group the trail does not deliver to.
+    chain = seeder.chain("us-east-1", with_trail=False)
+    target = seeder.log_group("us-east-1", "trail-target")
+    trail_arn = seeder.trail("us-east-1", "cis-trail", log_group_arn=target)
+    result = inspector.verdict()
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["resource"] == target.removesuffix(":*")
+    assert result["reason"] == (
+        f"log group {target.removesuffix(':*')} has no metric filters; filter "
+        f"{chain.filter_name} on log group {chain.log_group_name} in us-east-1 covers them, "
+        "but the trail does not deliver there"
+    )
+    assert result["evidence"]["trail_arn"] == trail_arn
