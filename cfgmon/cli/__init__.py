@@ -14,6 +14,7 @@ import typer
 from cfgmon.cli.common import EXIT_USAGE, SignalGuard
 from cfgmon.errors import CfgmonError
 from cfgmon.redaction import redact
+from cfgmon.store.database import damage_error
 
 app = typer.Typer(
     name="cfgmon",
@@ -45,15 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     with guard:
         try:
             app(args=argv, prog_name="cfgmon", standalone_mode=True)
-        except CfgmonError as exc:
-            if guard.received is None:
-                print(f"cfgmon: error: {redact(str(exc))}", file=sys.stderr)
-                raise SystemExit(EXIT_USAGE) from None
-        except BaseException:
+        except BaseException as exc:
             # After a signal, whatever unwinds is its consequence (DuckDB, for one,
             # turns the interruption into its own RuntimeError).
             if guard.received is None:
-                raise
+                error = exc if isinstance(exc, CfgmonError) else damage_error(exc)
+                if error is None:
+                    raise
+                print(f"cfgmon: error: {redact(str(error))}", file=sys.stderr)
+                raise SystemExit(EXIT_USAGE) from None
     if guard.received is not None:
         print(f"cfgmon: {guard.message()}", file=sys.stderr)
         raise SystemExit(guard.exit_code())

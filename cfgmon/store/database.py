@@ -1,10 +1,11 @@
-"""Opening the DuckDB file: path resolution, schema creation, clear errors."""
+"""Opening the DuckDB file: path resolution, schema creation and migration, clear errors."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import os
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -13,7 +14,40 @@ import duckdb
 from cfgmon.errors import DatabaseError
 
 DEFAULT_DB = "cfgmon.duckdb"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema's history: the statements that turn version-1 into `version`."""
+
+    version: int
+    summary: str
+    statements: tuple[str, ...]
+
+
+# Every change to a table that already existed, oldest first. A database at version
+# N gets each step above N, in order, then schema.sql (which creates the tables that
+# are new), all in one transaction. A new table needs no step; a new, renamed or
+# retyped column of an existing table does. The last step's version is SCHEMA_VERSION.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        2,
+        "aws_cloudtrail_trail.detail_error: why a trail's status or selectors are missing; "
+        "new table cfgmon_catalogue_value",
+        ("ALTER TABLE aws_cloudtrail_trail ADD COLUMN IF NOT EXISTS detail_error VARCHAR",),
+    ),
+)
+
+# What DuckDB says when the file is not (all) there or fails its checksums.
+_DAMAGE_MARKERS = (
+    "not a valid duckdb database file",
+    "could not read enough bytes",
+    "corrupt database file",
+    "checksum",
+)
+_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def resolve_db_path(db: str | os.PathLike | None) -> Path:
@@ -31,10 +65,11 @@ def utc_now() -> dt.datetime:
 
 
 def open_database(db: str | os.PathLike | None = None, *, read_only: bool = False):
-    """Open (and for writers, create and migrate) the inventory database.
+    """Open (creating, or migrating to SCHEMA_VERSION, when needed) the inventory database.
 
-    Read-only opening of a file that does not exist is an error rather than
-    silently creating an empty database.
+    Read-only opening of a file that does not exist is an error rather than silently
+    creating an empty database; read-only opening of an older cfgmon database
+    migrates it first. Every failure is a DatabaseError that says what to do.
     """
     path = resolve_db_path(db)
     if path.is_dir():
@@ -43,29 +78,141 @@ def open_database(db: str | os.PathLike | None = None, *, read_only: bool = Fals
         raise DatabaseError(f"no database at {path}: run `cfgmon collect` first (or pass --db)")
     if not read_only and not path.parent.exists():
         raise DatabaseError(f"cannot create {path}: folder {path.parent} does not exist")
+    _check_header(path)
+    con = _connect(path, read_only)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            raise DatabaseError(
-                f"database {path} is in use by another cfgmon process"
-            ) from None
-        raise DatabaseError(f"cannot open {path}: {_first_line(text)}") from None
+        if not read_only:
+            _ensure_schema(con, path)
+            return con
+        version = _stored_version(con, path)
+        if version is None or version == SCHEMA_VERSION:
+            return con
+        _check_not_newer(version, path)
+        con.close()
+        upgrading = _connect(path, read_only=False)
+        try:
+            _ensure_schema(upgrading, path)
+        finally:
+            upgrading.close()
+        con = _connect(path, read_only=True)
+        return con
+    except BaseException:
+        con.close()
+        raise
+
+
+def damage_error(exc: BaseException, path: str | os.PathLike | None = None) -> DatabaseError | None:
+    """The DatabaseError for a DuckDB error that means the file is damaged, else None.
+
+    Damage in a data block shows only when a query reads it, long after opening.
+    """
+    if not isinstance(exc, duckdb.Error):
+        return None
+    text = _first_line(str(exc))
+    if not any(marker in text.lower() for marker in _DAMAGE_MARKERS):
+        return None
+    where = f"{path} " if path is not None else ""
+    return DatabaseError(
+        f"database {where}is damaged ({text}); restore it from a copy or collect into a new file"
+    )
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file that is not a DuckDB database before DuckDB guesses what else it is."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if head[8:12] == _MAGIC:
+        return
+    if head.startswith(_SQLITE_HEADER):
+        what = "is a SQLite database, not a DuckDB database"
+    elif not head:
+        what = "is an empty file, not a DuckDB database"
+    else:
+        what = "is not a DuckDB database file"
+    raise DatabaseError(f"{path} {what}; pass --db with a cfgmon database or a new file name")
+
+
+def _connect(path: Path, read_only: bool):
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
+        text = _first_line(str(exc))
+        if "lock" in text.lower():
+            raise DatabaseError(f"database {path} is in use by another cfgmon process") from None
+        damaged = damage_error(exc, path)
+        if damaged is not None:
+            raise damaged from None
+        if isinstance(exc, duckdb.IOException):
+            raise DatabaseError(f"cannot open {path}: {text}") from None
+        raise DatabaseError(f"{path} is not a readable DuckDB database: {text}") from None
+
+
+def _stored_version(con, path: Path) -> int | None:
+    """The schema version recorded in the database; None when it has no cfgmon tables.
+
+    A DuckDB database with tables but no cfgmon_schema was not made by cfgmon.
+    """
+    try:
+        tables = {
+            name for (name,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+            ).fetchall()
+        }
+        if "cfgmon_schema" not in tables:
+            if tables:
+                raise DatabaseError(
+                    f"{path} is a DuckDB database that cfgmon did not create "
+                    "(it has no cfgmon_schema table); pass --db with another file"
+                )
+            return None
+        [(version,)] = con.execute("SELECT max(version) FROM cfgmon_schema").fetchall()
+    except duckdb.Error as exc:
+        raise damage_error(exc, path) or DatabaseError(
+            f"cannot read the schema of {path}: {_first_line(str(exc))}") from None
+    return SCHEMA_VERSION if version is None else version
+
+
+def _check_not_newer(version: int, path: Path) -> None:
+    if version > SCHEMA_VERSION:
         raise DatabaseError(
-            f"{path} is not a readable DuckDB database: {_first_line(str(exc))}"
+            f"{path} was written by a newer cfgmon (schema version {version}; this one knows "
+            f"up to {SCHEMA_VERSION}): upgrade cfgmon"
+        )
+
+
+def _ensure_schema(con, path: Path) -> None:
+    """Create the schema in a new database, or migrate an older one, in one transaction.
+
+    schema.sql runs on every writing open: it only creates what is missing.
+    """
+    version = _stored_version(con, path)
+    if version is not None:
+        _check_not_newer(version, path)
+    steps = [m for m in MIGRATIONS if version is not None and m.version > version]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for step in steps:
+            for statement in step.statements:
+                con.execute(statement)
+        con.execute(schema_sql())
+        if version != SCHEMA_VERSION:
+            con.execute("INSERT INTO cfgmon_schema VALUES (?, ?)", [SCHEMA_VERSION, utc_now()])
+        con.execute("COMMIT")
+    except BaseException as exc:
+        con.execute("ROLLBACK")
+        if not isinstance(exc, duckdb.Error):
+            raise
+        if version is None:
+            raise DatabaseError(f"cannot create the schema in {path}: {_first_line(str(exc))}") from None
+        raise DatabaseError(
+            f"cannot migrate {path} from schema version {version} to {SCHEMA_VERSION}: "
+            f"{_first_line(str(exc))}"
         ) from None
-    if not read_only:
-        _ensure_schema(con)
-    return con
-
-
-def _ensure_schema(con) -> None:
-    con.execute(schema_sql())
-    current = con.execute("SELECT max(version) FROM cfgmon_schema").fetchone()[0]
-    if current is None:
-        con.execute("INSERT INTO cfgmon_schema VALUES (?, ?)", [SCHEMA_VERSION, utc_now()])
 
 
 def _first_line(text: str) -> str:

@@ -1,0 +1,5 @@
+"""`python -m cfgmon.cli`: the same as the `cfgmon` script."""
+
+from cfgmon.cli import main
+
+raise SystemExit(main())
