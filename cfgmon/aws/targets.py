@@ -1,30 +1,188 @@
-"""The accounts a collection covers: each one an account id and a session that reaches it."""
+"""The accounts a collection covers: each one an account id and a session that reaches it.
+
+An `AccountTarget` is an account with a session in hand (the caller's own). A
+`RoleTarget` is an account reached by assuming a role from the caller's session;
+the collector opens it (STS AssumeRole) on its worker pool, so a thousand accounts
+are not assumed one after the other, and an account whose role cannot be assumed
+is recorded as such while the others go on.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from cfgmon.aws.errors import CollectError
+from cfgmon.aws.organizations import Membership, Organization, list_organization
 from cfgmon.aws.session import ApiCallCounter, ClientFactory, session_region
+from cfgmon.aws.values import parse_arn
+
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+ROLE_SESSION_NAME = "cfgmon"
+# Assumed credentials are renewed when they have less than this left.
+RENEW_BEFORE = dt.timedelta(minutes=10)
+
+_ACCOUNT_ID = re.compile(r"\d{12}")
+# IAM role names, optionally behind a path: letters, digits and +=,.@_- (and / in paths).
+_ROLE_NAME = re.compile(r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}")
 
 
 @dataclass(frozen=True)
 class AccountTarget:
-    """One account to collect and the boto3 session whose credentials act in it.
+    """One account to collect and the session whose credentials act in it.
 
     `source` says how the session was obtained: caller (the credentials cfgmon runs
-    with), assumed-role or organization.
+    with), assumed-role or organization. `membership` is the account's organisation
+    when already known (from the organisation's listing); None means the collector
+    asks the account itself (DescribeOrganization).
     """
 
     account_id: str
-    session: boto3.Session
+    session: Any  # a boto3.Session, or an AssumedRoleSession
     source: str = "caller"
+    membership: Membership | None = None
+    partition: str = "aws"
 
     def __repr__(self) -> str:  # never show the session: it holds credentials
         return f"AccountTarget(account_id={self.account_id!r}, source={self.source!r})"
+
+    def open(self, clients: ClientFactory, counter: ApiCallCounter | None = None) -> AccountTarget:
+        return self
+
+
+class AccountUnavailable(Exception):
+    """An account that cannot be reached: its role could not be assumed, say."""
+
+    def __init__(self, account_id: str, code: str, message: str) -> None:
+        super().__init__(f"account {account_id}: {code}: {message}")
+        self.account_id = account_id
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RoleTarget:
+    """An account reached by assuming `role_arn` with the caller's session."""
+
+    account_id: str
+    role_arn: str
+    caller: Any = field(repr=False)  # the boto3.Session that assumes the role
+    source: str = "assumed-role"
+    membership: Membership | None = None
+    partition: str = "aws"
+
+    def open(self, clients: ClientFactory, counter: ApiCallCounter | None = None) -> AccountTarget:
+        """Assume the role; raises AccountUnavailable when STS refuses or cannot be reached."""
+        session = AssumedRoleSession(self.caller, self.role_arn, clients, counter)
+        try:
+            session.renew()
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise AccountUnavailable(
+                self.account_id,
+                error.get("Code") or "ClientError",
+                f"cannot assume role {self.role_arn}: {error.get('Message') or exc}",
+            ) from None
+        except BotoCoreError as exc:
+            raise AccountUnavailable(
+                self.account_id, type(exc).__name__, f"cannot assume role {self.role_arn}: {exc}"
+            ) from None
+        return AccountTarget(
+            self.account_id, session, self.source, self.membership, self.partition
+        )
+
+
+Target = AccountTarget | RoleTarget
+
+
+class AssumedRoleSession:
+    """Makes clients that act in another account with an assumed role's credentials.
+
+    Clients come from the caller's boto3 session, given the role's temporary
+    credentials: a fresh boto3 Session per account would load every service model
+    again (about 0.3 s of CPU per account). The credentials are renewed when they
+    near expiry, so a long collection of one account does not outlive them.
+    """
+
+    def __init__(
+        self, caller: Any, role_arn: str, clients: ClientFactory, counter: ApiCallCounter | None
+    ) -> None:
+        self._caller = caller
+        self._role_arn = role_arn
+        self._clients = clients
+        self._counter = counter
+        self._credentials: dict[str, Any] | None = None
+        self._sts: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def region_name(self) -> str | None:
+        return self._caller.region_name
+
+    def get_available_regions(self, service: str, *args: Any, **kwargs: Any) -> list[str]:
+        return self._caller.get_available_regions(service, *args, **kwargs)
+
+    def renew(self) -> None:
+        """AssumeRole now; ClientError and BotoCoreError propagate.
+
+        The STS client is made on the first call, which RoleTarget.open makes; later
+        renewals happen inside ClientFactory.client, under its lock, and must not
+        ask it for another client.
+        """
+        if self._sts is None:
+            self._sts = self._clients.client(
+                self._caller, "sts", session_region(self._caller), self._counter
+            )
+        credentials = self._sts.assume_role(
+            RoleArn=self._role_arn, RoleSessionName=ROLE_SESSION_NAME
+        )["Credentials"]
+        with self._lock:
+            self._credentials = credentials
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        with self._lock:
+            credentials = self._credentials
+        if credentials is None or _expiring(credentials.get("Expiration")):
+            self.renew()
+            with self._lock:
+                credentials = self._credentials
+        return self._caller.client(
+            service,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            **kwargs,
+        )
+
+    def get_credentials(self) -> Any:
+        """The current credentials, in botocore's form (for masking them in error messages)."""
+        from botocore.credentials import Credentials
+
+        with self._lock:
+            credentials = self._credentials
+        if credentials is None:
+            return None
+        return Credentials(
+            credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+        )
+
+    def __repr__(self) -> str:
+        return f"AssumedRoleSession(role_arn={self._role_arn!r})"
+
+
+def _expiring(expiration: Any) -> bool:
+    if not isinstance(expiration, dt.datetime):
+        return False
+    if expiration.tzinfo is None:
+        expiration = expiration.replace(tzinfo=dt.UTC)
+    return expiration - dt.datetime.now(dt.UTC) < RENEW_BEFORE
 
 
 def caller_target(
@@ -47,4 +205,96 @@ def caller_target(
         ) from None
     except BotoCoreError as exc:
         raise CollectError(f"cannot identify the AWS account: {exc}") from None
-    return AccountTarget(account_id=identity["Account"], session=session, source="caller")
+    arn = parse_arn(identity.get("Arn"))
+    return AccountTarget(
+        account_id=identity["Account"],
+        session=session,
+        source="caller",
+        partition=arn.partition if arn else "aws",
+    )
+
+
+def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:iam::{account_id}:role/{role_name}"
+
+
+def check_role_name(role_name: str) -> str:
+    if not _ROLE_NAME.fullmatch(role_name or ""):
+        raise CollectError(
+            f"--role-name {role_name!r} is not an IAM role name "
+            "(letters, digits and +=,.@_-, optionally behind a path/)"
+        )
+    return role_name
+
+
+def check_account_ids(account_ids: Iterable[str]) -> list[str]:
+    """The ids in order, each once; anything but 12 digits raises CollectError."""
+    ids = [account_id.strip() for account_id in account_ids]
+    for account_id in ids:
+        if not _ACCOUNT_ID.fullmatch(account_id):
+            raise CollectError(f"--account {account_id!r} is not an AWS account id (12 digits)")
+    return list(dict.fromkeys(ids))
+
+
+def account_targets(
+    caller: AccountTarget, account_ids: Sequence[str], role_name: str = DEFAULT_ROLE_NAME
+) -> list[Target]:
+    """The named accounts: the caller's own with its own credentials, the others through the role."""
+    check_role_name(role_name)
+    return [
+        caller if account_id == caller.account_id else RoleTarget(
+            account_id, role_arn(account_id, role_name, caller.partition), caller.session,
+            partition=caller.partition,
+        )
+        for account_id in check_account_ids(account_ids)
+    ]
+
+
+@dataclass(frozen=True)
+class OrganizationPlan:
+    """What `organization_targets` found: the targets, and the accounts left out and why."""
+
+    organization: Organization
+    targets: list[Target]
+    inactive: list[tuple[str, str]]  # (account id, state) of accounts not ACTIVE
+
+
+def organization_targets(
+    caller: AccountTarget,
+    clients: ClientFactory,
+    counter: ApiCallCounter | None = None,
+    role_name: str = DEFAULT_ROLE_NAME,
+    only: Sequence[str] = (),
+) -> OrganizationPlan:
+    """Every ACTIVE account of the caller's organisation (or those of `only`).
+
+    The caller must be the management account or a delegated administrator. Its
+    own account is collected with its own credentials, the others through
+    `role_name`; every target carries the organisation id and management account.
+    """
+    check_role_name(role_name)
+    wanted = check_account_ids(only)
+    organization = list_organization(caller.session, clients, counter)
+    listed = {account.account_id: account for account in organization.accounts}
+    strangers = [account_id for account_id in wanted if account_id not in listed]
+    if strangers:
+        raise CollectError(
+            f"--account {strangers[0]} is not in organisation {organization.id}"
+        )
+    accounts = [listed[account_id] for account_id in wanted] if wanted else list(organization.accounts)
+    membership = organization.membership
+    targets: list[Target] = []
+    inactive = []
+    for account in accounts:
+        if not account.active:
+            inactive.append((account.account_id, account.state))
+        elif account.account_id == caller.account_id:
+            targets.append(AccountTarget(
+                caller.account_id, caller.session, "caller", membership, caller.partition
+            ))
+        else:
+            targets.append(RoleTarget(
+                account.account_id, role_arn(account.account_id, role_name, caller.partition),
+                caller.session, "organization", membership, caller.partition,
+            ))
+    return OrganizationPlan(organization, targets, inactive)

@@ -36,17 +36,32 @@ class Coverage:
 
 def evaluate_pattern(version: ControlVersion, pattern: str) -> Coverage:
     """Evaluate one pattern against the version's catalogue."""
-    from cfgmon.patterns import PatternError, compile_pattern
+    return _CatalogueEvents(version).evaluate(pattern)
 
-    events = _log_events(version.matches)
-    try:
-        compiled = compile_pattern(pattern)
-    except PatternError as exc:
-        return Coverage(pattern, False, str(exc), (False,) * len(events), None, None)
-    matched = tuple(compiled.matches_all(events))
-    outside = compiled.matches_all(_log_events(version.does_not_match))
-    missed = describe_missed(version.matches, matched) if not all(matched) else None
-    return Coverage(pattern, True, None, matched, any(outside), missed)
+
+class _CatalogueEvents:
+    """A version's catalogue as log events, made once for many patterns.
+
+    Each LogEvent keeps its parsed JSON, so thousands of patterns parse the
+    catalogue once rather than once each.
+    """
+
+    def __init__(self, version: ControlVersion) -> None:
+        self.version = version
+        self.matches = _log_events(version.matches)
+        self.does_not_match = _log_events(version.does_not_match)
+
+    def evaluate(self, pattern: str) -> Coverage:
+        from cfgmon.patterns import PatternError, compile_pattern
+
+        try:
+            compiled = compile_pattern(pattern)
+        except PatternError as exc:
+            return Coverage(pattern, False, str(exc), (False,) * len(self.matches), None, None)
+        matched = tuple(compiled.matches_all(self.matches))
+        outside = compiled.matches_all(self.does_not_match)
+        missed = describe_missed(self.version.matches, matched) if not all(matched) else None
+        return Coverage(pattern, True, None, matched, any(outside), missed)
 
 
 def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -> str:
@@ -150,9 +165,10 @@ def derive(con, version: ControlVersion) -> dict[str, int]:
                UNION SELECT value_selector FROM aws_cloudwatch_log_metric_filter_dimension"""
         ).fetchall()
     ]
+    catalogue = _CatalogueEvents(version)
     coverage_rows = []
     for pattern in patterns:
-        c = evaluate_pattern(version, pattern)
+        c = catalogue.evaluate(pattern)
         coverage_rows.append((
             control_id, control_version, pattern, c.valid, c.error, len(c.matched),
             sum(c.matched), c.covers, c.missed, c.broader_than_reference, now,
@@ -174,17 +190,23 @@ def derive(con, version: ControlVersion) -> dict[str, int]:
             "DELETE FROM cfgmon_catalogue_value WHERE control_id = ? AND control_version = ?",
             [control_id, control_version],
         )
-        if coverage_rows:
-            con.executemany(
-                "INSERT INTO cfgmon_pattern_coverage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                coverage_rows,
-            )
-        if value_rows:
-            con.executemany(
-                "INSERT INTO cfgmon_catalogue_value VALUES (?, ?, ?, ?, ?, ?, ?)", value_rows
-            )
+        _insert(con, "cfgmon_pattern_coverage", coverage_rows)
+        _insert(con, "cfgmon_catalogue_value", value_rows)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     return {"patterns": len(coverage_rows), "expressions": len(value_rows)}
+
+
+_CHUNK = 500  # rows per INSERT: multi-row VALUES is far faster than executemany in DuckDB
+
+
+def _insert(con, table: str, rows: list[tuple]) -> None:
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        placeholders = "(" + ", ".join("?" * len(chunk[0])) + ")"
+        con.execute(
+            f"INSERT INTO {table} VALUES " + ", ".join([placeholders] * len(chunk)),
+            [value for row in chunk for value in row],
+        )

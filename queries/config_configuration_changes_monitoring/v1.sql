@@ -17,7 +17,7 @@
 WITH
 accounts AS (
     SELECT account_id, status AS account_status, error_code AS account_error_code,
-           error_message AS account_error_message, management_account_id
+           error_message AS account_error_message, organization_id, management_account_id
     FROM cfgmon_account
 ),
 
@@ -259,9 +259,10 @@ alarm_breach AS (
 
 chain_action AS (
     SELECT ab.*, act.action_arn AS topic_arn, t.topic_arn AS topic_present_arn,
-           CASE WHEN EXISTS (
+           -- the LIKE join is costly over thousands of scopes: ask it of missing topics only
+           CASE WHEN t.topic_arn IS NOT NULL OR EXISTS (
                SELECT 1 FROM scope_ok s
-               WHERE s.service = 'sns'
+               WHERE t.topic_arn IS NULL AND s.service = 'sns'
                  AND act.action_arn LIKE ('arn:%:sns:' || s.region || ':' || s.account_id || ':%')
            ) THEN 1 ELSE 0 END AS topic_scope_ok
     FROM alarm_breach ab
@@ -358,14 +359,32 @@ trail_scope_failed AS (
     GROUP BY account_id
 ),
 
+-- Organisation members whose management account, owner of the organisation trails
+-- that apply to them, was not collected or could not be: such a trail could complete
+-- a chain, so without a complete chain the member is undecided.
+management_missing AS (
+    SELECT acc.account_id, acc.organization_id, acc.management_account_id,
+           m.account_error_code AS management_error_code
+    FROM accounts acc
+    LEFT JOIN accounts m ON m.account_id = acc.management_account_id
+    WHERE acc.management_account_id <> acc.account_id
+      AND COALESCE(m.account_status, 'not collected') <> 'ok'
+),
+
 verdict AS (
     SELECT b.*,
-           tf.region AS trail_failed_region, tf.error_code AS trail_failed_code,
+           COALESCE(tf.region, tfm.region) AS trail_failed_region,
+           COALESCE(tf.error_code, tfm.error_code) AS trail_failed_code,
+           CASE WHEN tf.account_id IS NULL THEN tfm.account_id END AS trail_failed_management,
+           mm.management_account_id AS missing_management_account_id,
+           mm.organization_id AS missing_management_organization_id,
+           mm.management_error_code AS missing_management_error_code,
            CASE
                WHEN b.account_status <> 'ok' THEN 'INSUFFICIENT_DATA'
                WHEN b.broken_link = 15 THEN 'COMPLIANT'
                WHEN b.data_missing = 1 THEN 'INSUFFICIENT_DATA'
-               WHEN tf.account_id IS NOT NULL AND b.broken_link <= 5 THEN 'INSUFFICIENT_DATA'
+               WHEN (tf.account_id IS NOT NULL OR tfm.account_id IS NOT NULL
+                     OR mm.account_id IS NOT NULL) AND b.broken_link <= 5 THEN 'INSUFFICIENT_DATA'
                ELSE 'NON_COMPLIANT'
            END AS status,
            -- the row that speaks for the account: the complete or furthest chain,
@@ -377,6 +396,11 @@ verdict AS (
            ) AS verdict_rank
     FROM best_chain b
     LEFT JOIN trail_scope_failed tf ON tf.account_id = b.subject_account_id
+    LEFT JOIN management_missing mm ON mm.account_id = b.subject_account_id
+    -- the management account's failed CloudTrail scopes may hide its organisation trails
+    LEFT JOIN accounts sa ON sa.account_id = b.subject_account_id
+    LEFT JOIN trail_scope_failed tfm
+      ON tfm.account_id = sa.management_account_id AND sa.management_account_id <> sa.account_id
 )
 
 SELECT
@@ -395,9 +419,27 @@ SELECT
             || CASE WHEN v.broader_than_reference = TRUE
                     THEN ' (the filter pattern is broader than the CIS reference pattern)' ELSE '' END
         WHEN v.status = 'INSUFFICIENT_DATA' AND v.data_missing = 0 THEN
-            'CloudTrail could not be collected in ' || v.trail_failed_region
-            || COALESCE(' (' || v.trail_failed_code || ')', '')
-            || ', so a trail there may be missing; best chain found: '
+            CASE
+                WHEN v.trail_failed_region IS NOT NULL AND v.trail_failed_management IS NULL THEN
+                    'CloudTrail could not be collected in ' || v.trail_failed_region
+                    || COALESCE(' (' || v.trail_failed_code || ')', '')
+                    || ', so a trail there may be missing'
+                WHEN v.trail_failed_region IS NOT NULL THEN
+                    'CloudTrail of management account ' || v.trail_failed_management
+                    || ' could not be collected in ' || v.trail_failed_region
+                    || COALESCE(' (' || v.trail_failed_code || ')', '')
+                    || ', so an organisation trail that applies to account '
+                    || v.subject_account_id || ' may be missing'
+                ELSE
+                    'management account ' || v.missing_management_account_id
+                    || COALESCE(' of organisation ' || v.missing_management_organization_id, '')
+                    || CASE WHEN v.missing_management_error_code IS NULL THEN ' was not collected'
+                            ELSE ' could not be collected (' || v.missing_management_error_code || ')'
+                       END
+                    || ', so an organisation trail that applies to account '
+                    || v.subject_account_id || ' may be missing'
+            END
+            || '; best chain found: '
             || CASE v.broken_link
                    WHEN 1 THEN 'no CloudTrail trail applies to the account'
                    WHEN 2 THEN 'trail ' || v.trail_arn || ' is not multi-region'
