@@ -81,6 +81,7 @@ def open_database(db: str | os.PathLike | None = None, *, read_only: bool = Fals
     _check_header(path)
     con = _connect(path, read_only)
     try:
+        _check_length(con, path)
         if not read_only:
             _ensure_schema(con, path)
             return con
@@ -137,12 +138,32 @@ def _check_header(path: Path) -> None:
     raise DatabaseError(f"{path} {what}; pass --db with a cfgmon database or a new file name")
 
 
+def _check_length(con, path: Path) -> None:
+    """A file shorter than the blocks its header lists was cut short (a full disk, a broken copy).
+
+    DuckDB itself notices only when a query reads a missing block.
+    """
+    try:
+        [(block_size, total_blocks)] = con.execute(
+            "SELECT block_size, total_blocks FROM pragma_database_size()"
+        ).fetchall()
+        length = path.stat().st_size
+    except (duckdb.Error, OSError):
+        return
+    if length < block_size * total_blocks:
+        raise DatabaseError(
+            f"database {path} is damaged (the file has {length} bytes, its {total_blocks} "
+            f"blocks need {block_size * total_blocks}: it was cut short); restore it from a "
+            "copy or collect into a new file"
+        )
+
+
 def _connect(path: Path, read_only: bool):
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
         text = _first_line(str(exc))
-        if "lock" in text.lower():
+        if "could not set lock" in text.lower():
             raise DatabaseError(f"database {path} is in use by another cfgmon process") from None
         damaged = damage_error(exc, path)
         if damaged is not None:

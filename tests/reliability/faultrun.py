@@ -1,0 +1,47 @@
+"""Helpers of the reliability tests: run the CLI, read the database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+from clirun import run_cli
+
+# Attempts and timeouts small enough that a persistent fault costs a second, not minutes.
+FAST_RETRIES = {
+    "AWS_MAX_ATTEMPTS": "2",
+    "AWS_RETRY_MODE": "standard",
+    "CFGMON_CONNECT_TIMEOUT": "2",
+    "CFGMON_READ_TIMEOUT": "2",
+}
+
+
+def collect_cli(endpoint: str, db: Path, *regions: str, extra: tuple[str, ...] = ()):
+    args = ["collect", "--db", str(db), "--endpoint-url", endpoint]
+    for region in regions:
+        args += ["--region", region]
+    return run_cli(*args, *extra)
+
+
+def check_cli(db: Path) -> list[dict]:
+    result = run_cli("check", "--db", str(db), "--format", "json")
+    assert result.exit_code in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def rows(db: Path, sql: str, params=()) -> list[dict]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cursor = con.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+def scope_statuses(db: Path) -> dict[tuple[str, str, str], str]:
+    return {
+        (r["account_id"], r["region"], r["service"]): r["status"]
+        for r in rows(db, "SELECT account_id, region, service, status FROM cfgmon_collection")
+    }
