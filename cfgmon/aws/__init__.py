@@ -6,29 +6,50 @@ The collector knows nothing about controls; it copies inventory into the store.
 from cfgmon.aws.collector import (
     DEFAULT_CONCURRENCY,
     SERVICES,
+    AccountFailure,
     CollectionReport,
     CollectProgress,
     ScopeOutcome,
     collect,
 )
 from cfgmon.aws.errors import CollectError
+from cfgmon.aws.organizations import Membership, Organization, list_organization
 from cfgmon.aws.regions import RegionPlan, plan_regions
 from cfgmon.aws.session import ApiCallCounter, ClientFactory, build_session
-from cfgmon.aws.targets import AccountTarget, caller_target
+from cfgmon.aws.targets import (
+    DEFAULT_ROLE_NAME,
+    AccountTarget,
+    OrganizationPlan,
+    RoleTarget,
+    Target,
+    account_targets,
+    caller_target,
+    organization_targets,
+)
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "DEFAULT_ROLE_NAME",
     "SERVICES",
+    "AccountFailure",
     "AccountTarget",
     "ApiCallCounter",
     "ClientFactory",
     "CollectError",
     "CollectProgress",
     "CollectionReport",
+    "Membership",
+    "Organization",
+    "OrganizationPlan",
     "RegionPlan",
+    "RoleTarget",
     "ScopeOutcome",
+    "Target",
+    "account_targets",
     "build_session",
     "caller_target",
     "collect",
+    "list_organization",
+    "organization_targets",
     "plan_regions",
 ]

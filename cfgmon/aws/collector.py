@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -22,10 +22,12 @@ import duckdb
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cfgmon.aws import cloudtrail, cloudwatch, logs, sns
-from cfgmon.aws.regions import RegionPlan, plan_regions
+from cfgmon.aws.errors import CollectError
+from cfgmon.aws.organizations import Membership, describe_membership
+from cfgmon.aws.regions import RegionPlan, UnknownRegionError, plan_regions
 from cfgmon.aws.scope import ScopeContext, ScopeData, TrailClaims
 from cfgmon.aws.session import ApiCallCounter, ClientFactory
-from cfgmon.aws.targets import AccountTarget
+from cfgmon.aws.targets import AccountTarget, AccountUnavailable, Target
 from cfgmon.errors import Interrupted
 from cfgmon.redaction import redact
 from cfgmon.store.database import utc_now
@@ -58,11 +60,21 @@ class ScopeOutcome:
         return sum(self.api_calls.values())
 
 
+@dataclass(frozen=True)
+class AccountFailure:
+    """An account that could not be collected at all (its role could not be assumed, say)."""
+
+    account_id: str
+    code: str
+    message: str
+
+
 @dataclass
 class CollectionReport:
-    accounts: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)  # every account asked for, in order
     regions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # account -> collected regions
     outcomes: list[ScopeOutcome] = field(default_factory=list)
+    account_failures: list[AccountFailure] = field(default_factory=list)
     setup_api_calls: Counter[str] = field(default_factory=Counter)  # STS, EC2 DescribeRegions
     elapsed_seconds: float = 0.0
 
@@ -80,9 +92,10 @@ class CollectionReport:
     def partial(self) -> bool:
         """Some scope could not be fetched; its earlier rows, if any, stand in for it.
 
-        Skipped regions (not enabled in the account) do not make a run partial.
+        Skipped regions (not enabled in the account) do not make a run partial; an
+        account that could not be collected does.
         """
-        return self.count("error") > 0
+        return self.count("error") > 0 or bool(self.account_failures)
 
 
 class CollectProgress(Protocol):
@@ -91,6 +104,9 @@ class CollectProgress(Protocol):
     def start(self, total: int) -> None: ...
 
     def advance(self, outcome: ScopeOutcome) -> None: ...
+
+    def resize(self, total: int) -> None:
+        """The total changed: an account was opened (its regions are known) or failed."""
 
 
 @dataclass
@@ -105,7 +121,7 @@ class _Fetched:
 
 def collect(
     con: duckdb.DuckDBPyConnection,
-    targets: Sequence[AccountTarget],
+    targets: Sequence[Target],
     *,
     clients: ClientFactory,
     regions: Sequence[str] | None = None,
@@ -118,7 +134,14 @@ def collect(
 
     `regions` narrows the regions (default: each account's enabled regions); an
     unknown name raises CollectError before anything is fetched. Returns what
-    happened to each scope; fetch errors are recorded, not raised.
+    happened to each account and scope; fetch errors are recorded, not raised.
+
+    Opening an account (assuming its role, asking its organisation and regions) is
+    work on the same pool as fetching scopes, done a little ahead of the scopes that
+    need it, so memory holds the scopes in flight and the accounts about to be
+    fetched, however many accounts there are. An account that cannot be opened is
+    recorded (cfgmon_account status 'error', its known scopes failed with it) and
+    the others go on.
 
     Interrupted (KeyboardInterrupt, or cfgmon's Interrupted from a signal), the
     scopes already written stay, the scopes not finished are recorded as errors
@@ -134,57 +157,68 @@ def collect(
     writer = InventoryWriter(con)
     setup_counter = setup_counter or ApiCallCounter()
     report = CollectionReport()
-
-    plans: list[tuple[AccountTarget, RegionPlan]] = []
-    for target in targets:
-        plan = plan_regions(target, clients, regions, setup_counter)
-        plans.append((target, plan))
-        report.accounts.append(target.account_id)
-        report.regions[target.account_id] = plan.collect
-
-    total = sum((len(p.collect) + len(p.skipped)) * len(services) for _, p in plans)
+    waiting: deque[Target] = deque()
+    for target in targets:  # each account once, as the first target given for it
+        if target.account_id not in report.regions:
+            report.regions[target.account_id] = ()
+            report.accounts.append(target.account_id)
+            waiting.append(target)
+    total = _ProgressTotal(len(waiting), len(regions) if regions else None, len(services))
     if progress:
-        progress.start(total)
+        progress.start(total.value)
 
     def finish(outcome: ScopeOutcome) -> None:
         report.outcomes.append(outcome)
         if progress:
             progress.advance(outcome)
 
-    for target, plan in plans:
-        now = utc_now()
-        for region, reason in plan.skipped.items():
-            for service in services:
-                key = ScopeKey(target.account_id, region, service)
-                failure = ScopeFailure("skipped", "RegionNotEnabled", reason)
-                writer.record_failure(key, failure, started_at=now, finished_at=now, api_calls=0)
-                finish(ScopeOutcome(key, "skipped", failure=failure))
+    def resize() -> None:
+        if progress:
+            progress.resize(total.value)
 
+    plans: list[tuple[AccountTarget, RegionPlan]] = []
+    ready: deque[tuple[ScopeContext, str]] = deque()
     claims = TrailClaims()
     stop = threading.Event()
     executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cfgmon-collect")
+    in_flight: set[Future] = set()
     try:
-        pending: set[Future[_Fetched]] = set()
-        for target, plan in plans:
-            collected = frozenset(plan.collect)
-            for region in plan.collect:
-                for service in services:
-                    ctx = ScopeContext(
-                        target=target,
-                        region=region,
-                        collected_regions=collected,
-                        clients=clients,
-                        counter=ApiCallCounter(),
-                        trail_claims=claims,
-                        stop=stop,
-                    )
-                    pending.add(executor.submit(_fetch_scope, ctx, service))
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        while True:
+            # Keep every worker busy; open the next account while fewer scopes than
+            # workers are waiting, so the pool never idles between accounts.
+            while len(in_flight) < concurrency and (waiting or ready):
+                if waiting and len(ready) < concurrency:
+                    job = executor.submit(_open_account, waiting.popleft(), clients, regions,
+                                          setup_counter)
+                else:
+                    job = executor.submit(_fetch_scope, *ready.popleft())
+                in_flight.add(job)
+            if not in_flight:
+                break
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
-                finish(_write(writer, future.result()))
-        for target, _plan in plans:
-            writer.record_account(target.account_id, collected_at=utc_now(), source=target.source)
+                result = future.result()
+                if isinstance(result, _Fetched):
+                    finish(_write(writer, result))
+                elif isinstance(result, _Opened):
+                    target, plan = result.target, result.plan
+                    plans.append((target, plan))
+                    report.regions[target.account_id] = plan.collect
+                    _record_opened(writer, result, services, finish)
+                    collected = frozenset(plan.collect)
+                    ready.extend(
+                        (ScopeContext(target=target, region=region, collected_regions=collected,
+                                      clients=clients, counter=ApiCallCounter(),
+                                      trail_claims=claims, stop=stop), service)
+                        for region in plan.collect for service in services
+                    )
+                    total.opened((len(plan.collect) + len(plan.skipped)) * len(services))
+                    resize()
+                else:
+                    report.account_failures.append(
+                        _record_unavailable(writer, result, regions, services))
+                    total.failed()
+                    resize()
     except BaseException as exc:
         # Do not wait for fetches in flight: they stop at their next request.
         stop.set()
@@ -196,6 +230,120 @@ def collect(
     report.setup_api_calls = Counter(setup_counter.calls)
     report.elapsed_seconds = time.perf_counter() - began
     return report
+
+
+class _ProgressTotal:
+    """Scopes in the run: those of accounts opened, and a guess for the accounts still to open."""
+
+    GUESSED_REGIONS = 17  # the regions enabled by default, until an account says otherwise
+
+    def __init__(self, accounts: int, regions: int | None, services: int) -> None:
+        self.unopened = accounts
+        self.regions = regions
+        self.services = services
+        self.known = 0
+        self.accounts_known = 0
+
+    def opened(self, scopes: int) -> None:
+        self.unopened -= 1
+        self.accounts_known += 1
+        self.known += scopes
+
+    def failed(self) -> None:
+        self.unopened -= 1
+
+    @property
+    def value(self) -> int:
+        if self.regions is not None:
+            guess = self.regions * self.services
+        elif self.accounts_known:
+            guess = round(self.known / self.accounts_known)
+        else:
+            guess = self.GUESSED_REGIONS * self.services
+        return self.known + self.unopened * guess
+
+
+@dataclass
+class _Opened:
+    target: AccountTarget
+    plan: RegionPlan
+    membership: Membership | None
+
+
+@dataclass
+class _Unavailable:
+    target: Target
+    code: str
+    message: str
+
+
+def _open_account(
+    target: Target, clients: ClientFactory, regions: Sequence[str] | None, counter: ApiCallCounter
+) -> _Opened | _Unavailable:
+    """Reach the account, learn its organisation and plan its regions (on a worker)."""
+    try:
+        opened = target.open(clients, counter)
+    except AccountUnavailable as exc:
+        return _Unavailable(target, exc.code, exc.message)
+    membership = opened.membership
+    if membership is None:
+        membership = describe_membership(opened.session, clients, counter)
+    try:
+        plan = plan_regions(opened, clients, regions, counter)
+    except UnknownRegionError:
+        raise
+    except CollectError as exc:
+        return _Unavailable(target, "RegionsUnavailable", str(exc))
+    return _Opened(opened, plan, membership)
+
+
+def _record_opened(
+    writer: InventoryWriter, opened: _Opened, services: Sequence[str],
+    finish: Callable[[ScopeOutcome], None],
+) -> None:
+    target, plan, membership = opened.target, opened.plan, opened.membership or Membership()
+    now = utc_now()
+    writer.record_account(
+        target.account_id, collected_at=now, source=target.source,
+        organization_id=membership.organization_id,
+        management_account_id=membership.management_account_id,
+    )
+    for region, reason in plan.skipped.items():
+        for service in services:
+            key = ScopeKey(target.account_id, region, service)
+            failure = ScopeFailure("skipped", "RegionNotEnabled", reason)
+            writer.record_failure(key, failure, started_at=now, finished_at=now, api_calls=0)
+            finish(ScopeOutcome(key, "skipped", failure=failure))
+
+
+def _record_unavailable(
+    writer: InventoryWriter, unavailable: _Unavailable, regions: Sequence[str] | None,
+    services: Sequence[str],
+) -> AccountFailure:
+    """Record the account as failed, and fail its scopes collected before, so no
+    verdict leans on their rows as if they were current."""
+    target = unavailable.target
+    membership = target.membership or Membership()
+    message = redact(unavailable.message, ())
+    now = utc_now()
+    writer.record_account(
+        target.account_id, collected_at=now, source=target.source, status="error",
+        error_code=unavailable.code, error_message=message,
+        organization_id=membership.organization_id,
+        management_account_id=membership.management_account_id,
+    )
+    stale = [
+        key for key in writer.collected_scopes(target.account_id)
+        if key.service in services and (not regions or key.region in regions)
+    ]
+    if stale:
+        writer.record_failures(
+            stale,
+            ScopeFailure("error", unavailable.code,
+                         f"account {target.account_id} could not be collected: {message}"),
+            started_at=now, finished_at=now,
+        )
+    return AccountFailure(target.account_id, unavailable.code, message)
 
 
 def _fetch_scope(ctx: ScopeContext, service: str) -> _Fetched:

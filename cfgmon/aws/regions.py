@@ -71,9 +71,13 @@ def _region_statuses(
     }
 
 
+class UnknownRegionError(CollectError):
+    """A --region that names no region: bad input, the same for every account."""
+
+
 def _check_known(requested: Sequence[str], known: set[str]) -> None:
     unknown = [name for name in requested if name not in known]
     if unknown:
-        raise CollectError(
+        raise UnknownRegionError(
             f"unknown region {unknown[0]!r}; known regions: {', '.join(sorted(known))}"
         )

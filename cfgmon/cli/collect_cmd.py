@@ -9,14 +9,18 @@ import typer
 
 from cfgmon.aws import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_ROLE_NAME,
     ApiCallCounter,
     ClientFactory,
     CollectionReport,
     ScopeOutcome,
+    account_targets,
     build_session,
     caller_target,
     collect,
+    organization_targets,
 )
+from cfgmon.aws.targets import check_account_ids, check_role_name
 from cfgmon.cli.common import EXIT_NOT_ALL_OK, DbOption
 from cfgmon.errors import UsageError
 from cfgmon.store import open_database, resolve_db_path
@@ -48,8 +52,39 @@ def collect_command(
         ),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", help="Scopes fetched at the same time.")
+        int,
+        typer.Option(
+            "--concurrency",
+            help="AWS requests in flight at once, over all accounts, regions and services.",
+        ),
     ] = DEFAULT_CONCURRENCY,
+    account: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--account",
+            help="Account to collect by assuming --role-name in it; repeat for several "
+            "(the caller's own account uses its own credentials). With --organization: "
+            "only these accounts of the organisation.",
+            show_default=False,
+        ),
+    ] = None,
+    organization: Annotated[
+        bool,
+        typer.Option(
+            "--organization",
+            help="Collect every ACTIVE account of the caller's AWS organisation (run from "
+            "the management account or a delegated administrator).",
+        ),
+    ] = False,
+    role_name: Annotated[
+        str | None,
+        typer.Option(
+            "--role-name",
+            help=f"Role assumed in each account of --account or --organization "
+            f"[default: {DEFAULT_ROLE_NAME}].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Copy CloudTrail, CloudWatch Logs, CloudWatch alarm and SNS inventory into the database.
 
@@ -58,20 +93,34 @@ def collect_command(
     interrupted by SIGINT/SIGTERM.
 
     Example: cfgmon collect --region eu-west-1 --region us-east-1 --db inventory.duckdb
+
+    Example: cfgmon collect --organization --role-name OrganizationAccountAccessRole
     """
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if role_name is not None and not (account or organization):
+        raise UsageError("--role-name needs --account or --organization")
+    check_account_ids(account or ())
+    role_name = check_role_name(role_name or DEFAULT_ROLE_NAME)
     path = resolve_db_path(db)
     con = open_database(path)
     try:
         session = build_session(profile)
         clients = ClientFactory(endpoint_url=endpoint_url)
         setup_counter = ApiCallCounter()
-        target = caller_target(session, clients, setup_counter)
+        caller = caller_target(session, clients, setup_counter)
+        if organization:
+            plan = organization_targets(caller, clients, setup_counter, role_name, account or ())
+            targets = plan.targets
+            _print_inactive(plan.inactive)
+        elif account:
+            targets = account_targets(caller, account, role_name)
+        else:
+            targets = [caller]
         with _progress() as progress:
             report = collect(
                 con,
-                [target],
+                targets,
                 clients=clients,
                 regions=region or None,
                 concurrency=concurrency,
@@ -108,8 +157,12 @@ class _Progress:
     def advance(self, outcome: ScopeOutcome) -> None:
         scope = outcome.scope
         self._bar.update(
-            self._task, advance=1, description=f"{scope.region} {scope.service} {outcome.status}"
+            self._task, advance=1,
+            description=f"{scope.account_id} {scope.region} {scope.service} {outcome.status}",
         )
+
+    def resize(self, total: int) -> None:
+        self._bar.update(self._task, total=total)
 
     def __enter__(self):
         self._bar.start()
@@ -131,16 +184,36 @@ def _progress():
     return _Progress() if sys.stderr.isatty() else _NoProgress()
 
 
+def _print_inactive(inactive: list[tuple[str, str]]) -> None:
+    if inactive:
+        listed = ", ".join(f"{account_id} ({state})" for account_id, state in inactive)
+        print(f"not collected, not ACTIVE in the organisation: {listed}", file=sys.stderr)
+
+
+def _accounts_text(accounts: list[str]) -> str:
+    if len(accounts) == 1:
+        return f"account {accounts[0]}"
+    if len(accounts) <= 5:
+        return f"{len(accounts)} accounts: {', '.join(accounts)}"
+    return f"{len(accounts)} accounts"
+
+
 def _print_summary(report: CollectionReport, path) -> None:
     calls = sum(report.api_calls().values())
     regions = sorted({r for rs in report.regions.values() for r in rs})
     print(
         f"collected {len(report.outcomes)} scopes ({len(regions)} regions, "
-        f"account {', '.join(report.accounts)}) into {path}: "
+        f"{_accounts_text(report.accounts)}) into {path}: "
         f"{report.count('ok')} ok, {report.count('error')} failed, "
         f"{report.count('skipped')} skipped; {calls} API calls in {report.elapsed_seconds:.1f}s",
         file=sys.stderr,
     )
+    for failure in report.account_failures:
+        print(
+            f"  error: account {failure.account_id} not collected: {failure.code}: "
+            f"{_first_line(failure.message)}",
+            file=sys.stderr,
+        )
     # One line per region and failure, naming the services it hit.
     failures: dict[tuple, list[str]] = {}
     for outcome in report.outcomes:

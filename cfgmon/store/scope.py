@@ -162,6 +162,15 @@ class InventoryWriter:
                     error_operation=failure.error_operation,
                 )
 
+    def collected_scopes(self, account_id: str) -> list[ScopeKey]:
+        """The scopes of the account recorded as collected or failed (not skipped)."""
+        rows = self.con.execute(
+            "SELECT region, service FROM cfgmon_collection "
+            "WHERE account_id = ? AND status IN ('ok', 'error') ORDER BY region, service",
+            [account_id],
+        ).fetchall()
+        return [ScopeKey(account_id, region, service) for region, service in rows]
+
     # -- accounts ----------------------------------------------------------------
 
     def record_account(
