@@ -353,10 +353,14 @@ best_chain AS (
 -- CloudTrail scopes whose latest collection failed: a trail hidden there could
 -- complete a chain, so without a complete chain the account is undecided.
 trail_scope_failed AS (
-    SELECT account_id, MIN(region) AS region, MIN(error_code) AS error_code, COUNT(*) AS failures
-    FROM scope_failed
-    WHERE service = 'cloudtrail'
-    GROUP BY account_id
+    SELECT account_id, region, error_code, error_operation, failures FROM (
+        SELECT account_id, region, error_code, error_operation,
+               COUNT(*) OVER (PARTITION BY account_id) AS failures,
+               ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY region) AS failure_rank
+        FROM scope_failed
+        WHERE service = 'cloudtrail'
+    ) ranked
+    WHERE failure_rank = 1
 ),
 
 -- Organisation members whose management account, owner of the organisation trails
@@ -375,6 +379,7 @@ verdict AS (
     SELECT b.*,
            COALESCE(tf.region, tfm.region) AS trail_failed_region,
            COALESCE(tf.error_code, tfm.error_code) AS trail_failed_code,
+           COALESCE(tf.error_operation, tfm.error_operation) AS trail_failed_operation,
            CASE WHEN tf.account_id IS NULL THEN tfm.account_id END AS trail_failed_management,
            mm.management_account_id AS missing_management_account_id,
            mm.organization_id AS missing_management_organization_id,
@@ -422,12 +427,14 @@ SELECT
             CASE
                 WHEN v.trail_failed_region IS NOT NULL AND v.trail_failed_management IS NULL THEN
                     'CloudTrail could not be collected in ' || v.trail_failed_region
-                    || COALESCE(' (' || v.trail_failed_code || ')', '')
+                    || COALESCE(' (' || COALESCE(v.trail_failed_operation || ': ', '')
+                                || v.trail_failed_code || ')', '')
                     || ', so a trail there may be missing'
                 WHEN v.trail_failed_region IS NOT NULL THEN
                     'CloudTrail of management account ' || v.trail_failed_management
                     || ' could not be collected in ' || v.trail_failed_region
-                    || COALESCE(' (' || v.trail_failed_code || ')', '')
+                    || COALESCE(' (' || COALESCE(v.trail_failed_operation || ': ', '')
+                                || v.trail_failed_code || ')', '')
                     || ', so an organisation trail that applies to account '
                     || v.subject_account_id || ' may be missing'
                 ELSE
@@ -465,6 +472,10 @@ SELECT
             'trail ' || v.trail_arn || ' delivers to log group ' || v.log_group_arn
             || ', but CloudWatch Logs of account ' || v.log_group_account_id || ' in '
             || v.log_group_region || ' was not collected'
+            || COALESCE((
+                SELECT ' (' || COALESCE(sf.error_operation || ': ', '') || sf.error_code || ')'
+                FROM scope_failed sf
+                WHERE sf.service = 'logs' AND sf.account_id = v.log_group_account_id AND sf.region = v.log_group_region), '')
         WHEN v.broken_link = 6 THEN
             'trail ' || v.trail_arn || ' delivers to log group ' || v.log_group_arn
             || ', which does not exist'
@@ -501,6 +512,10 @@ SELECT
             'metric filter ' || v.filter_name || ' publishes ' || v.metric_namespace || '/'
             || v.metric_name || ', but CloudWatch alarms of account ' || v.log_group_account_id
             || ' in ' || v.log_group_region || ' were not collected'
+            || COALESCE((
+                SELECT ' (' || COALESCE(sf.error_operation || ': ', '') || sf.error_code || ')'
+                FROM scope_failed sf
+                WHERE sf.service = 'cloudwatch' AND sf.account_id = v.log_group_account_id AND sf.region = v.log_group_region), '')
         WHEN v.broken_link = 9 THEN
             'no alarm in account ' || v.log_group_account_id || ' region ' || v.log_group_region
             || ' watches metric ' || v.metric_namespace || '/' || v.metric_name
@@ -532,6 +547,10 @@ SELECT
         WHEN v.broken_link = 13 AND v.data_missing = 1 THEN
             'alarm ' || v.alarm_arn || ' notifies SNS topic ' || v.topic_arn
             || ', whose account and region were not collected'
+            || COALESCE((
+                SELECT ' (' || COALESCE(sf.error_operation || ': ', '') || sf.error_code || ')'
+                FROM scope_failed sf
+                WHERE sf.service = 'sns' AND v.topic_arn LIKE ('arn:%:sns:' || sf.region || ':' || sf.account_id || ':%')), '')
         WHEN v.broken_link = 13 THEN
             'alarm ' || v.alarm_arn || ' notifies SNS topic ' || v.topic_arn
             || ', which does not exist'

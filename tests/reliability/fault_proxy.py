@@ -15,6 +15,7 @@ in its own way; everything else is forwarded to the upstream server untouched.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.client
 import json
 import re
@@ -27,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 KINDS = ("access_denied", "throttle", "http500", "drop", "timeout", "malformed", "delay")
 
-_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _CBOR_PATH = re.compile(r"/service/[^/]+/operation/([^/?]+)")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "te",
                "trailer", "upgrade", "proxy-authenticate", "proxy-authorization"}
@@ -45,12 +46,15 @@ class Fault:
     kind: access_denied | throttle | http500 | drop | timeout | malformed | delay.
     `times` limits the fault to the first N matching requests (then they pass);
     `seconds` is how long timeout holds the request and delay waits before forwarding.
+    `message` may name {access_key} and {security_token}: the request's own, echoed
+    as some AWS errors (SignatureDoesNotMatch's canonical request) do.
     """
 
     kind: str
     operation: str | None = None
     service: str | None = None   # signing name: logs, cloudtrail, monitoring, sns, ec2, sts
     region: str | None = None
+    access_key: str | None = None  # one account's (or session's) requests only
     times: int | None = None
     seconds: float = 0.0
     code: str | None = None
@@ -65,7 +69,7 @@ class Fault:
         return all(
             want is None or want == got
             for want, got in ((self.operation, request.operation), (self.service, request.service),
-                              (self.region, request.region))
+                              (self.region, request.region), (self.access_key, request.access_key))
         )
 
 
@@ -77,6 +81,8 @@ class Request:
     service: str | None
     region: str | None
     protocol: str  # json | cbor | query | ec2
+    access_key: str | None = None
+    security_token: str | None = None
     outcome: str = "forwarded"
 
 
@@ -162,8 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self._pick_fault(request)
         with self.state.lock:
             self.state.requests.append(
-                Request(request.operation, request.service, request.region, request.protocol,
-                        fault.kind if fault else "forwarded"))
+                dataclasses.replace(request, outcome=fault.kind if fault else "forwarded"))
         if fault is None:
             self._reply(*self._forward(body))
         else:
@@ -173,16 +178,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _classify(self, body: bytes) -> Request:
         scope = _SCOPE.search(self.headers.get("Authorization", ""))
-        region, service = (scope.group(1), scope.group(2)) if scope else (None, None)
+        key, region, service = scope.groups() if scope else (None, None, None)
+        token = self.headers.get("X-Amz-Security-Token")
         target = self.headers.get("X-Amz-Target")
-        if target:
-            return Request(target.rsplit(".", 1)[-1], service, region, "json")
         cbor = _CBOR_PATH.search(self.path)
-        if cbor:
-            return Request(cbor.group(1), service, region, "cbor")
-        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
-        action = (form.get("Action") or [None])[0]
-        return Request(action, service, region, "ec2" if service == "ec2" else "query")
+        if target:
+            operation, protocol = target.rsplit(".", 1)[-1], "json"
+        elif cbor:
+            operation, protocol = cbor.group(1), "cbor"
+        else:
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            operation = (form.get("Action") or [None])[0]
+            protocol = "ec2" if service == "ec2" else "query"
+        return Request(operation, service, region, protocol, key, token)
 
     def _pick_fault(self, request: Request) -> Fault | None:
         with self.state.lock:
@@ -215,6 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _error(self, request: Request, status: int, code: str, message: str) -> None:
+        message = message.format(access_key=request.access_key or "",
+                                 security_token=request.security_token or "")
         body, content_type = _error_body(request, code, message)
         headers = [("Content-Type", content_type), ("x-amzn-RequestId", "fault-proxy")]
         if request.protocol == "cbor":
