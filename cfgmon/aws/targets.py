@@ -123,6 +123,10 @@ class AssumedRoleSession:
         self._lock = threading.Lock()
 
     @property
+    def role_arn(self) -> str:
+        return self._role_arn
+
+    @property
     def region_name(self) -> str | None:
         return self._caller.region_name
 
