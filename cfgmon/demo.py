@@ -84,8 +84,15 @@ class DemoRun:
 
 
 def build_and_collect(db: Path, *, progress=None, say: Callable[[str], None] = print) -> DemoRun:
-    """Start the simulation, build the demo accounts, collect them into `db`."""
-    from cfgmon.aws import AccountTarget, ClientFactory, collect
+    """Start the simulation, build the demo organisation, collect it into `db`.
+
+    The first demo account manages an AWS organisation whose members are the
+    others; cfgmon runs with the management account's credentials and collects the
+    organisation as `cfgmon collect --organization` does: every ACTIVE account,
+    each member through OrganizationAccountAccessRole.
+    """
+    from cfgmon.aws import ClientFactory, caller_target, collect, organization_targets
+    from cfgmon.simulation.organization import create_organization
     from cfgmon.store import open_database
 
     for suffix in ("", ".wal"):  # the demo's own database starts afresh
@@ -95,18 +102,21 @@ def build_and_collect(db: Path, *, progress=None, say: Callable[[str], None] = p
         # when something else in this process used moto before.
         aws.reset()
         say(f"Started an AWS simulation (moto) at {aws.endpoint}; no AWS account is used.")
-        targets = []
+        management, *members = (account.account_id for account in DEMO_ACCOUNTS)
+        organization = create_organization(aws, management, members)
+        say(f"  organisation {organization.id}: management account {management}, "
+            f"{len(members)} member accounts")
         for account in DEMO_ACCOUNTS:
-            seeder = Seeder(aws, account.account_id)
-            account.build(seeder)
+            account.build(Seeder(aws, account.account_id))
             say(f"  built account {account.account_id}: {account.story}")
-            targets.append(AccountTarget(account.account_id, aws.session(account.account_id),
-                                         source="assumed-role"))
-        say(f"Collecting {len(targets)} accounts x {len(REGIONS)} regions into {db} ...")
+        clients = ClientFactory(endpoint_url=aws.endpoint)
+        caller = caller_target(aws.session(management), clients)
+        targets = organization_targets(caller, clients).targets
+        say(f"Collecting the organisation ({len(targets)} accounts x {len(REGIONS)} regions) "
+            f"into {db} ...")
         con = open_database(db)
         try:
-            collect(con, targets, clients=ClientFactory(endpoint_url=aws.endpoint),
-                    regions=list(REGIONS), progress=progress)
+            collect(con, targets, clients=clients, regions=list(REGIONS), progress=progress)
         finally:
             con.close()
         return DemoRun(db=db, endpoint=aws.endpoint, accounts=DEMO_ACCOUNTS)
