@@ -34,16 +34,30 @@ DbOption = Annotated[
 
 @contextlib.contextmanager
 def output_stream(path: Path | None) -> Iterator[TextIO]:
-    """stdout, or a file opened for writing with a clear error when it cannot be."""
+    """stdout, or a file opened for writing with a clear error when it cannot be.
+
+    The file is written beside its destination and moved into place only when the
+    command succeeds: a run that fails (a locked database, say) leaves the previous
+    file as it was.
+    """
     if path is None:
         yield sys.stdout
         return
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: Is a directory")
+    temporary = path.with_name(f".{path.name}.cfgmon-{os.getpid()}.tmp")
     try:
-        handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
+        handle = open(temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    with handle:
-        yield handle
+    try:
+        with handle:
+            yield handle
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
 
 
 def choice_error(kind: str, value: str, choices) -> UsageError:
