@@ -102,11 +102,12 @@ def collect_command(
         raise UsageError("--role-name needs --account or --organization")
     check_account_ids(account or ())
     role_name = check_role_name(role_name or DEFAULT_ROLE_NAME)
+    # Settings first: a usage error must not create a database file.
+    session = build_session(profile)
+    clients = ClientFactory(endpoint_url=endpoint_url)
     path = resolve_db_path(db)
     con = open_database(path)
     try:
-        session = build_session(profile)
-        clients = ClientFactory(endpoint_url=endpoint_url)
         setup_counter = ApiCallCounter()
         caller = caller_target(session, clients, setup_counter)
         if organization:
