@@ -31,7 +31,7 @@ from cfgmon.aws.targets import AccountTarget, AccountUnavailable, Target
 from cfgmon.errors import Interrupted
 from cfgmon.redaction import redact
 from cfgmon.store.database import utc_now
-from cfgmon.store.scope import InventoryWriter, ScopeFailure, ScopeKey
+from cfgmon.store.scope import InventoryWriter, ScopeFailure, ScopeKey, ScopeWrite
 
 DEFAULT_CONCURRENCY = 8
 
@@ -182,25 +182,30 @@ def collect(
     stop = threading.Event()
     executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cfgmon-collect")
     in_flight: set[Future] = set()
+
+    def fill() -> None:
+        # Keep every worker busy; open the next account while fewer scopes than
+        # workers are waiting, so the pool never idles between accounts.
+        while len(in_flight) < concurrency and (waiting or ready):
+            if waiting and len(ready) < concurrency:
+                job = executor.submit(_open_account, waiting.popleft(), clients, regions,
+                                      setup_counter)
+            else:
+                job = executor.submit(_fetch_scope, *ready.popleft())
+            in_flight.add(job)
+
     try:
-        while True:
-            # Keep every worker busy; open the next account while fewer scopes than
-            # workers are waiting, so the pool never idles between accounts.
-            while len(in_flight) < concurrency and (waiting or ready):
-                if waiting and len(ready) < concurrency:
-                    job = executor.submit(_open_account, waiting.popleft(), clients, regions,
-                                          setup_counter)
-                else:
-                    job = executor.submit(_fetch_scope, *ready.popleft())
-                in_flight.add(job)
-            if not in_flight:
-                break
-            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in done:
-                result = future.result()
+        fill()
+        while in_flight:
+            done, pending = wait(in_flight, return_when=FIRST_COMPLETED)
+            in_flight.clear()
+            in_flight.update(pending)
+            results = [future.result() for future in done]
+            fetched = [result for result in results if isinstance(result, _Fetched)]
+            for result in results:
                 if isinstance(result, _Fetched):
-                    finish(_write(writer, result))
-                elif isinstance(result, _Opened):
+                    continue
+                if isinstance(result, _Opened):
                     target, plan = result.target, result.plan
                     plans.append((target, plan))
                     report.regions[target.account_id] = plan.collect
@@ -219,6 +224,9 @@ def collect(
                         _record_unavailable(writer, result, regions, services))
                     total.failed()
                     resize()
+            fill()  # workers fetch on while this thread writes what they fetched
+            for outcome in _write_all(writer, fetched):
+                finish(outcome)
     except BaseException as exc:
         # Do not wait for fetches in flight: they stop at their next request.
         stop.set()
@@ -413,6 +421,29 @@ def _record_interrupted(
     except duckdb.Error:
         return
     report.outcomes.extend(ScopeOutcome(key, "error", failure=failure) for key in unfinished)
+
+
+def _write_all(writer: InventoryWriter, batch: list[_Fetched]) -> list[ScopeOutcome]:
+    """Write the scopes fetched since the last write: the successful ones in one
+    transaction, or one by one if that fails, so one bad scope fails alone."""
+    succeeded = [fetched for fetched in batch if fetched.data is not None]
+    outcomes = []
+    if len(succeeded) > 1:
+        try:
+            written = writer.replace_scopes([
+                ScopeWrite(f.key, f.data.tables, f.finished_at, f.started_at, f.counter.total,
+                           f.data.trail_upserts)
+                for f in succeeded
+            ])
+        except duckdb.Error:
+            pass
+        else:
+            outcomes = [
+                ScopeOutcome(f.key, "ok", Counter(f.counter.calls), rows_written=rows)
+                for f, rows in zip(succeeded, written, strict=True)
+            ]
+            batch = [fetched for fetched in batch if fetched.data is None]
+    return outcomes + [_write(writer, fetched) for fetched in batch]
 
 
 def _write(writer: InventoryWriter, fetched: _Fetched) -> ScopeOutcome:

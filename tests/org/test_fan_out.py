@@ -1,0 +1,198 @@
+"""Accounts x regions x services on one bounded pool: opening accounts, progress, batched writes."""
+
+from __future__ import annotations
+
+import threading
+
+import duckdb
+import pytest
+from conftest import RoleGate
+
+from cfgmon.aws import ClientFactory, RoleTarget, collect
+from cfgmon.simulation import DEFAULT_ACCOUNT, Seeder
+from cfgmon.store import open_database
+from cfgmon.store.scope import InventoryWriter, ScopeKey, ScopeWrite
+
+ACCOUNTS = [f"{number:012d}" for number in range(200000000001, 200000000011)]
+
+
+class Recorder:
+    """Progress, and the order in which roles are assumed and scopes finish."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+        self.totals: list[int] = []
+        self.threads: set[str] = set()
+        self._lock = threading.Lock()
+
+    def start(self, total: int) -> None:
+        self.totals.append(total)
+
+    def resize(self, total: int) -> None:
+        self.totals.append(total)
+
+    def advance(self, outcome) -> None:
+        with self._lock:
+            self.events.append(("scope", outcome.scope.account_id))
+
+    def assumed(self, role_arn: str) -> None:
+        with self._lock:
+            self.events.append(("assume", role_arn.split(":")[4]))
+            self.threads.add(threading.current_thread().name)
+
+
+class RecordingGate(RoleGate):
+    def __init__(self, recorder: Recorder, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.recorder = recorder
+
+    def _gate(self, request, **kwargs):
+        answer = super()._gate(request, **kwargs)
+        self.recorder.assumed(self.asked[-1])
+        return answer
+
+
+def role_targets(aws, accounts=ACCOUNTS):
+    import boto3
+
+    caller = boto3.Session(region_name="us-east-1")
+    return [RoleTarget(a, f"arn:aws:iam::{a}:role/Audit", caller) for a in accounts]
+
+
+def run(aws, db, targets, clients, **kwargs):
+    con = open_database(db)
+    try:
+        return collect(con, targets, clients=clients, **kwargs)
+    finally:
+        con.close()
+
+
+def test_accounts_are_opened_on_the_pool_a_little_ahead_of_their_scopes(aws, tmp_path):
+    for account in ACCOUNTS:
+        Seeder(aws, account).topic("us-east-1", "alerts")
+    recorder = Recorder()
+    clients = RecordingGate(recorder, endpoint_url=aws.endpoint)
+
+    report = run(aws, tmp_path / "x.duckdb", role_targets(aws), clients,
+                 regions=["us-east-1"], services=["sns"], concurrency=2, progress=recorder)
+
+    assert report.count("ok") == len(ACCOUNTS)
+    # Roles are assumed by the pool's workers, not one after the other up front ...
+    assert recorder.threads and all(t.startswith("cfgmon-collect") for t in recorder.threads)
+    # ... and only as their scopes come near: the first scope is written long
+    # before the last account is opened.
+    first_scope = recorder.events.index(("scope", ACCOUNTS[0]))
+    assumed_before = sum(1 for kind, _ in recorder.events[:first_scope] if kind == "assume")
+    assert assumed_before <= 4
+    # Progress: scopes done of scopes total, the total exact from the start here.
+    assert set(recorder.totals) == {len(ACCOUNTS)}
+    assert [kind for kind, _ in recorder.events].count("scope") == len(ACCOUNTS)
+
+
+def test_the_progress_total_follows_the_accounts_as_they_open(aws, tmp_path):
+    # No --region: each account's enabled regions are only known once it is opened,
+    # and an account that cannot be opened has no scopes at all.
+    denied = ACCOUNTS[1]
+    recorder = Recorder()
+    clients = RecordingGate(recorder, denied={f"arn:aws:iam::{denied}:role/Audit"},
+                            endpoint_url=aws.endpoint)
+    report = run(aws, tmp_path / "x.duckdb", role_targets(aws, ACCOUNTS[:3]), clients,
+                 services=["sns"], concurrency=2, progress=recorder)
+
+    enabled = len(report.regions[ACCOUNTS[0]])
+    assert recorder.totals[0] == 3 * 17  # a guess before any account is open
+    assert recorder.totals[-1] == len(report.outcomes) == 2 * enabled
+    assert [f.account_id for f in report.account_failures] == [denied]
+
+
+def test_a_batch_of_scopes_is_written_as_each_scope_alone_would_be(aws, tmp_path, monkeypatch):
+    """Many workers: scopes that finish together are written in one transaction."""
+    import time
+
+    accounts = ACCOUNTS[:6]
+    for account in accounts:
+        Seeder(aws, account).chain("us-east-1", prefix=f"p{account[-2:]}")
+    batches: list[int] = []
+    replace_scopes = InventoryWriter.replace_scopes
+
+    def slow_first_write(self, writes):
+        batches.append(len(writes))
+        if len(batches) == 1:
+            time.sleep(0.5)  # the other workers finish meanwhile: the next write is a batch
+        return replace_scopes(self, writes)
+
+    monkeypatch.setattr(InventoryWriter, "replace_scopes", slow_first_write)
+    clients = ClientFactory(endpoint_url=aws.endpoint)
+    batched, alone = tmp_path / "batched.duckdb", tmp_path / "alone.duckdb"
+    run(aws, batched, role_targets(aws, accounts), clients, regions=["us-east-1"], concurrency=8)
+    assert max(batches) > 1
+    run(aws, alone, role_targets(aws, accounts), clients, regions=["us-east-1"], concurrency=1)
+
+    # Trails without the delivery times moto moves on every read.
+    trails = "account_id, region, arn, is_multi_region_trail, is_logging, log_group_name"
+    assert len(_rows(batched, "aws_cloudtrail_trail", trails)) == len(accounts)
+    assert _rows(batched, "aws_cloudtrail_trail", trails) == _rows(alone, "aws_cloudtrail_trail", trails)
+    for table in ("aws_cloudwatch_log_group", "aws_cloudwatch_log_metric_filter",
+                  "aws_cloudwatch_alarm", "aws_cloudwatch_alarm_action", "aws_sns_topic",
+                  "aws_sns_topic_subscription"):
+        assert _rows(batched, table) == _rows(alone, table), table
+    assert _rows(batched, "cfgmon_collection", "account_id, region, service, status, rows_written") \
+        == _rows(alone, "cfgmon_collection", "account_id, region, service, status, rows_written")
+
+
+def _rows(db, table, columns="* EXCLUDE (collected_at)"):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return sorted(con.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
+    finally:
+        con.close()
+
+
+def test_a_batch_is_all_or_nothing(tmp_path):
+    import datetime as dt
+
+    con = open_database(tmp_path / "x.duckdb")
+    writer = InventoryWriter(con)
+    now = dt.datetime(2026, 1, 1)
+    good = ScopeKey(DEFAULT_ACCOUNT, "us-east-1", "sns")
+    topic = {"topic_arn": f"arn:aws:sns:us-east-1:{DEFAULT_ACCOUNT}:kept", "name": "kept"}
+    writer.replace_scope(good, {"aws_sns_topic": [topic]}, collected_at=now, started_at=now,
+                         api_calls=1)
+    broken = ScopeKey(DEFAULT_ACCOUNT, "eu-west-1", "sns")
+    with pytest.raises(duckdb.Error):
+        writer.replace_scopes([
+            ScopeWrite(good, {"aws_sns_topic": []}, now, now, 1),
+            ScopeWrite(broken, {"aws_sns_topic": [{"topic_arn": None, "name": "x"}]}, now, now, 1),
+        ])
+    assert con.execute("SELECT name FROM aws_sns_topic").fetchall() == [("kept",)]
+    assert con.execute("SELECT region, status FROM cfgmon_collection").fetchall() == [
+        ("us-east-1", "ok")
+    ]
+    con.close()
+
+
+def test_a_scope_that_cannot_be_written_fails_alone(aws, tmp_path):
+    """The batch's transaction fails, so each scope is written on its own."""
+    from cfgmon.aws import collector
+
+    for account in ACCOUNTS[:4]:
+        Seeder(aws, account).topic("us-east-1", "alerts")
+    original = collector.sns.topic_row
+
+    def topic_row(topic):
+        row = original(topic)
+        return row | {"name": None} if f":{ACCOUNTS[2]}:" in row["topic_arn"] else row
+
+    collector.sns.topic_row = topic_row  # a row the database refuses (name is NOT NULL)
+    try:
+        report = run(aws, tmp_path / "x.duckdb", role_targets(aws, ACCOUNTS[:4]),
+                     ClientFactory(endpoint_url=aws.endpoint), regions=["us-east-1"],
+                     services=["sns"], concurrency=4)
+    finally:
+        collector.sns.topic_row = original
+    statuses = {o.scope.account_id: o.status for o in report.outcomes}
+    assert statuses == {ACCOUNTS[0]: "ok", ACCOUNTS[1]: "ok", ACCOUNTS[2]: "error",
+                        ACCOUNTS[3]: "ok"}
+    [failed] = [o for o in report.outcomes if o.status == "error"]
+    assert failed.failure.error_operation == "write"
+    assert "NOT NULL" in failed.failure.error_message
