@@ -129,8 +129,6 @@ def test_the_seeds_are_the_case_files():
     json.dumps(SEEDS)  # plain text, nothing a hypothesis run could not replay
 
 
-@pytest.mark.xfail(strict=True, reason="reported to the pattern engine: Python's re warns about "
-                   "set syntax it may change ([[, --, ||) and the warning reaches stderr")
 @pytest.mark.parametrize("text", ["%[[a]%", "%a[[b]%", "%[a||b]%"])
 def test_regex_sets_compile_without_python_warnings(text):
     clear_caches()  # a compiled regex would not warn again
