@@ -24,6 +24,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/patterns.py
+	$(PY) benchmarks/check.py
+	$(PY) benchmarks/collect.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info
