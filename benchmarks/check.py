@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import random
 import resource
 import subprocess
@@ -294,7 +293,7 @@ sys.exit(main(sys.argv[1:]))
 def run_check(db: Path) -> tuple[float, int, subprocess.CompletedProcess]:
     """`cfgmon check` in a child process: (wall seconds, peak RSS bytes, the result)."""
     args = [sys.executable, "-c", CHILD, "check", "--db", str(db), "--format", "json",
-            "--output", os.devnull, "--exit-zero"]
+            "--output", str(db.with_suffix(".json")), "--exit-zero"]
     began = time.perf_counter()
     result = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - began

@@ -45,6 +45,15 @@ def output_stream(path: Path | None) -> Iterator[TextIO]:
         return
     if path.is_dir():
         raise UsageError(f"cannot write {path}: Is a directory")
+    if path.exists() and not path.is_file():
+        # /dev/null, /dev/stdout, a FIFO: write to it; moving a file onto it would
+        # replace the device itself (as root, /dev/null became a regular file).
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as handle:
+                yield handle
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
     temporary = path.with_name(f".{path.name}.cfgmon-{os.getpid()}.tmp")
     try:
         handle = open(temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
