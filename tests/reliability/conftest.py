@@ -1,12 +1,17 @@
-"""Fixtures of the reliability tests: the fault proxy in front of moto, fast retries."""
+"""Fixtures of the reliability tests: the fault proxy in front of moto, fast retries.
+
+tests/reliability is a package, so this conftest is `reliability.conftest` and
+leaves the module name `conftest` to other folders.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from fault_proxy import FaultProxy
-from faultrun import FAST_RETRIES
+
+from .fault_proxy import FaultProxy
+from .faultrun import FAST_RETRIES
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from faultrun import rows
 from sample_inventory import build_sample_inventory
 
 from cfgmon.errors import DatabaseError
 from cfgmon.store import database, open_database
+
+from .faultrun import rows
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HEADER_BYTES = 3 * 4096  # DuckDB's file header; block N starts after it

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from fault_proxy import Fault
-from faultrun import check_cli, collect_cli, rows, scope_statuses
 
 from cfgmon.aws import AccountTarget, ClientFactory, caller_target, collect
 from cfgmon.simulation import DEFAULT_ACCOUNT, Seeder
 from cfgmon.store import open_database
+
+from .fault_proxy import Fault
+from .faultrun import check_cli, collect_cli, rows, scope_statuses
 
 OTHER_ACCOUNT = "222222222222"
 HOME, ELSEWHERE = "eu-west-1", "us-east-1"

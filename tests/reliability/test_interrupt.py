@@ -13,11 +13,12 @@ import sys
 import time
 
 import pytest
-from fault_proxy import Fault
-from faultrun import check_cli, rows
 
 from cfgmon.simulation import DEFAULT_ACCOUNT, Seeder
 from cfgmon.store import SERVICE_TABLES
+
+from .fault_proxy import Fault
+from .faultrun import check_cli, rows
 
 REGIONS = ("us-east-1", "eu-west-1")
 SCOPES = len(REGIONS) * len(SERVICE_TABLES)

@@ -15,9 +15,10 @@ import sys
 from pathlib import Path
 
 import duckdb
-from fault_proxy import Fault
 
 from cfgmon.simulation import DEFAULT_ACCOUNT, Seeder
+
+from .fault_proxy import Fault
 
 OTHER_ACCOUNT = "222222222222"
 HOOK_PASSWORD, HOOK_TOKEN = "s3cret-hook-pass", "hook-token-abc123"
