@@ -154,6 +154,7 @@ def collect(
     if unknown:
         raise ValueError(f"unknown services {unknown}")
     began = time.perf_counter()
+    run_started = utc_now()
     writer = InventoryWriter(con)
     setup_counter = setup_counter or ApiCallCounter()
     report = CollectionReport()
@@ -232,7 +233,7 @@ def collect(
         stop.set()
         executor.shutdown(wait=False, cancel_futures=True)
         if isinstance(exc, KeyboardInterrupt | Interrupted):
-            _record_interrupted(writer, plans, services, report, exc)
+            _record_interrupted(writer, plans, services, run_started, exc)
         raise
     executor.shutdown(wait=True)
     report.setup_api_calls = Counter(setup_counter.calls)
@@ -391,36 +392,44 @@ def _record_interrupted(
     writer: InventoryWriter,
     plans: Sequence[tuple[AccountTarget, RegionPlan]],
     services: Sequence[str],
-    report: CollectionReport,
+    run_started: dt.datetime,
     exc: BaseException,
 ) -> None:
-    """Record the scopes this run did not finish as interrupted, in one transaction.
+    """Record the scopes this run did not write as interrupted, in one transaction.
 
-    Best effort: the interruption is what the caller must see, so a database error
-    here is dropped (the scopes then keep their earlier records).
+    What was written is read back from cfgmon_collection, not from the report: the
+    interruption may land between committing a batch and reporting it. Best effort:
+    the interruption is what the caller must see, so a database error here is
+    dropped (the scopes then keep their earlier records).
     """
-    finished = {outcome.scope for outcome in report.outcomes}
+    now = utc_now()
+    with contextlib.suppress(duckdb.Error):
+        writer.con.execute("ROLLBACK")  # a scope transaction the interruption left open
+    try:
+        written = {
+            ScopeKey(*row) for row in writer.con.execute(
+                "SELECT account_id, region, service FROM cfgmon_collection WHERE finished_at >= ?",
+                [run_started],
+            ).fetchall()
+        }
+    except duckdb.Error:
+        return
     unfinished = [
-        ScopeKey(target.account_id, region, service)
-        for target, plan in plans for region in plan.collect for service in services
+        key for key in (
+            ScopeKey(target.account_id, region, service)
+            for target, plan in plans for region in plan.collect for service in services
+        )
+        if key not in written
     ]
-    unfinished = [key for key in unfinished if key not in finished]
     signal_name = exc.name if isinstance(exc, Interrupted) else "KeyboardInterrupt"
     failure = ScopeFailure(
         "error", "Interrupted",
         f"collection was interrupted ({signal_name}) before this scope was written; "
         "rows from earlier collections are kept",
     )
-    now = utc_now()
     with contextlib.suppress(duckdb.Error):
-        writer.con.execute("ROLLBACK")  # a scope transaction the interruption left open
-    try:
+        # Accounts were recorded, with their organisation, when they were opened.
         writer.record_failures(unfinished, failure, started_at=now, finished_at=now)
-        for target, _plan in plans:
-            writer.record_account(target.account_id, collected_at=now, source=target.source)
-    except duckdb.Error:
-        return
-    report.outcomes.extend(ScopeOutcome(key, "error", failure=failure) for key in unfinished)
 
 
 def _write_all(writer: InventoryWriter, batch: list[_Fetched]) -> list[ScopeOutcome]:

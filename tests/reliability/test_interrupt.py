@@ -14,13 +14,16 @@ import time
 
 import pytest
 
+from cfgmon.aws import AccountTarget, ClientFactory, collect
+from cfgmon.errors import Interrupted
 from cfgmon.simulation import DEFAULT_ACCOUNT, Seeder
-from cfgmon.store import SERVICE_TABLES
+from cfgmon.store import SERVICE_TABLES, open_database
 
 from .fault_proxy import Fault
 from .faultrun import check_cli, rows
 
 REGIONS = ("us-east-1", "eu-west-1")
+OTHER_ACCOUNT = "222222222222"
 SCOPES = len(REGIONS) * len(SERVICE_TABLES)
 MESSAGE = "cfgmon: interrupted by {name}; work committed before it is kept\n"
 
@@ -100,3 +103,60 @@ def test_an_interrupted_collect_keeps_what_it_finished(aws, proxy, db, cli, sign
     # The database is consistent and usable; missing data is not called a failure.
     verdicts = check_cli(db)
     assert [v["status"] for v in verdicts] in (["COMPLIANT"], ["INSUFFICIENT_DATA"])
+
+
+class InterruptAfter:
+    """Progress that raises Interrupted, as the CLI's signal handler does, at the nth scope.
+
+    `advance` runs on the writing thread after scopes are committed, so this lands
+    the interruption between a committed batch and its report, deterministically.
+    """
+
+    def __init__(self, scopes: int) -> None:
+        self.left = scopes
+
+    def start(self, total: int) -> None:
+        pass
+
+    def resize(self, total: int) -> None:
+        pass
+
+    def advance(self, outcome) -> None:
+        self.left -= 1
+        if self.left == 0:
+            raise Interrupted(signal.SIGTERM, "SIGTERM")
+
+
+def test_the_library_records_what_an_interruption_left_unwritten(aws, db):
+    Seeder(aws, OTHER_ACCOUNT).chain("eu-west-1")
+    clients = ClientFactory(endpoint_url=aws.endpoint)
+    target = AccountTarget(OTHER_ACCOUNT, aws.session(OTHER_ACCOUNT), "assumed-role")
+    con = open_database(db)
+    try:
+        with pytest.raises(Interrupted):  # in the middle of eu-west-1, collected first
+            collect(con, [target], clients=clients, regions=["eu-west-1", "us-east-1"],
+                    concurrency=2, progress=InterruptAfter(2))
+    finally:
+        con.close()
+
+    records = rows(db, "SELECT region, service, status, error_code, finished_at "
+                       "FROM cfgmon_collection")
+    assert len(records) == SCOPES
+    ok = [r for r in records if r["status"] == "ok"]
+    assert len(ok) >= 2  # all written before the interruption, reported or not
+    assert {(r["status"], r["error_code"]) for r in records if r not in ok} == {
+        ("error", "Interrupted")}
+    assert any(r["region"] == "eu-west-1" and r["status"] == "ok" for r in records)
+    assert any(r["region"] == "eu-west-1" and r["status"] != "ok" for r in records)
+    # A scope called interrupted wrote nothing; one written is not called interrupted.
+    tables = {"cloudtrail": "aws_cloudtrail_trail", "logs": "aws_cloudwatch_log_group",
+              "cloudwatch": "aws_cloudwatch_alarm", "sns": "aws_sns_topic"}
+    for record in (r for r in records if r["region"] == "eu-west-1"):
+        [stored] = rows(db, f"SELECT count(*) AS n FROM {tables[record['service']]} "
+                            "WHERE region = 'eu-west-1'")
+        assert (stored["n"] > 0) == (record["status"] == "ok"), record
+    # The account row is the one written when the account was opened.
+    [account] = rows(db, "SELECT account_id, source, status, collected_at FROM cfgmon_account")
+    assert (account["account_id"], account["source"], account["status"]) == (
+        OTHER_ACCOUNT, "assumed-role", "ok")
+    assert account["collected_at"] <= min(r["finished_at"] for r in ok)
