@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import RoleGate, create_organization, organization_trail_chain
+from org_scenario import RoleGate, create_organization, organization_trail_chain
 
 from cfgmon.simulation import DEFAULT_ACCOUNT, Seeder
 

@@ -6,7 +6,7 @@ import threading
 
 import duckdb
 import pytest
-from conftest import RoleGate
+from org_scenario import RoleGate
 
 from cfgmon.aws import ClientFactory, RoleTarget, collect
 from cfgmon.simulation import DEFAULT_ACCOUNT, Seeder

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import create_organization, organization_trail_chain
+from org_scenario import create_organization, organization_trail_chain
 
 from cfgmon.simulation import DEFAULT_ACCOUNT
 
@@ -52,7 +52,7 @@ def test_members_see_nothing_of_a_trail_that_is_not_an_organisation_trail(aws, c
 
 
 def test_members_are_assumed_with_the_role_name(aws, collector, monkeypatch):
-    from conftest import RoleGate
+    from org_scenario import RoleGate
 
     org = create_organization(aws, members=2)
     gate = RoleGate(endpoint_url=aws.endpoint)
@@ -118,7 +118,7 @@ def test_organization_outside_any_organisation_is_a_usage_error(aws, collector):
 
 def test_organisation_trail_seen_in_the_members_own_listing(aws, collector, monkeypatch):
     """Real AWS lists an organisation trail in every member's DescribeTrails too."""
-    from conftest import OrganizationTrailInMemberListing
+    from org_scenario import OrganizationTrailInMemberListing
 
     org = create_organization(aws, members=1)
     chain = organization_trail_chain(org)
@@ -144,7 +144,7 @@ def test_organisation_trail_seen_in_the_members_own_listing(aws, collector, monk
 def test_organisation_trail_in_the_member_listing_without_the_management_account(
     aws, collector, monkeypatch
 ):
-    from conftest import OrganizationTrailInMemberListing
+    from org_scenario import OrganizationTrailInMemberListing
 
     org = create_organization(aws, members=1)
     chain = organization_trail_chain(org)
