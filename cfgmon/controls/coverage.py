@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cfgmon.controls.catalogue import CatalogueEvent, ControlVersion
+from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
 
 # How many record labels a "misses …" text names before summarising the rest.
@@ -190,23 +191,10 @@ def derive(con, version: ControlVersion) -> dict[str, int]:
             "DELETE FROM cfgmon_catalogue_value WHERE control_id = ? AND control_version = ?",
             [control_id, control_version],
         )
-        _insert(con, "cfgmon_pattern_coverage", coverage_rows)
-        _insert(con, "cfgmon_catalogue_value", value_rows)
+        insert_rows(con, "cfgmon_pattern_coverage", coverage_rows)
+        insert_rows(con, "cfgmon_catalogue_value", value_rows)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     return {"patterns": len(coverage_rows), "expressions": len(value_rows)}
-
-
-_CHUNK = 500  # rows per INSERT: multi-row VALUES is far faster than executemany in DuckDB
-
-
-def _insert(con, table: str, rows: list[tuple]) -> None:
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start : start + _CHUNK]
-        placeholders = "(" + ", ".join("?" * len(chunk[0])) + ")"
-        con.execute(
-            f"INSERT INTO {table} VALUES " + ", ".join([placeholders] * len(chunk)),
-            [value for row in chunk for value in row],
-        )

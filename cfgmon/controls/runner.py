@@ -16,6 +16,7 @@ from cfgmon.controls.catalogue import (
 )
 from cfgmon.controls.coverage import derive
 from cfgmon.errors import ControlError, DatabaseError
+from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
 
 # The keys every result carries, in the order outputs show them.
@@ -113,9 +114,7 @@ def record_results(con, results: list[ControlResult]) -> None:
     ]
     con.execute("BEGIN TRANSACTION")
     try:
-        con.executemany(
-            "INSERT INTO cfgmon_check_result VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-        )
+        insert_rows(con, "cfgmon_check_result", rows)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
