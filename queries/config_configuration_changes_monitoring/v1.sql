@@ -259,8 +259,15 @@ alarm_breach AS (
 
 chain_action AS (
     SELECT ab.*, act.action_arn AS topic_arn, t.topic_arn AS topic_present_arn,
-           -- the LIKE join is costly over thousands of scopes: ask it of missing topics only
-           CASE WHEN t.topic_arn IS NOT NULL OR EXISTS (
+           t.account_id AS topic_account_id, t.region AS topic_region,
+           -- whether the topic's SNS scope was collected in the latest run: a stored
+           -- topic by its own account and region; a missing one by its ARN (that LIKE
+           -- join is costly over thousands of scopes, so only missing topics ask it)
+           CASE WHEN EXISTS (
+               SELECT 1 FROM scope_ok s
+               WHERE t.topic_arn IS NOT NULL AND s.service = 'sns'
+                 AND s.account_id = t.account_id AND s.region = t.region
+           ) OR EXISTS (
                SELECT 1 FROM scope_ok s
                WHERE t.topic_arn IS NULL AND s.service = 'sns'
                  AND act.action_arn LIKE ('arn:%:sns:' || s.region || ':' || s.account_id || ':%')
@@ -270,7 +277,8 @@ chain_action AS (
       ON act.account_id = ab.log_group_account_id AND act.region = ab.log_group_region
      AND act.alarm_arn = ab.alarm_arn AND act.action_type = 'ALARM'
      AND act.action_arn LIKE 'arn:%:sns:%'
-    LEFT JOIN (SELECT DISTINCT topic_arn FROM aws_sns_topic) t ON t.topic_arn = act.action_arn
+    LEFT JOIN (SELECT DISTINCT topic_arn, account_id, region FROM aws_sns_topic) t
+      ON t.topic_arn = act.action_arn
 ),
 
 chain AS (
@@ -317,17 +325,27 @@ chain_link AS (
     FROM chain c
 ),
 
--- Whether the broken link is unknown rather than broken: its data was not collected.
+-- Whether the broken link is unknown rather than broken: its data was not
+-- collected, or its scope's latest collection failed and only older rows decide
+-- it (stored rows are kept when a fetch fails, but never turn into NON_COMPLIANT).
 chain_judged AS (
     SELECT cl.*,
            CASE
                WHEN cl.broken_link = 3 AND cl.is_logging IS NULL THEN 1
                WHEN cl.broken_link = 4 AND cl.logs_management_read_write IS NULL THEN 1
-               WHEN cl.broken_link = 6 AND cl.log_group_scope_ok = 0 THEN 1
-               WHEN cl.broken_link = 9 AND cl.alarm_scope_ok = 0 THEN 1
-               WHEN cl.broken_link = 13 AND cl.topic_scope_ok = 0 THEN 1
+               WHEN cl.broken_link IN (6, 7, 8) AND cl.log_group_scope_ok = 0 THEN 1
+               WHEN cl.broken_link IN (9, 10, 11, 12) AND cl.alarm_scope_ok = 0 THEN 1
+               WHEN cl.broken_link IN (13, 14) AND cl.topic_scope_ok = 0 THEN 1
                ELSE 0
-           END AS data_missing
+           END AS data_missing,
+           -- the scope a link's data comes from
+           CASE WHEN cl.broken_link IN (6, 7, 8) THEN 'logs'
+                WHEN cl.broken_link IN (9, 10, 11, 12) THEN 'cloudwatch'
+                WHEN cl.broken_link IN (13, 14) THEN 'sns' END AS link_service,
+           CASE WHEN cl.broken_link = 14 THEN cl.topic_account_id
+                ELSE cl.log_group_account_id END AS link_account_id,
+           CASE WHEN cl.broken_link = 14 THEN cl.topic_region
+                ELSE cl.log_group_region END AS link_region
     FROM chain_link cl
 ),
 
@@ -560,7 +578,18 @@ SELECT
             || CASE WHEN v.pending_subscriptions > 0
                     THEN ' (' || CAST(v.pending_subscriptions AS VARCHAR) || ' pending confirmation)'
                     ELSE '' END
-    END AS reason,
+    END
+    -- a link decided by rows an earlier run stored, because the latest fetch failed
+    || CASE WHEN v.data_missing = 1 AND v.broken_link IN (7, 8, 10, 11, 12, 14) THEN
+           COALESCE((
+               SELECT ', but only from an earlier collection: the latest collection of '
+                      || sf.service || ' in account ' || sf.account_id || ' region ' || sf.region
+                      || ' failed (' || COALESCE(sf.error_operation || ': ', '')
+                      || COALESCE(sf.error_code, 'error') || ')'
+               FROM cfgmon_collection sf
+               WHERE sf.service = v.link_service AND sf.account_id = v.link_account_id
+                 AND sf.region = v.link_region), '')
+       ELSE '' END AS reason,
     CASE
         WHEN v.account_status <> 'ok' OR v.broken_link = 1 THEN 'AWS::::Account:' || v.subject_account_id
         WHEN v.broken_link <= 5 THEN v.trail_arn

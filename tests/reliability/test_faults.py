@@ -7,6 +7,8 @@ rest of the run completes and nothing stored earlier is lost.
 
 from __future__ import annotations
 
+import re
+
 import boto3
 import pytest
 
@@ -203,3 +205,31 @@ def test_access_denied_further_down_the_chain_names_the_call_and_region(
     assert verdict["status"] == "INSUFFICIENT_DATA"
     assert words in verdict["reason"] and HOME in verdict["reason"]
     assert verdict["reason"].endswith(f" ({call}: {code})")
+
+
+@pytest.mark.parametrize(
+    ("chain_options", "service", "broken"),
+    [
+        ({"threshold": 5}, "monitoring", "does not go into ALARM on a single event"),
+        ({"metric_value": "0"}, "logs", "not a positive number"),
+        ({"subscriptions": ()}, "sns", "has no confirmed subscription"),
+    ],
+)
+def test_rows_kept_from_an_earlier_run_never_decide_non_compliant(
+    aws, proxy, db, fast_retries, chain_options, service, broken
+):
+    Seeder(aws).chain(HOME, **chain_options)
+    collect_accounts(proxy, aws, db, [HOME])
+    [before] = check_cli(db)
+    assert before["status"] == "NON_COMPLIANT" and broken in before["reason"]
+
+    # The next run cannot read the scope that decided it: its old rows stay, but
+    # they no longer prove anything about now.
+    proxy.add(Fault("access_denied", service=service, region=HOME))
+    collect_accounts(proxy, aws, db, [HOME])
+    [after] = check_cli(db)
+    assert after["status"] == "INSUFFICIENT_DATA"
+    assert broken in after["reason"]
+    assert ", but only from an earlier collection: the latest collection of " in after["reason"]
+    assert re.search(r"failed \((Describe|List)\w+: (AccessDenied\w*|AuthorizationError)\)$",
+                     after["reason"]), after["reason"]
