@@ -13,7 +13,6 @@ from cfgmon.aws import (
     ApiCallCounter,
     ClientFactory,
     CollectionReport,
-    ScopeOutcome,
     account_targets,
     build_session,
     caller_target,
@@ -22,6 +21,7 @@ from cfgmon.aws import (
 )
 from cfgmon.aws.targets import check_account_ids, check_role_name
 from cfgmon.cli.common import EXIT_NOT_ALL_OK, DbOption
+from cfgmon.cli.progress import scope_progress
 from cfgmon.errors import UsageError
 from cfgmon.store import open_database, resolve_db_path
 
@@ -118,7 +118,7 @@ def collect_command(
             targets = account_targets(caller, account, role_name)
         else:
             targets = [caller]
-        with _progress() as progress:
+        with scope_progress() as progress:
             report = collect(
                 con,
                 targets,
@@ -133,56 +133,6 @@ def collect_command(
     _print_summary(report, path)
     if report.partial:
         raise typer.Exit(EXIT_NOT_ALL_OK)
-
-
-class _Progress:
-    """A rich progress bar of scopes done, drawn on stderr only when it is a terminal."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self._bar = Progress(
-            TextColumn("collecting"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._task = None
-
-    def start(self, total: int) -> None:
-        self._task = self._bar.add_task("", total=total)
-
-    def advance(self, outcome: ScopeOutcome) -> None:
-        scope = outcome.scope
-        self._bar.update(
-            self._task, advance=1,
-            description=f"{scope.account_id} {scope.region} {scope.service} {outcome.status}",
-        )
-
-    def resize(self, total: int) -> None:
-        self._bar.update(self._task, total=total)
-
-    def __enter__(self):
-        self._bar.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._bar.stop()
-
-
-class _NoProgress:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-
-def _progress():
-    return _Progress() if sys.stderr.isatty() else _NoProgress()
 
 
 def _print_inactive(inactive: list[tuple[str, str]]) -> None:

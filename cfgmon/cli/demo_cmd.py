@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cfgmon.cli.collect_cmd import _progress
+from cfgmon.cli.progress import scope_progress
 from cfgmon.controls import latest_versions, run_controls
 from cfgmon.output import FORMATS, RenderContext
 from cfgmon.store import open_database
@@ -32,7 +32,7 @@ def demo(
     def say(text: str) -> None:
         print(text, file=sys.stderr)
 
-    with _progress() as progress:
+    with scope_progress() as progress:
         run = build_and_collect(db, progress=progress, say=say)
     versions = latest_versions()
     con = open_database(run.db)
