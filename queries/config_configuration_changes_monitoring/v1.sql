@@ -38,6 +38,7 @@ applicable_trail AS (
         SELECT acc.account_id, t.account_id AS seen_in_account, t.arn AS trail_arn,
                t.home_region, t.is_multi_region_trail, t.is_logging,
                t.event_selectors_collected, t.cloud_watch_logs_log_group_arn,
+               t.latest_cloud_watch_logs_delivery_error,
                t.log_group_account_id, t.log_group_region, t.log_group_name,
                ROW_NUMBER() OVER (
                    PARTITION BY acc.account_id, t.arn
@@ -602,6 +603,8 @@ SELECT
     v.broken_link AS evidence_broken_link,
     v.trail_arn AS evidence_trail_arn,
     v.home_region AS evidence_trail_home_region,
+    -- shown, not judged: AWS keeps the last error even after delivery recovers
+    v.latest_cloud_watch_logs_delivery_error AS evidence_cloudwatch_logs_delivery_error,
     v.log_group_arn AS evidence_log_group_arn,
     v.filter_name AS evidence_metric_filter_name,
     v.filter_pattern AS evidence_filter_pattern,
