@@ -63,7 +63,7 @@ def test_invalid_pattern_json_mode(cli):
     assert json.loads(result.stdout) == {
         "pattern": "{ $.a IS NOT NULL }",
         "valid": False,
-        "error": "IS NOT is not supported by AWS (use != or NOT EXISTS) at column 7",
+        "error": "IS NOT is not supported by AWS (a value that is present and not null: = *) at column 7",
         "results": [],
     }
 
