@@ -8,6 +8,7 @@ from pathlib import Path
 import boto3
 import pytest
 from collect_scenario import FIRST, SECOND, World, seed_world
+from dbrows import query_rows
 
 from cfgmon.aws import ClientFactory, CollectionReport, caller_target, collect
 from cfgmon.store import open_database
@@ -28,14 +29,7 @@ def collect_into(
         con.close()
 
 
-def query_db(db_path: Path, sql: str, params=()) -> list[dict]:
-    con = open_database(db_path, read_only=True)
-    try:
-        cursor = con.execute(sql, list(params))
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    finally:
-        con.close()
+query_db = query_rows  # the collector tests' name for it
 
 
 @pytest.fixture

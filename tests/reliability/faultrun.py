@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 from clirun import run_cli
+from dbrows import query_rows
 
 # Attempts and timeouts small enough that a persistent fault costs a second, not minutes.
 FAST_RETRIES = {
@@ -30,14 +30,7 @@ def check_cli(db: Path) -> list[dict]:
     return json.loads(result.stdout)
 
 
-def rows(db: Path, sql: str, params=()) -> list[dict]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        cursor = con.execute(sql, list(params))
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    finally:
-        con.close()
+rows = query_rows  # the reliability tests' name for it
 
 
 def scope_statuses(db: Path) -> dict[tuple[str, str, str], str]:

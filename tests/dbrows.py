@@ -1,0 +1,18 @@
+"""Reading a cfgmon database in tests: rows as dicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+
+def query_rows(db: Path | str, sql: str, params=()) -> list[dict]:
+    """Run `sql` read-only on the database file and return its rows as dicts."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cursor = con.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
