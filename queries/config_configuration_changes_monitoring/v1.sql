@@ -229,7 +229,7 @@ watching_alarm AS (
 chain_alarm AS (
     SELECT cf.*, a.arn AS alarm_arn, a.actions_enabled, wa.stat AS alarm_stat,
            a.threshold, a.comparison_operator, a.evaluation_periods, a.datapoints_to_alarm,
-           a.threshold_metric_id,
+           a.threshold_metric_id, a.treat_missing_data, a.evaluate_low_sample_count_percentile,
            CASE WHEN EXISTS (
                SELECT 1 FROM scope_ok s
                WHERE s.account_id = cf.log_group_account_id AND s.region = cf.log_group_region
@@ -247,15 +247,49 @@ chain_alarm AS (
 -- What one event puts into the alarm's statistic for a period. A default value
 -- makes quiet log events publish too, which dilutes Minimum, Average and
 -- percentiles, so those are only trusted without one.
+-- Review fix: an alarm notifies only when its state changes, so it must also
+-- leave ALARM when nothing happens. A default value is published for every other
+-- log event: it makes SampleCount count them all, a negative one dilutes Sum, and
+-- a positive one (Sum adds them up) or one that breaches on its own (Sum of 0,
+-- Maximum) keeps the alarm in ALARM without any event; so does missing data
+-- treated as breaching when the filter publishes nothing between events. A
+-- percentile that ignores low sample counts never evaluates a lone datapoint.
 alarm_breach AS (
-    SELECT ca.*,
-           CASE
-               WHEN ca.alarm_stat = 'SampleCount' THEN 1.0
-               WHEN ca.alarm_stat IN ('Sum', 'Maximum') THEN ca.value_number
-               WHEN ca.metric_default_value IS NULL THEN ca.value_number
-               ELSE NULL
-           END AS single_event_value
-    FROM chain_alarm ca
+    SELECT b.*,
+           CASE WHEN b.single_event_value IS NOT NULL AND b.threshold_metric_id IS NULL
+                 AND COALESCE(b.datapoints_to_alarm, b.evaluation_periods, 1) = 1
+                 AND ((b.comparison_operator = 'GreaterThanOrEqualToThreshold'
+                       AND b.single_event_value >= b.threshold)
+                   OR (b.comparison_operator = 'GreaterThanThreshold'
+                       AND b.single_event_value > b.threshold))
+                THEN 1 ELSE 0 END AS single_event_breaches
+    FROM (
+        SELECT ca.*,
+               CASE
+                   WHEN ca.metric_default_value IS NULL THEN
+                       CASE WHEN ca.alarm_stat = 'SampleCount' THEN 1.0
+                            WHEN ca.alarm_stat LIKE 'p%'
+                             AND ca.evaluate_low_sample_count_percentile = 'ignore' THEN NULL
+                            ELSE ca.value_number END
+                   WHEN ca.alarm_stat = 'Maximum' THEN ca.value_number
+                   WHEN ca.alarm_stat = 'Sum' AND ca.metric_default_value >= 0 THEN ca.value_number
+                   ELSE NULL
+               END AS single_event_value,
+               CASE
+                   WHEN ca.metric_default_value IS NULL THEN
+                       CASE WHEN ca.treat_missing_data = 'breaching' THEN 1 ELSE 0 END
+                   WHEN ca.alarm_stat NOT IN ('Sum', 'Maximum')
+                     OR ca.comparison_operator NOT IN ('GreaterThanOrEqualToThreshold',
+                                                       'GreaterThanThreshold') THEN 0
+                   WHEN ca.alarm_stat = 'Sum' AND ca.metric_default_value > 0 THEN 1
+                   WHEN (ca.comparison_operator = 'GreaterThanOrEqualToThreshold'
+                         AND ca.metric_default_value >= ca.threshold)
+                     OR (ca.comparison_operator = 'GreaterThanThreshold'
+                         AND ca.metric_default_value > ca.threshold) THEN 1
+                   ELSE 0
+               END AS quiet_breaches
+        FROM chain_alarm ca
+    ) b
 ),
 
 chain_action AS (
@@ -312,12 +346,11 @@ chain_link AS (
                WHEN COALESCE(c.value_positive, FALSE) = FALSE THEN 8
                WHEN c.alarm_arn IS NULL THEN 9
                WHEN COALESCE(c.actions_enabled, FALSE) = FALSE THEN 10
-               WHEN c.single_event_value IS NULL OR c.threshold_metric_id IS NOT NULL
-                 OR COALESCE(c.datapoints_to_alarm, c.evaluation_periods, 1) <> 1
-                 OR NOT ((c.comparison_operator = 'GreaterThanOrEqualToThreshold'
-                          AND c.single_event_value >= c.threshold)
-                      OR (c.comparison_operator = 'GreaterThanThreshold'
-                          AND c.single_event_value > c.threshold)) THEN 11
+               -- link 11 (see alarm_breach): in ALARM without any event, no ALARM on
+               -- one event, or never back out of ALARM once in it (missing data
+               -- ignored while the filter publishes nothing between events)
+               WHEN c.quiet_breaches = 1 OR c.single_event_breaches = 0
+                 OR (c.treat_missing_data = 'ignore' AND c.metric_default_value IS NULL) THEN 11
                WHEN c.topic_arn IS NULL THEN 12
                WHEN c.topic_present_arn IS NULL THEN 13
                WHEN c.confirmed_subscriptions = 0 THEN 14
@@ -552,6 +585,25 @@ SELECT
                 LIMIT 1), '')
         WHEN v.broken_link = 10 THEN
             'alarm ' || v.alarm_arn || ' has its actions disabled'
+        WHEN v.broken_link = 11 AND v.quiet_breaches = 1 THEN
+            'alarm ' || v.alarm_arn || ' is in ALARM without any event ('
+            || CASE
+                   WHEN v.metric_default_value IS NULL THEN 'missing data treated as breaching'
+                   ELSE 'the metric filter''s default value '
+                        || CASE WHEN v.metric_default_value = FLOOR(v.metric_default_value)
+                                THEN CAST(CAST(v.metric_default_value AS BIGINT) AS VARCHAR)
+                                ELSE CAST(v.metric_default_value AS VARCHAR) END
+                        || ', published for every other log event, breaches '
+                        || v.alarm_stat || ' ' || v.comparison_operator || ' '
+                        || CASE WHEN v.threshold = FLOOR(v.threshold)
+                                THEN CAST(CAST(v.threshold AS BIGINT) AS VARCHAR)
+                                ELSE CAST(v.threshold AS VARCHAR) END
+               END
+            || '), so an event changes nothing and notifies no one'
+        WHEN v.broken_link = 11 AND v.single_event_breaches = 1 THEN
+            'alarm ' || v.alarm_arn || ' never leaves ALARM after an event (missing data ignored, '
+            || 'and the metric filter publishes nothing between events), so later events notify '
+            || 'no one'
         WHEN v.broken_link = 11 THEN
             'alarm ' || v.alarm_arn || ' does not go into ALARM on a single event ('
             || COALESCE(v.alarm_stat, 'no statistic') || ' '
@@ -560,7 +612,9 @@ SELECT
                     WHEN v.threshold = FLOOR(v.threshold) THEN CAST(CAST(v.threshold AS BIGINT) AS VARCHAR)
                     ELSE CAST(v.threshold AS VARCHAR) END || ', '
             || CAST(COALESCE(v.datapoints_to_alarm, v.evaluation_periods, 1) AS VARCHAR)
-            || ' of ' || CAST(COALESCE(v.evaluation_periods, 1) AS VARCHAR) || ' datapoints)'
+            || ' of ' || CAST(COALESCE(v.evaluation_periods, 1) AS VARCHAR) || ' datapoints'
+            || CASE WHEN v.alarm_stat LIKE 'p%' AND v.evaluate_low_sample_count_percentile = 'ignore'
+                    THEN '; low sample counts ignored' ELSE '' END || ')'
         WHEN v.broken_link = 12 THEN
             'alarm ' || v.alarm_arn || ' has no SNS topic among its ALARM actions'
         WHEN v.broken_link = 13 AND v.data_missing = 1 THEN
