@@ -16,3 +16,13 @@ def query_rows(db: Path | str, sql: str, params=()) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     finally:
         con.close()
+
+
+def table_counts(db: Path | str) -> dict[str, int]:
+    """Row count of every table in the database file."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        return {n: con.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
+    finally:
+        con.close()

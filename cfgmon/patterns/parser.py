@@ -277,7 +277,8 @@ class JsonParser(_ExpressionParser):
                 raise self.error(casing, token.start)
             if token.text == "NOT":
                 raise self.error(
-                    "IS NOT is not supported by AWS (a value that is present and not null: = *)", keyword.start
+                    "IS NOT is not supported by AWS (a value that is present and not null: = *)",
+                    keyword.start,
                 )
             node = _IS_KEYWORDS.get(token.text)
             if node is not None:

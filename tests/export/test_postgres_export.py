@@ -6,6 +6,7 @@ import json
 
 import duckdb
 import pytest
+from dbrows import table_counts
 from sample_inventory import BAD, GOOD, build_sample_inventory
 
 from cfgmon.errors import DatabaseError
@@ -21,13 +22,7 @@ def db(tmp_path):
     return build_sample_inventory(tmp_path / "inventory.duckdb")
 
 
-def _duckdb_counts(db) -> dict[str, int]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
-        return {n: con.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
-    finally:
-        con.close()
+_duckdb_counts = table_counts
 
 
 def _pg_counts(dsn, schema="cfgmon") -> dict[str, int]:
