@@ -7,6 +7,7 @@ the control, then everything is collected and checked exactly as real AWS would 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,14 +123,16 @@ def build_and_collect(db: Path, *, progress=None, say: Callable[[str], None] = p
         return DemoRun(db=db, endpoint=aws.endpoint, accounts=DEMO_ACCOUNTS)
 
 
-def next_commands(db: Path) -> list[str]:
-    quoted = str(db)
+def next_commands(db: Path, program: str = "cfgmon") -> list[str]:
+    """The commands worth trying next, spelt with `program`, the way this cfgmon was run
+    (`.venv/bin/cfgmon` after `make demo`, where `cfgmon` alone is not on the PATH)."""
+    quoted = shlex.quote(str(db))
     return [
-        f"cfgmon check --db {quoted} --format json          # verdicts with their evidence",
-        f"cfgmon check --db {quoted} --format asff --output findings.json   # for Security Hub",
-        f"cfgmon sql --db {quoted} \"SELECT account_id, name, filter_pattern "
+        f"{program} check --db {quoted} --format json          # verdicts with their evidence",
+        f"{program} check --db {quoted} --format asff --output findings.json   # for Security Hub",
+        f"{program} sql --db {quoted} \"SELECT account_id, name, filter_pattern "
         "FROM aws_cloudwatch_log_metric_filter\"",
-        "cfgmon pattern test '{ $.eventName = \"*DeliveryChannel\" }' "
+        f"{program} pattern test '{{ $.eventName = \"*DeliveryChannel\" }}' "
         "--control config_configuration_changes_monitoring",
-        "cfgmon controls show config_configuration_changes_monitoring",
+        f"{program} controls show config_configuration_changes_monitoring",
     ]

@@ -43,3 +43,17 @@ def test_command_has_help_with_an_example_and_is_in_the_readme(cli, path, comman
     assert (command.help or "").strip(), f"{path} has no help text"
     assert "Example:" in result.stdout, f"{path} --help shows no example"
     assert path in README, f"README does not mention `{path}`"
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[p for p, _ in COMMANDS])
+def test_dash_h_is_help_too(cli, path, command):
+    assert cli(*path.split()[1:], "-h").stdout == cli(*path.split()[1:], "--help").stdout
+
+
+def test_version_is_the_installed_package_version(cli):
+    from importlib.metadata import version
+
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"cfgmon {version('cfgmon')}"
+    assert cli("-h").exit_code == 0 and "--version" in cli("-h").stdout

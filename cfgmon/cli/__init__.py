@@ -8,8 +8,11 @@ exit code 2 here, in `main`, and nowhere else; so does every signal, as exit cod
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
+
+from cfgmon import __version__
 
 from cfgmon.cli.common import EXIT_USAGE, SignalGuard
 from cfgmon.errors import CfgmonError
@@ -23,7 +26,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"cfgmon {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True,
+                     help="Print cfgmon's version and exit."),
+    ] = False,
+) -> None:
+    """Options of cfgmon itself, before any command."""
 
 # Each command module adds its commands to `app`; one module per command.
 from cfgmon.cli import (  # noqa: E402

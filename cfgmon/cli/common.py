@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import shlex
 import signal
 import sys
 import threading
@@ -67,6 +69,26 @@ def output_stream(path: Path | None) -> Iterator[TextIO]:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+
+
+def invoked_as() -> str:
+    """How to run this cfgmon again from the current folder, for commands we suggest.
+
+    `cfgmon` when that name on the PATH is this very program; otherwise the path it
+    was started by (`.venv/bin/cfgmon` after `make demo`), or `python -m cfgmon.cli`.
+    """
+    started = sys.argv[0] if sys.argv and sys.argv[0] else "cfgmon"
+    if os.path.basename(started) == "__main__.py":
+        return f"{shlex.quote(os.path.relpath(sys.executable))} -m cfgmon.cli"
+    on_path = shutil.which("cfgmon")
+    with contextlib.suppress(OSError):
+        if on_path and os.path.exists(started) and os.path.samefile(on_path, started):
+            return "cfgmon"
+    if os.path.isabs(started):
+        relative = os.path.relpath(started)
+        if not relative.startswith(".."):
+            started = relative if os.sep in relative else f".{os.sep}{relative}"
+    return shlex.quote(started)
 
 
 def choice_error(kind: str, value: str, choices) -> UsageError:

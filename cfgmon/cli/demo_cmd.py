@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cfgmon.cli.common import invoked_as
 from cfgmon.cli.progress import scope_progress
 from cfgmon.controls import latest_versions, run_controls
 from cfgmon.output import FORMATS, RenderContext
@@ -52,7 +53,7 @@ def demo(
     )
     FORMATS["table"](rows, context, sys.stdout)
     print(f"\nThe demo database is {run.db.resolve()}. Next, try:")
-    for command in next_commands(run.db):
+    for command in next_commands(run.db, invoked_as()):
         print(f"  {command}")
 
 
