@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from cfgmon import __version__
-
 from cfgmon.cli.common import EXIT_USAGE, SignalGuard
 from cfgmon.errors import CfgmonError
 from cfgmon.redaction import redact

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import shlex
+import shutil
 import signal
 import sys
 import threading
