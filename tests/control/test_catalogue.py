@@ -38,9 +38,35 @@ def test_metadata_carries_the_policy_card_mappings(v1):
     assert ("CIS AWS Foundations Benchmark", "v1.2.0", "3.9") in frameworks
     for version in ("v1.3.0", "v1.4.0", "v1.5.0", "v2.0.0", "v3.0.0", "v4.0.0", "v4.0.1", "v5.0.0"):
         assert ("CIS AWS Foundations Benchmark", version, "4.9") in frameworks
+    for version in ("v6.0.0", "v7.0.0"):
+        assert ("CIS AWS Foundations Benchmark", version, "5.9") in frameworks
     requirements = {f["requirement"] for f in v1.control.frameworks}
     assert {"AU-12", "SI-4(20)", "DE.CM-01", "DE.CM-03", "DE.CM-09", "CloudWatch.9"} <= requirements
     assert v1.control.remediation and v1.control.rationale and v1.control.description
+
+
+def test_security_hub_control_is_labelled_with_the_standards_it_belongs_to(v1):
+    # CloudWatch.9's related requirements (Security Hub's control reference) are CIS
+    # v1.2.0 3.9, CIS v1.4.0 4.9 and NIST 800-171 r2; it is not a control of AWS
+    # Foundational Security Best Practices.
+    standards = {f["version"] for f in v1.control.frameworks
+                 if f["framework"] == "AWS Security Hub" and f["requirement"] == "CloudWatch.9"}
+    assert standards == {"CIS AWS Foundations Benchmark v1.2.0",
+                         "CIS AWS Foundations Benchmark v1.4.0", "NIST SP 800-171 Revision 2"}
+    assert not any("Foundational Security" in f["version"] for f in v1.control.frameworks)
+
+
+@pytest.mark.parametrize("fmt", ["ocsf", "asff"])
+def test_every_mapped_framework_reaches_the_findings(inspector, seeder, fmt):
+    seeder.chain("us-east-1")
+    inspector.collect()
+    [first] = inspector.check("--format", fmt)
+    listed = (first["compliance"]["requirements"] if fmt == "ocsf"
+              else first["Compliance"]["RelatedRequirements"])
+    for wanted in ("CIS AWS Foundations Benchmark v6.0.0 5.9",
+                   "CIS AWS Foundations Benchmark v7.0.0 5.9",
+                   "AWS Security Hub CIS AWS Foundations Benchmark v1.2.0 CloudWatch.9"):
+        assert wanted in listed
 
 
 @pytest.mark.parametrize("dialect", ["postgres", "trino", "snowflake", "bigquery", "spark"])
@@ -82,6 +108,7 @@ def test_controls_commands(cli):
     shown = cli("controls", "show", f"{CONTROL}@1")
     assert shown.exit_code == 0
     assert "CIS AWS Foundations Benchmark v1.2.0 3.9" in shown.stdout
+    assert "CIS AWS Foundations Benchmark v6.0.0 5.9" in shown.stdout
     assert "cfgmon_pattern_coverage" in shown.stdout
     transpiled = cli("controls", "transpile", CONTROL, "--dialect", "postgres")
     assert transpiled.exit_code == 0 and "WITH" in transpiled.stdout
