@@ -9,6 +9,7 @@ import typer
 
 from cfgmon.cli.common import DbOption, choice_error, output_stream
 from cfgmon.controls import latest_versions, resolve, run_controls
+from cfgmon.controls.freshness import parse_max_age
 from cfgmon.controls.runner import RESULT_KEYS
 from cfgmon.errors import DatabaseError
 from cfgmon.output import FORMATS, RenderContext
@@ -34,6 +35,12 @@ def check(
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when an account is not compliant.")
     ] = False,
+    max_age: Annotated[
+        str | None,
+        typer.Option("--max-age", metavar="DURATION",
+                     help="A verdict resting on rows collected longer ago (24h, 7d, 1d12h) "
+                          "is INSUFFICIENT_DATA."),
+    ] = None,
 ) -> None:
     """Run the controls and print one verdict per account.
 
@@ -45,13 +52,14 @@ def check(
     if format not in FORMATS:
         raise choice_error("format", format, FORMATS)
     versions = [resolve(spec) for spec in control] if control else latest_versions()
+    oldest_allowed = parse_max_age(max_age) if max_age is not None else None
     path = resolve_db_path(db)
     if not path.exists():
         raise DatabaseError(f"no inventory yet: run cfgmon collect first (no database at {path})")
     with output_stream(output) as out:
         con = open_database(path)
         try:
-            results = run_controls(con, versions)
+            results = run_controls(con, versions, max_age=oldest_allowed)
         finally:
             con.close()
         rows = [r.as_dict() | {"control": f"{r.control_id}@{r.control_version}"} for r in results]

@@ -15,6 +15,7 @@ from cfgmon.controls.catalogue import (
     ControlVersion,
 )
 from cfgmon.controls.coverage import derive
+from cfgmon.controls.freshness import MaxAge, apply_max_age
 from cfgmon.errors import ControlError, DatabaseError
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
@@ -42,8 +43,14 @@ class ControlResult:
         return asdict(self)
 
 
-def run_controls(con, versions: list[ControlVersion], *, record: bool = True) -> list[ControlResult]:
-    """Run each control version over the inventory in `con`; append to history."""
+def run_controls(
+    con, versions: list[ControlVersion], *, record: bool = True, max_age: MaxAge | None = None
+) -> list[ControlResult]:
+    """Run each control version over the inventory in `con`; append to history.
+
+    With `max_age`, a verdict resting on rows collected longer ago than that is
+    INSUFFICIENT_DATA (see freshness); the history records what was reported.
+    """
     _require_inventory(con)
     run_id = str(uuid.uuid4())
     evaluated_at = utc_now()
@@ -51,6 +58,8 @@ def run_controls(con, versions: list[ControlVersion], *, record: bool = True) ->
     for version in versions:
         derive(con, version)
         results.extend(_run_one(con, version, run_id, evaluated_at))
+    if max_age is not None:
+        results = [apply_max_age(r, max_age, evaluated_at) for r in results]
     if record:
         record_results(con, results)
     return results

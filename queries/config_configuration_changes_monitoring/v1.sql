@@ -458,6 +458,65 @@ verdict AS (
     LEFT JOIN accounts sa ON sa.account_id = b.subject_account_id
     LEFT JOIN trail_scope_failed tfm
       ON tfm.account_id = sa.management_account_id AND sa.management_account_id <> sa.account_id
+),
+
+-- The collected scopes the speaking chain rests on: without a trail that does the
+-- job, every CloudTrail scope of the account; the trail's home scope; and the scopes
+-- of the links the chain reached. Equality joins only: this runs over every scope.
+verdict_scope AS (
+    SELECT v.subject_account_id, c.service, c.account_id, c.region, c.status, c.error_code,
+           c.last_success_at
+    FROM verdict v
+    JOIN cfgmon_collection c
+      ON c.service = 'cloudtrail' AND c.account_id = v.subject_account_id
+    WHERE v.verdict_rank = 1 AND v.broken_link <= 5
+    UNION ALL
+    SELECT v.subject_account_id, c.service, c.account_id, c.region, c.status, c.error_code,
+           c.last_success_at
+    FROM verdict v
+    JOIN cfgmon_collection c
+      ON c.service = 'cloudtrail' AND c.account_id = v.seen_in_account AND c.region = v.home_region
+    WHERE v.verdict_rank = 1 AND v.trail_arn IS NOT NULL
+    UNION ALL
+    SELECT v.subject_account_id, c.service, c.account_id, c.region, c.status, c.error_code,
+           c.last_success_at
+    FROM verdict v
+    JOIN cfgmon_collection c
+      ON c.account_id = v.log_group_account_id AND c.region = v.log_group_region
+     AND ((c.service = 'logs' AND v.broken_link >= 6) OR (c.service = 'cloudwatch' AND v.broken_link >= 9))
+    WHERE v.verdict_rank = 1
+    UNION ALL
+    SELECT v.subject_account_id, c.service, c.account_id, c.region, c.status, c.error_code,
+           c.last_success_at
+    FROM verdict v
+    JOIN cfgmon_collection c
+      ON c.service = 'sns' AND c.account_id = SPLIT_PART(v.topic_arn, ':', 5)
+     AND c.region = SPLIT_PART(v.topic_arn, ':', 4)
+    WHERE v.verdict_rank = 1 AND v.broken_link >= 13
+),
+
+-- The oldest rows a verdict rests on (what `check --max-age` judges), and the oldest
+-- rows kept from an earlier collection because the scope's latest one failed.
+verdict_oldest_scope AS (
+    SELECT * FROM (
+        SELECT vs.*, ROW_NUMBER() OVER (
+                   PARTITION BY vs.subject_account_id
+                   ORDER BY vs.last_success_at, vs.service, vs.account_id, vs.region) AS age_rank
+        FROM verdict_scope vs
+        WHERE vs.last_success_at IS NOT NULL
+    ) ranked
+    WHERE age_rank = 1
+),
+
+verdict_stale_scope AS (
+    SELECT * FROM (
+        SELECT vs.*, ROW_NUMBER() OVER (
+                   PARTITION BY vs.subject_account_id
+                   ORDER BY vs.last_success_at, vs.service, vs.account_id, vs.region) AS age_rank
+        FROM verdict_scope vs
+        WHERE vs.status = 'error' AND vs.last_success_at IS NOT NULL
+    ) ranked
+    WHERE age_rank = 1
 )
 
 SELECT
@@ -572,16 +631,65 @@ SELECT
             'no alarm in account ' || v.log_group_account_id || ' region ' || v.log_group_region
             || ' watches metric ' || v.metric_namespace || '/' || v.metric_name
             || ' of metric filter ' || v.filter_name
-            -- the near miss regex-based tools count as a pass: a metric of that name
-            -- watched in another region, account or namespace
+            -- the near miss regex-based tools count as a pass: an alarm on a metric of
+            -- that name that differs in account, region, namespace, unit or dimensions;
+            -- searched in the metric's own account first, then in the accounts of the
+            -- judged account's organisation (never in an unrelated account), naming
+            -- exactly what differs
             || COALESCE((
-                SELECT '; alarm ' || am.alarm_arn || ' watches ' || am.namespace || '/'
-                       || am.metric_name || ' in ' || am.region
-                       || ', but an alarm sees only metrics of its own account and region'
-                       || ' with the same namespace, dimensions and unit'
+                SELECT '; closest: alarm ' || am.alarm_arn
+                       || CASE WHEN am.account_id = v.log_group_account_id
+                               THEN ' in the same account'
+                               ELSE ' in account ' || am.account_id || ' of the same organisation'
+                          END
+                       || ' watches ' || am.namespace || '/' || am.metric_name || ', but '
+                       || CONCAT_WS(', ',
+                              CASE WHEN am.account_id <> v.log_group_account_id
+                                   THEN 'in account ' || am.account_id || ', not '
+                                        || v.log_group_account_id END,
+                              CASE WHEN am.region <> v.log_group_region
+                                   THEN 'in region ' || am.region || ', not ' || v.log_group_region END,
+                              CASE WHEN am.namespace <> v.metric_namespace
+                                   THEN 'in namespace ' || am.namespace || ', not '
+                                        || v.metric_namespace END,
+                              CASE WHEN am.unit IS NOT NULL AND am.unit <> COALESCE(v.metric_unit, 'None')
+                                   THEN 'with unit ' || am.unit || ', not '
+                                        || COALESCE(v.metric_unit, 'None') END,
+                              CASE WHEN (SELECT COUNT(*) FROM filter_dimension fd
+                                         WHERE fd.account_id = v.log_group_account_id
+                                           AND fd.region = v.log_group_region
+                                           AND fd.log_group_name = v.log_group_name
+                                           AND fd.filter_name = v.filter_name)
+                                     <> (SELECT COUNT(*) FROM alarm_metric_dimension ad
+                                         WHERE ad.account_id = am.account_id AND ad.region = am.region
+                                           AND ad.alarm_arn = am.alarm_arn AND ad.metric_id = am.metric_id)
+                                     OR EXISTS (
+                                         SELECT 1 FROM filter_dimension fd
+                                         WHERE fd.account_id = v.log_group_account_id
+                                           AND fd.region = v.log_group_region
+                                           AND fd.log_group_name = v.log_group_name
+                                           AND fd.filter_name = v.filter_name
+                                           AND NOT EXISTS (
+                                               SELECT 1 FROM alarm_metric_dimension ad
+                                               WHERE ad.account_id = am.account_id
+                                                 AND ad.region = am.region
+                                                 AND ad.alarm_arn = am.alarm_arn
+                                                 AND ad.metric_id = am.metric_id
+                                                 AND ad.name = fd.dimension_name
+                                                 AND ad.value = fd.constant_value))
+                                   THEN 'on other dimensions than the filter publishes' END)
+                       || ' (an alarm sees only metrics of its own account and region, with the'
+                       || ' same namespace, dimensions and unit)'
                 FROM alarm_metric am
+                JOIN accounts alarm_account ON alarm_account.account_id = am.account_id
+                JOIN accounts judged ON judged.account_id = v.subject_account_id
                 WHERE am.metric_name = v.metric_name
-                ORDER BY am.alarm_arn
+                  AND (am.account_id = v.log_group_account_id
+                       OR (alarm_account.organization_id IS NOT NULL
+                           AND alarm_account.organization_id = judged.organization_id))
+                ORDER BY CASE WHEN am.account_id = v.log_group_account_id THEN 0 ELSE 1 END,
+                         CASE WHEN am.region = v.log_group_region THEN 0 ELSE 1 END,
+                         am.alarm_arn
                 LIMIT 1), '')
         WHEN v.broken_link = 10 THEN
             'alarm ' || v.alarm_arn || ' has its actions disabled'
@@ -644,6 +752,12 @@ SELECT
                FROM cfgmon_collection sf
                WHERE sf.service = v.link_service AND sf.account_id = v.link_account_id
                  AND sf.region = v.link_region), '')
+       -- any other verdict that rests on rows kept from an earlier collection says when
+       -- they were collected and why they were not renewed
+       WHEN v.account_status = 'ok' AND v.data_missing = 0 AND stale.subject_account_id IS NOT NULL THEN
+           ' (as collected at ' || CAST(DATE_TRUNC('second', stale.last_success_at) AS VARCHAR)
+           || ' UTC; the latest collection of ' || stale.service || ' in ' || stale.region
+           || ' failed: ' || COALESCE(stale.error_code, 'error') || ')'
        ELSE '' END AS reason,
     CASE
         WHEN v.account_status <> 'ok' OR v.broken_link = 1 THEN 'AWS::::Account:' || v.subject_account_id
@@ -673,7 +787,17 @@ SELECT
     v.topic_arn AS evidence_topic_arn,
     v.subscription_arn AS evidence_subscription_arn,
     v.confirmed_subscriptions AS evidence_confirmed_subscriptions,
-    v.pending_subscriptions AS evidence_pending_subscriptions
+    v.pending_subscriptions AS evidence_pending_subscriptions,
+    oldest.last_success_at AS evidence_collected_at,
+    CASE WHEN oldest.subject_account_id IS NOT NULL THEN
+        oldest.service || ' in account ' || oldest.account_id || ' region ' || oldest.region
+    END AS evidence_collected_scope,
+    stale.last_success_at AS evidence_stale_since,
+    CASE WHEN stale.subject_account_id IS NOT NULL THEN
+        stale.service || ' in account ' || stale.account_id || ' region ' || stale.region
+    END AS evidence_stale_scope
 FROM verdict v
+LEFT JOIN verdict_oldest_scope oldest ON oldest.subject_account_id = v.subject_account_id
+LEFT JOIN verdict_stale_scope stale ON stale.subject_account_id = v.subject_account_id
 WHERE v.verdict_rank = 1
 ORDER BY v.subject_account_id

@@ -6,9 +6,14 @@ judged with `cfgmon check`; each test asserts the verdict and the reason a user 
 
 from __future__ import annotations
 
-import duckdb
+import json
 
-from cfgmon.simulation import CIS_CONFIG_PATTERN, expression_query, stat_query
+import duckdb
+from clirun import run_cli
+
+from cfgmon.simulation import CIS_CONFIG_PATTERN, Seeder, expression_query, stat_query
+
+OTHER_ACCOUNT = "222222222222"
 
 
 def test_complete_chain_is_compliant_with_evidence(inspector, seeder):
@@ -247,9 +252,10 @@ def test_alarm_in_wrong_namespace(inspector, seeder):
     assert result["reason"] == (
         f"no alarm in account {seeder.account_id} region us-east-1 watches metric "
         f"CISBenchmark/{chain.metric_name} of metric filter {chain.filter_name}; "
-        f"alarm {chain.alarm_arn} watches LogMetrics/{chain.metric_name} in us-east-1, but an "
-        "alarm sees only metrics of its own account and region with the same namespace, "
-        "dimensions and unit"
+        f"closest: alarm {chain.alarm_arn} in the same account watches "
+        f"LogMetrics/{chain.metric_name}, but in namespace LogMetrics, not CISBenchmark "
+        "(an alarm sees only metrics of its own account and region, with the same namespace, "
+        "dimensions and unit)"
     )
 
 
@@ -267,10 +273,46 @@ def test_alarm_in_another_region_does_not_count(inspector, seeder):
         f"no alarm in account {seeder.account_id} region us-east-1 watches metric"
     )
     assert result["reason"].endswith(
-        f"alarm {seeder.alarm_arn('eu-west-1', chain.alarm_name)} watches "
-        f"CISBenchmark/{chain.metric_name} in eu-west-1, but an alarm sees only metrics of "
-        "its own account and region with the same namespace, dimensions and unit"
+        f"; closest: alarm {seeder.alarm_arn('eu-west-1', chain.alarm_name)} in the same "
+        f"account watches CISBenchmark/{chain.metric_name}, but in region eu-west-1, not "
+        "us-east-1 (an alarm sees only metrics of its own account and region, with the same "
+        "namespace, dimensions and unit)"
     )
+
+
+def test_near_miss_prefers_the_metrics_own_account_and_never_names_an_unrelated_one(
+    aws, tmp_path, seeder
+):
+    # Another collected account, in no organisation with this one, has an alarm on a
+    # metric of the same name in the same region: it is no near miss of this account.
+    other = Seeder(aws, OTHER_ACCOUNT)
+    other.chain("us-east-1", prefix="a")
+    chain = seeder.chain("us-east-1", prefix="a")
+    seeder.client("cloudwatch", "us-east-1").delete_alarms(AlarmNames=[chain.alarm_name])
+    db = str(tmp_path / "two.duckdb")
+    collected = run_cli("collect", "--db", db, "--endpoint-url", aws.endpoint,
+                        "--region", "us-east-1", "--region", "eu-west-1",
+                        "--account", seeder.account_id, "--account", OTHER_ACCOUNT)
+    assert collected.exit_code == 0, collected.stderr
+    results = {r["account_id"]: r for r in json.loads(
+        run_cli("check", "--db", db, "--format", "json").stdout)}
+    reason = results[seeder.account_id]["reason"]
+    assert reason == (
+        f"no alarm in account {seeder.account_id} region us-east-1 watches metric "
+        f"CISBenchmark/{chain.metric_name} of metric filter {chain.filter_name}"
+    )
+    assert OTHER_ACCOUNT not in reason
+
+    # Its own alarm in another region is the near miss, named as in its own account.
+    seeder.alarm("eu-west-1", chain.alarm_name, metric_name=chain.metric_name,
+                 alarm_actions=[chain.topic_arn])
+    run_cli("collect", "--db", db, "--endpoint-url", aws.endpoint, "--region", "eu-west-1",
+            "--account", seeder.account_id)
+    results = {r["account_id"]: r for r in json.loads(
+        run_cli("check", "--db", db, "--format", "json").stdout)}
+    reason = results[seeder.account_id]["reason"]
+    assert f"closest: alarm {seeder.alarm_arn('eu-west-1', chain.alarm_name)} in the same account" in reason
+    assert "in region eu-west-1, not us-east-1" in reason and OTHER_ACCOUNT not in reason
 
 
 def test_alarm_actions_disabled(inspector, seeder):
