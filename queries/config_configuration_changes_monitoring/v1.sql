@@ -497,26 +497,17 @@ verdict_scope AS (
 
 -- The oldest rows a verdict rests on (what `check --max-age` judges), and the oldest
 -- rows kept from an earlier collection because the scope's latest one failed.
-verdict_oldest_scope AS (
-    SELECT * FROM (
-        SELECT vs.*, ROW_NUMBER() OVER (
-                   PARTITION BY vs.subject_account_id
-                   ORDER BY vs.last_success_at, vs.service, vs.account_id, vs.region) AS age_rank
-        FROM verdict_scope vs
-        WHERE vs.last_success_at IS NOT NULL
-    ) ranked
-    WHERE age_rank = 1
-),
-
-verdict_stale_scope AS (
-    SELECT * FROM (
-        SELECT vs.*, ROW_NUMBER() OVER (
-                   PARTITION BY vs.subject_account_id
-                   ORDER BY vs.last_success_at, vs.service, vs.account_id, vs.region) AS age_rank
-        FROM verdict_scope vs
-        WHERE vs.status = 'error' AND vs.last_success_at IS NOT NULL
-    ) ranked
-    WHERE age_rank = 1
+verdict_scope_age AS (
+    SELECT vs.*,
+           ROW_NUMBER() OVER (
+               PARTITION BY vs.subject_account_id
+               ORDER BY vs.last_success_at, vs.service, vs.account_id, vs.region) AS age_rank,
+           ROW_NUMBER() OVER (
+               PARTITION BY vs.subject_account_id
+               ORDER BY CASE WHEN vs.status = 'error' THEN 0 ELSE 1 END, vs.last_success_at,
+                        vs.service, vs.account_id, vs.region) AS stale_rank
+    FROM verdict_scope vs
+    WHERE vs.last_success_at IS NOT NULL
 )
 
 SELECT
@@ -797,7 +788,10 @@ SELECT
         stale.service || ' in account ' || stale.account_id || ' region ' || stale.region
     END AS evidence_stale_scope
 FROM verdict v
-LEFT JOIN verdict_oldest_scope oldest ON oldest.subject_account_id = v.subject_account_id
-LEFT JOIN verdict_stale_scope stale ON stale.subject_account_id = v.subject_account_id
+LEFT JOIN verdict_scope_age oldest
+  ON oldest.subject_account_id = v.subject_account_id AND oldest.age_rank = 1
+LEFT JOIN verdict_scope_age stale
+  ON stale.subject_account_id = v.subject_account_id AND stale.stale_rank = 1
+ AND stale.status = 'error'
 WHERE v.verdict_rank = 1
 ORDER BY v.subject_account_id

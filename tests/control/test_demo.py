@@ -1,25 +1,61 @@
-"""`cfgmon demo`: no AWS account, every kind of verdict, a database left where it says."""
+"""`cfgmon demo`: no AWS account, every kind of verdict, a database left where it says,
+and next commands that work exactly as printed."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import duckdb
 
+# The script the test's virtualenv installed: what `make demo` runs as `.venv/bin/cfgmon`.
+SCRIPT = Path(sys.executable).parent / "cfgmon"
 
-def test_demo_shows_each_verdict_and_leaves_its_database(cli, tmp_path, monkeypatch):
-    # No credentials and no endpoint from the environment: the demo needs neither.
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
+
+def _user_environment() -> dict[str, str]:
+    """No credentials, no endpoint, and the virtualenv not on the PATH: a new user's shell."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE",
+                        "AWS_ENDPOINT_URL", "VIRTUAL_ENV", "CFGMON_DB")}
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep)
+        if p and Path(p).resolve() != SCRIPT.parent.resolve()
+    ) or "/usr/bin:/bin"
+    return env
+
+
+def test_demo_shows_each_verdict_and_its_next_commands_work_as_printed(tmp_path):
+    env = _user_environment()
+    typed = os.path.relpath(SCRIPT, tmp_path)  # as a user types it: .venv/bin/cfgmon demo
+    demo = subprocess.run([typed, "demo", "--db", "demo.duckdb"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert demo.returncode == 0, demo.stderr
     db = tmp_path / "demo.duckdb"
-    result = cli("demo", "--db", str(db))
-    assert result.exit_code == 0, result.stderr
-    assert f"The demo database is {db}" in result.stdout
-    assert "cfgmon check --db" in result.stdout  # the next commands worth trying
+    assert f"The demo database is {db.resolve()}" in demo.stdout
+
+    commands = demo.stdout.split("Next, try:", 1)[1].strip().splitlines()
+    assert len(commands) >= 4
+    for line in commands:
+        command = line.strip()
+        assert command.startswith(f"{typed} "), command  # not a bare `cfgmon` off the PATH
+        ran = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=120)
+        # check exits 1 because the demo has failing accounts; nothing else may fail
+        assert ran.returncode in (0, 1), (command, ran.stderr)
+        assert ran.stderr.strip() == "" or "error" not in ran.stderr, (command, ran.stderr)
+        assert ran.stdout.strip() or (tmp_path / "findings.json").exists(), command
 
     con = duckdb.connect(str(db), read_only=True)
+    latest = con.execute("SELECT max(run_id) FROM cfgmon_check_result").fetchone()[0]
     verdicts = dict(con.execute(
-        "SELECT account_id, status FROM cfgmon_check_result ORDER BY account_id"
+        "SELECT account_id, status FROM cfgmon_check_result WHERE run_id = ? ORDER BY account_id",
+        [latest],
     ).fetchall())
-    reasons = dict(con.execute("SELECT account_id, reason FROM cfgmon_check_result").fetchall())
+    reasons = dict(con.execute(
+        "SELECT account_id, reason FROM cfgmon_check_result WHERE run_id = ?", [latest]
+    ).fetchall())
     con.close()
     assert verdicts["111111111111"] == "COMPLIANT"
     # && in place of || : every event name is in the text, yet no event matches.
