@@ -8,12 +8,15 @@ The expected text is read from README.md (tests/readme.py), never retyped here.
   so to add an example write one in the README: nothing to change here. A
   transcript whose output holds a `cfgmon: error:` line expects exit code 2, any
   other exit code 0. No shell features (pipes, redirections, variables).
-- Error lines quoted in the README's prose and tables: each one that can be
-  reproduced cheaply has a test below that locates it by a fragment of its text,
-  causes the error for real, and compares the line cfgmon prints.
+- Text quoted in the README's prose and tables (error lines, a verdict, a masked
+  endpoint): each one that can be reproduced cheaply has a test below that locates
+  it by a fragment of its text, causes it for real, and compares what cfgmon prints
+  or stores.
 """
 
 from __future__ import annotations
+
+import re
 
 import duckdb
 import pytest
@@ -21,6 +24,7 @@ import readme
 from dblock import held_by_another_process
 from sample_inventory import build_sample_inventory
 
+from cfgmon.redaction import mask_endpoint
 from cfgmon.store import database, open_database
 
 TRANSCRIPTS = readme.transcripts()
@@ -87,3 +91,20 @@ def test_a_database_from_a_newer_cfgmon(cli, tmp_path):
     con.execute("INSERT INTO cfgmon_schema VALUES (99, now())")
     con.close()
     assert_error_line_is_quoted(cli("sql", "--db", str(db), "SELECT 1"), expected)
+
+
+def test_an_event_that_is_not_json(cli):
+    # The README's table gives the verdict `pattern test` prints for such an event.
+    expected = readme.quoted(WRONG, "no match")
+    result = cli("pattern", "test", "{ $.eventName NOT EXISTS }", "--event", "not JSON at all")
+    assert result.exit_code == 0, result.stderr
+    verdict, _, event = result.stdout.rstrip("\n").partition("  ")
+    assert (verdict.strip(), event.strip()) == (expected, "not JSON at all")
+
+
+# -- "Collecting" --------------------------------------------------------------------------
+
+
+def test_subscription_endpoints_are_masked_as_shown():
+    [(endpoint, stored)] = re.findall(r"`([^`]+)` is stored as\s+`([^`]+)`", readme.section("Collecting"))
+    assert mask_endpoint(endpoint) == stored
