@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+import readme
 import typer
 
 from cfgmon.cli import app
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+README = readme.text()
 
 
 def _commands(group, prefix: str = "cfgmon") -> list[tuple[str, object]]:

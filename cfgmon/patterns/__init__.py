@@ -8,7 +8,7 @@
     matches(pattern_text, event_text)     # the same, in one call (a SQL function)
     render(parse(text))                   # canonical text that parses back to the same AST
 
-The behaviour is spec/filter-patterns.md; rules AWS leaves open are in decisions.py,
+The behaviour is docs/filter-patterns.md; rules AWS leaves open are in decisions.py,
 AWS's limits in limits.py. This package knows nothing about AWS APIs, SQL or the CLI.
 """
 

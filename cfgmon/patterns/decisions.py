@@ -1,9 +1,11 @@
 """Every rule AWS does not document, decided once, here.
 
-spec/filter-patterns.md marks these **(decided)**, or leaves them open. Each is a
-constant or a small function that the tokenizer, parser or evaluator calls, so when
-real AWS (TestMetricFilter) proves a rule wrong it changes in this file only.
-Rules AWS does document live where they are used; limits live in limits.py.
+Each rule carries a marker `(decided: ID)` whose ID names its row in the table of
+decided rules in docs/filter-patterns.md, with what cfgmon does and why (a test keeps
+the two in step). Each is a constant or a small function that the tokenizer, parser
+or evaluator calls, or a comment where the grammar itself applies it, so when real
+AWS (TestMetricFilter) proves a rule wrong it changes in this file only. Rules AWS
+does document live where they are used; limits live in limits.py.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 # -- lexical -------------------------------------------------------------------------
 
 # Keywords are upper case; `is null`, `Not Exists` … are errors, not synonyms
-# (spec: "other casing is an error (decided)").
+# (decided: keyword-case).
 KEYWORDS = frozenset({"IS", "NOT", "EXISTS", "NULL", "TRUE", "FALSE"})
 
 
@@ -27,19 +29,19 @@ def keyword_casing_error(word: str) -> str | None:
     return None
 
 
-# Property names: letters, digits, '-' and '_' (spec). Letters are ASCII (decided):
-# any other key uses bracket notation $.['clé'].
+# Property names: letters, digits, '-' and '_' (AWS). Letters are ASCII
+# (decided: ascii-names): any other key uses bracket notation $.['clé'].
 NAME_CHARS = r"A-Za-z0-9_\-"
 
-# Bare values may hold letters, digits, '_' and the characters the spec lists
-# (. * : / - @); '+' is added so signed and scientific numbers (+5, 1e+3) can be
-# written bare (decided). Anything else must be quoted.
+# Bare values may hold letters, digits, '_' and . * : / - @; '+' is added so signed
+# and scientific numbers (+5, 1e+3) can be written bare (decided: bare-plus).
+# Anything else must be quoted.
 BARE_VALUE_CHARS = r"A-Za-z0-9_.*:/@+\-"
 
-# A selector is one token: no white space inside `$.a[0].b` (decided).
+# A selector is one token: no white space inside `$.a[0].b` (decided: selector-one-token).
 
-# Quoted strings take \" and \\ escapes (spec); a backslash before any other
-# character stays a literal backslash (decided).
+# Quoted strings take \" and \\ escapes; a backslash before any other character
+# stays a literal backslash (decided: other-backslashes).
 _ESCAPE = re.compile(r"\\([\"\\])")
 
 
@@ -47,20 +49,22 @@ def unescape_quoted(body: str) -> str:
     return _ESCAPE.sub(r"\1", body) if "\\" in body else body
 
 
-# `{ }` and `[ ]` with nothing inside are errors, not match-all (decided).
+# `{ }` and `[ ]` with nothing inside are errors, not match-all (decided: empty-brackets).
 
 # `==` is not an operator (AWS has `=`; the CDK rewrites `==` before sending): an
-# error with a hint (decided).
+# error with a hint (decided: double-equals).
 DOUBLE_EQUALS_HINT = "use = (there is no == operator)"
 
-# Parentheses may nest this deep; deeper is an error (decided: AWS states no limit,
-# and the evaluator must not run out of stack on a 1,024-character pattern).
+# Parentheses may nest this deep; deeper is an error (decided: max-nesting). AWS
+# states no limit, and the evaluator must not run out of stack on a 1,024-character
+# pattern.
 MAX_NESTING = 100
 
 # -- values --------------------------------------------------------------------------
 
 # Quotes only delimit: a value means the same quoted or bare, so `"400"` is the
-# number 400 and `"Put*"` a wildcard (decided; `%…%` inside quotes is plain text).
+# number 400 and `"Put*"` a wildcard; `%…%` inside quotes is plain text
+# (decided: quotes-only-delimit).
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -78,8 +82,8 @@ def scalar_text(value: Any) -> str | None:
     """The text a string comparison sees for a JSON scalar; None when none applies.
 
     Strings are themselves; numbers compare as JSON writes them (400, 1.5); booleans
-    as `true` / `false` (decided); null, objects and arrays never satisfy a
-    comparison (spec rules 4 and 5).
+    as `true` / `false` (decided: scalar-text); null, objects and arrays never
+    satisfy a comparison (AWS).
     """
     kind = type(value)
     if kind is str:
@@ -100,12 +104,13 @@ def only_strings_spell(text: str) -> bool:
 
 def wildcard_regex(text: str) -> str:
     """`*` matches any run of characters, including none, anywhere in the value
-    (start and end: AWS; middle: decided). The whole value must match."""
+    (start and end: AWS; in the middle, decided: wildcard-middle). The whole value must
+    match."""
     return "".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", text))
 
 
 # A number compared with a JSON string: = and != compare the text as written, the
-# order operators are false (spec rule 8, decided).
+# order operators are false (decided: number-against-string).
 def number_against_string(op: str, literal: str, value: str) -> bool:
     if op == "=":
         return value == literal
@@ -115,10 +120,10 @@ def number_against_string(op: str, literal: str, value: str) -> bool:
 
 
 # A space-delimited field is text; it compares numerically when both it and the
-# value spell numbers, as text otherwise (decided).
+# value spell numbers, as text otherwise (decided: field-numbers).
 FIELD_IS_NUMBER: Callable[[str], int | float | None] = parse_number
 
-# A %regex% only answers = and !=; with <, <=, >, >= it is an error (decided).
+# A %regex% only answers = and !=; with <, <=, >, >= it is an error (decided: regex-operators).
 REGEX_OPERATORS = frozenset({"=", "!="})
 
 # -- selectors -----------------------------------------------------------------------
@@ -126,13 +131,13 @@ REGEX_OPERATORS = frozenset({"=", "!="})
 
 def holds_for_any(values: Iterable[Any], test: Callable[[Any], bool]) -> bool:
     """A condition holds when any value the selector reaches satisfies it; `!=`
-    included (spec rule 2, decided for != with wildcards)."""
+    included (AWS for =; decided: any-value for != with wildcards)."""
     return any(test(value) for value in values)
 
 
 def wildcard_children(value: Any) -> list[Any]:
     """What `.*` and `[*]` select: the members of an object and the elements of an
-    array alike, as JSONPath does (decided); a scalar has none."""
+    array alike, as JSONPath does (decided: wildcard-children); a scalar has none."""
     if type(value) is dict:
         return list(value.values())
     if type(value) is list:
@@ -141,11 +146,12 @@ def wildcard_children(value: Any) -> list[Any]:
 
 
 # `.name` and `['key']` address object members only; `[n]` addresses array elements
-# only (decided: `$.list.0` does not reach list[0], `$.obj[0]` does not reach obj["0"]).
+# only: `$.list.0` does not reach list[0], `$.obj[0]` does not reach obj["0"]
+# (decided: steps-by-kind).
 
 # -- events --------------------------------------------------------------------------
 
-# Only a JSON object is a JSON event; NaN and Infinity are not JSON (decided).
+# Only a JSON object is a JSON event; NaN and Infinity are not JSON (decided: json-events).
 
 
 def reject_constant(name: str) -> Any:
@@ -158,38 +164,42 @@ def reject_constant(name: str) -> Any:
 def optional_terms_apply(has_other_terms: bool) -> bool:
     """`?term`s count only when every term is a `?term`: mixed with other terms,
     required or excluded, AWS ignores them (AWS: "If you combine "?" with other
-    filter patterns, all question mark terms will be ignored"; decided that
-    exclusions count as "other", as AWS's note names include and exclude terms)."""
+    filter patterns, all question mark terms will be ignored"; that exclusions
+    count as "other", as AWS's note names include and exclude terms, is
+    decided: optional-terms)."""
     return not has_other_terms
 
 
 def phrase_always_occurs(text: str) -> bool:
     """A blank quoted phrase occurs in every event: AWS documents `" "` as the
-    pattern that matches everything, and the spec `""` (decided for `" "` mixed
-    with other terms: it adds no condition)."""
+    pattern that matches everything; `""` and `" "` mixed with other terms add no
+    condition (decided: blank-phrase)."""
     return not text.strip()
 
 
 # The limit of 2 regexes applies to term patterns as well as to JSON and
-# space-delimited ones (decided; AWS names only the latter two).
+# space-delimited ones; AWS names only the latter two (decided: regex-limit-in-terms).
 REGEX_LIMIT_APPLIES_TO_TERMS = True
 
 # In a term pattern `%` opens a regex only at the start of a term; `50%` is text.
-# A bare term may hold any character but white space and `"` (decided: AWS asks for
-# quotes around non-alphanumeric terms, and cfgmon does not reject them bare).
+# A bare term may hold any character but white space and `"`; AWS asks for quotes
+# around non-alphanumeric terms, and cfgmon does not reject them bare
+# (decided: bare-terms). `*` in a term is a plain character, not a wildcard
+# (decided: term-star).
 
 # -- space-delimited patterns --------------------------------------------------------
 
 # The last field of a pattern takes the rest of the event, which is why AWS asks
-# for "a blank w2 indicator after the w1 term" in `[w1=ERROR, w2]` (decided from
-# that example). Text between [ ] or " " forms one field, without the delimiters;
-# an unclosed group runs to the end of the event (decided).
+# for "a blank w2 indicator after the w1 term" in `[w1=ERROR, w2]`
+# (decided: last-field-rest, from that example). Text between [ ] or " " forms one
+# field, without the delimiters; an unclosed group runs to the end of the event
+# (decided: field-groups).
 FIELD_GROUPS = {'"': '"', "[": "]"}
 
 # A condition in a field names that field: `[w1=ERROR || w1=WARN, w2]`; naming
-# another field is an error (decided).
+# another field is an error (decided: conditions-name-their-field).
 CONDITIONS_NAME_THEIR_FIELD = True
 
 # Regexes allow a space (AWS's own example `%^starting|^initializing|^shutting
-# down%`), though the spec's character list omits it (decided).
+# down%`), though AWS's character list omits it (decided: regex-space).
 REGEX_EXTRA_CHARS = frozenset(" ")

@@ -1,7 +1,7 @@
 """Value tests: a pattern value and an operator, compiled once into a function that
 answers for one JSON scalar or one space-delimited field.
 
-The semantics are spec/filter-patterns.md rules 4 to 9; the undocumented corners
+The semantics are docs/filter-patterns.md rules 4 to 9; the undocumented corners
 come from decisions.py. Wildcard values compile to the cheapest equivalent check
 (==, startswith, endswith, in) and to a regex only when a `*` sits in the middle.
 """
@@ -71,7 +71,7 @@ def text_test(op: str, value: Value) -> TextTest:
         return matcher
     if op == "!=":
         return lambda s: not matcher(s)
-    return _never  # order operators are false on text (spec rule 8)
+    return _never  # order operators are false on text (rule 8)
 
 
 def json_test(op: str, value: Value) -> ScalarTest:

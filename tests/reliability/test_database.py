@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from dblock import held_by_another_process
 from sample_inventory import build_sample_inventory
 
 from cfgmon.errors import DatabaseError
@@ -45,26 +44,13 @@ def assert_one_line(result, *fragments: str) -> None:
 
 # -- in use ----------------------------------------------------------------------------
 
-HOLD_LOCK = """
-import sys, time, duckdb
-con = duckdb.connect(sys.argv[1])
-print("holding", flush=True)
-sys.stdin.read()  # until the test closes our stdin
-"""
-
 
 def test_a_database_held_by_another_process_is_in_use(cli, tmp_path):
     db = build_sample_inventory(tmp_path / "busy.duckdb")
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(db)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline() == "holding\n"
+    with held_by_another_process(db):
         for name, result in run_each(cli, db, tmp_path).items():
             assert_one_line(result, f"database {db} is in use by another cfgmon process")
             assert name != "export" or not (tmp_path / "out").exists()
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
     # Released, the same file works again.
     assert cli("sql", "--db", str(db), "SELECT 1").exit_code == 0
 

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import duckdb
 import pytest
+import readme
 from sample_inventory import BAD, build_sample_inventory
-
-README = Path(__file__).resolve().parents[2] / "README.md"
-
-
-def _section(title: str) -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index(f"\n## {title}\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else len(text)]
 
 
 def _sql_blocks(title: str) -> list[str]:
-    return re.findall(r"```sql\n(.*?)```", _section(title), flags=re.S)
+    return [block.body for block in readme.blocks("sql", title)]
 
 
 INVESTIGATING = _sql_blocks("Investigating with SQL")
