@@ -28,6 +28,25 @@ EVIDENCE_PREFIX = "evidence_"
 STATUSES = ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA")
 
 
+# The CIS AWS Foundations Benchmark versions the family is mapped to, oldest first;
+# framework ids are `cis-aws@<version>` and `securityhub`.
+CIS_VERSIONS = ("1.2.0", "1.3.0", "1.4.0", "1.5.0", "2.0.0", "3.0.0", "4.0.0", "4.0.1",
+                "5.0.0", "6.0.0", "7.0.0")
+SECURITY_HUB = "securityhub"
+
+
+def record_applies(entry: dict[str, Any], cis_version: str) -> bool:
+    """Whether a catalogue entry belongs to a CIS version's events.
+
+    An entry may carry `since` (the first CIS version that lists it) and `until`
+    (the first version that no longer does); without them it belongs to every version.
+    """
+    key = _version_key(cis_version)
+    since, until = entry.get("since"), entry.get("until")
+    return (since is None or _version_key(since) <= key) and (
+        until is None or key < _version_key(until))
+
+
 def queries_dir() -> Path:
     """The installed catalogue (inside the wheel) or the source tree's `queries/`."""
     package = Path(cfgmon.__file__).resolve().parent
