@@ -21,7 +21,12 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from cfgmon.aws.errors import CollectError
 from cfgmon.aws.organizations import Membership, Organization, list_organization
-from cfgmon.aws.session import ApiCallCounter, ClientFactory, session_region
+from cfgmon.aws.session import (
+    ApiCallCounter,
+    ClientFactory,
+    MalformedResponseError,
+    session_region,
+)
 from cfgmon.aws.values import parse_arn
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -206,6 +211,12 @@ def caller_target(
         raise CollectError(
             f"cannot identify the AWS account (sts:GetCallerIdentity): "
             f"{error.get('Code', 'error')}: {error.get('Message', exc)}"
+        ) from None
+    except MalformedResponseError as exc:
+        # The very first call: an answer that is not AWS's means a wrong endpoint.
+        raise CollectError(
+            f"cannot identify the AWS account: {exc}; "
+            f"is {sts.meta.endpoint_url} an AWS-compatible endpoint?"
         ) from None
     except BotoCoreError as exc:
         raise CollectError(f"cannot identify the AWS account: {exc}") from None

@@ -23,7 +23,7 @@ from cfgmon.aws.targets import check_account_ids, check_role_name
 from cfgmon.cli.common import EXIT_NOT_ALL_OK, DbOption
 from cfgmon.cli.progress import scope_progress
 from cfgmon.errors import UsageError
-from cfgmon.store import open_database, resolve_db_path
+from cfgmon.store import collecting_database, resolve_db_path
 
 
 def register(app: typer.Typer) -> None:
@@ -106,8 +106,9 @@ def collect_command(
     session = build_session(profile)
     clients = ClientFactory(endpoint_url=endpoint_url)
     path = resolve_db_path(db)
-    con = open_database(path)
-    try:
+    # The database is opened before the first AWS call, so that one in use or damaged
+    # is reported at once; a new one is removed again if the collection cannot start.
+    with collecting_database(path) as con:
         setup_counter = ApiCallCounter()
         caller = caller_target(session, clients, setup_counter)
         if organization:
@@ -128,8 +129,6 @@ def collect_command(
                 progress=progress,
                 setup_counter=setup_counter,
             )
-    finally:
-        con.close()
     _print_summary(report, path)
     if report.partial:
         raise typer.Exit(EXIT_NOT_ALL_OK)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -100,6 +102,43 @@ def open_database(db: str | os.PathLike | None = None, *, read_only: bool = Fals
     except BaseException:
         con.close()
         raise
+
+
+@contextlib.contextmanager
+def collecting_database(db: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`open_database` for writing, closed when the block ends.
+
+    When the block fails and this opening created the file, the file is removed again
+    if nothing but the schema went into it: a collection that could not start (no
+    credentials, an endpoint that is not AWS, an unknown region) leaves no empty
+    database behind for `check` to mistake for an inventory. A file that existed is
+    never removed.
+    """
+    path = resolve_db_path(db)
+    existed = path.exists()
+    con = open_database(path)
+    try:
+        yield con
+    except BaseException:
+        unused = not existed and _holds_no_rows(con)
+        con.close()
+        if unused:
+            for leftover in (path, path.with_name(f"{path.name}.wal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink(missing_ok=True)
+        raise
+    con.close()
+
+
+def _holds_no_rows(con) -> bool:
+    """True when no table but cfgmon_schema has a row; False when that cannot be read."""
+    try:
+        return not any(
+            con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+            for table in schema_tables() if table != "cfgmon_schema"
+        )
+    except duckdb.Error:
+        return False
 
 
 def damage_error(exc: BaseException, path: str | os.PathLike | None = None) -> DatabaseError | None:

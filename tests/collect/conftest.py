@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -74,3 +77,24 @@ def collected(aws_module, tmp_path_factory) -> Collected:
     world = seed_world(aws_module)
     db_path = tmp_path_factory.mktemp("collected") / "inventory.duckdb"
     return Collected(world, collect_into(aws_module.endpoint, db_path), db_path)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args) -> None:  # quiet, like the moto simulation
+        pass
+
+
+@pytest.fixture
+def web_server(tmp_path):
+    """Python's http.server on 127.0.0.1 and a free port: it answers HTTP, but not as AWS."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

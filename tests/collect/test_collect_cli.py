@@ -67,6 +67,7 @@ def test_missing_credentials_and_profile_are_usage_errors(aws, cli, tmp_path, mo
     result = cli("collect", "--db", db, "--endpoint-url", aws.endpoint)
     assert result.exit_code == 2
     assert result.stderr.startswith("cfgmon: error: no AWS credentials found")
+    assert not (tmp_path / "x.duckdb").exists()  # a collection that cannot start leaves no file
 
 
 def test_concurrency_must_be_positive(cli, tmp_path):
