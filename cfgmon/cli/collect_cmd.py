@@ -19,6 +19,7 @@ from cfgmon.aws import (
     collect,
     organization_targets,
 )
+from cfgmon.aws.regions import parse_regions
 from cfgmon.aws.targets import check_account_ids, check_role_name
 from cfgmon.cli.common import EXIT_NOT_ALL_OK, DbOption
 from cfgmon.cli.progress import scope_progress
@@ -36,7 +37,8 @@ def collect_command(
         list[str] | None,
         typer.Option(
             "--region",
-            help="Region to collect; repeat for several [default: every region enabled in the account].",
+            help="Region to collect, in any case; several separated by commas, or repeat "
+            "the option [default: every region enabled in the account].",
             show_default=False,
         ),
     ] = None,
@@ -92,7 +94,7 @@ def collect_command(
     recorded and summarised; earlier rows are kept), 2 on bad input, 130/143 when
     interrupted by SIGINT/SIGTERM.
 
-    Example: cfgmon collect --region eu-west-1 --region us-east-1 --db inventory.duckdb
+    Example: cfgmon collect --region eu-west-1,us-east-1 --db inventory.duckdb
 
     Example: cfgmon collect --organization --role-name OrganizationAccountAccessRole
     """
@@ -100,6 +102,7 @@ def collect_command(
         raise UsageError("--concurrency must be at least 1")
     if role_name is not None and not (account or organization):
         raise UsageError("--role-name needs --account or --organization")
+    regions = parse_regions(region) if region else None
     check_account_ids(account or ())
     role_name = check_role_name(role_name or DEFAULT_ROLE_NAME)
     # Settings first: a usage error must not create a database file.
@@ -124,7 +127,7 @@ def collect_command(
                 con,
                 targets,
                 clients=clients,
-                regions=region or None,
+                regions=regions,
                 concurrency=concurrency,
                 progress=progress,
                 setup_counter=setup_counter,

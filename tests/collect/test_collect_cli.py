@@ -93,3 +93,38 @@ def test_summary_names_skipped_regions_once(aws, cli, tmp_path):
         "  skipped: ap-east-1 cloudtrail, logs, cloudwatch, sns: RegionNotEnabled: "
         "region ap-east-1 is not enabled in account 123456789012 (not-opted-in)"
     ]
+
+
+def collected_regions(db) -> list[str]:
+    return [r for (r,) in table(db, "SELECT DISTINCT region FROM cfgmon_collection ORDER BY 1")]
+
+
+def test_regions_are_names_in_any_case_and_comma_separated_lists(aws, cli, tmp_path):
+    db = tmp_path / "x.duckdb"
+    result = cli("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
+                 "--region", "EU-West-1")
+    assert result.exit_code == 0, result.stderr
+    assert collected_regions(db) == ["eu-west-1"]
+    result = cli("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
+                 "--region", "us-east-1, eu-west-2", "--region", "EU-WEST-1,us-east-1")
+    assert result.exit_code == 0, result.stderr
+    assert "(3 regions," in result.stderr
+    assert collected_regions(db) == ["eu-west-1", "eu-west-2", "us-east-1"]
+
+
+def test_an_unknown_region_suggests_the_closest_name(aws, cli, tmp_path):
+    db = tmp_path / "x.duckdb"
+    result = cli("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
+                 "--region", "eu-west-1,eu-west-3x")
+    assert (result.exit_code, result.stderr) == (
+        2, "cfgmon: error: unknown region 'eu-west-3x'; did you mean eu-west-3?\n"
+    )
+    assert not db.exists()  # nothing was collected, so no database is left behind
+
+
+def test_an_empty_region_in_a_list_is_bad_input(cli, tmp_path):
+    result = cli("collect", "--db", str(tmp_path / "x.duckdb"), "--region", "eu-west-1,")
+    assert (result.exit_code, result.stderr) == (
+        2, "cfgmon: error: --region 'eu-west-1,' names an empty region; "
+           "separate names with commas, as in --region eu-west-1,us-east-1\n"
+    )
