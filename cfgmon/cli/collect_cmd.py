@@ -25,6 +25,7 @@ from cfgmon.cli.common import EXIT_NOT_ALL_OK, DbOption
 from cfgmon.cli.progress import scope_progress
 from cfgmon.errors import UsageError
 from cfgmon.store import collecting_database, resolve_db_path
+from cfgmon.text import counted
 
 
 def register(app: typer.Typer) -> None:
@@ -147,18 +148,19 @@ def _accounts_text(accounts: list[str]) -> str:
     if len(accounts) == 1:
         return f"account {accounts[0]}"
     if len(accounts) <= 5:
-        return f"{len(accounts)} accounts: {', '.join(accounts)}"
-    return f"{len(accounts)} accounts"
+        return f"{counted(len(accounts), 'account')}: {', '.join(accounts)}"
+    return counted(len(accounts), "account")
 
 
 def _print_summary(report: CollectionReport, path) -> None:
     calls = sum(report.api_calls().values())
     regions = sorted({r for rs in report.regions.values() for r in rs})
     print(
-        f"collected {len(report.outcomes)} scopes ({len(regions)} regions, "
+        f"collected {counted(len(report.outcomes), 'scope')} ({counted(len(regions), 'region')}, "
         f"{_accounts_text(report.accounts)}) into {path}: "
         f"{report.count('ok')} ok, {report.count('error')} failed, "
-        f"{report.count('skipped')} skipped; {calls} API calls in {report.elapsed_seconds:.1f}s",
+        f"{report.count('skipped')} skipped; {counted(calls, 'API call')} in "
+        f"{report.elapsed_seconds:.1f}s",
         file=sys.stderr,
     )
     for failure in report.account_failures:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from cfgmon.controls.catalogue import CatalogueEvent, ControlVersion
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
+from cfgmon.text import counted
 
 # How many record labels a "misses …" text names before summarising the rest.
 MISSED_LABELS_SHOWN = 2
@@ -80,7 +81,8 @@ def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -
     if partial:
         shown = "; ".join(partial[:MISSED_LABELS_SHOWN])
         more = len(partial) - MISSED_LABELS_SHOWN
-        parts.append(f"{len(partial)} more record(s): {shown}" + (f"; and {more} more" if more > 0 else ""))
+        parts.append(f"{counted(len(partial), 'more record')}: {shown}"
+                     + (f"; and {more} more" if more > 0 else ""))
     return ", ".join(parts)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from cfgmon.errors import DatabaseError
+from cfgmon.text import counted
 
 DEFAULT_DB = "cfgmon.duckdb"
 SCHEMA_VERSION = 2
@@ -193,9 +194,9 @@ def _check_length(con, path: Path) -> None:
     # the file while the header still counts the freed ones.
     if length < block_size * used_blocks:
         raise DatabaseError(
-            f"database {path} is damaged (the file has {length} bytes, its {used_blocks} "
-            f"blocks in use need {block_size * used_blocks}: it was cut short); restore it "
-            "from a copy or collect into a new file"
+            f"database {path} is damaged (the file has {counted(length, 'byte')}, fewer than "
+            f"the {block_size * used_blocks} of its {counted(used_blocks, 'block')} in use: it "
+            "was cut short); restore it from a copy or collect into a new file"
         )
 
 

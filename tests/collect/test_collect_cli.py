@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from cfgmon.simulation import Seeder
@@ -22,7 +24,7 @@ def test_collect_with_endpoint_url_and_regions(aws, cli, tmp_path):
                  "--region", "eu-west-1", "--concurrency", "2")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
-    assert result.stderr.startswith("collected 4 scopes (1 regions, account 123456789012)")
+    assert result.stderr.startswith("collected 4 scopes (1 region, account 123456789012)")
     assert "4 ok, 0 failed, 0 skipped" in result.stderr
     assert table(db, "SELECT region, count(*) FROM cfgmon_collection WHERE status = 'ok' GROUP BY region") == [
         ("eu-west-1", 4)
@@ -128,3 +130,15 @@ def test_an_empty_region_in_a_list_is_bad_input(cli, tmp_path):
         2, "cfgmon: error: --region 'eu-west-1,' names an empty region; "
            "separate names with commas, as in --region eu-west-1,us-east-1\n"
     )
+
+
+def test_the_summary_counts_in_words_for_one_region_and_for_two(aws, cli, tmp_path):
+    db = str(tmp_path / "x.duckdb")
+    one = cli("collect", "--db", db, "--endpoint-url", aws.endpoint, "--region", "eu-west-1")
+    two = cli("collect", "--db", db, "--endpoint-url", aws.endpoint,
+              "--region", "eu-west-1,us-east-1")
+    assert one.stderr.startswith(f"collected 4 scopes (1 region, account 123456789012) into {db}: ")
+    assert two.stderr.startswith(f"collected 8 scopes (2 regions, account 123456789012) into {db}: ")
+    for result in (one, two):
+        assert result.exit_code == 0, result.stderr
+        assert re.search(r"; \d+ API calls in \d+\.\ds$", result.stderr.splitlines()[0])
