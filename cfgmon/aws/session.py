@@ -41,13 +41,13 @@ ENDPOINT_EXAMPLE = "http://127.0.0.1:5000"
 
 
 class MalformedResponseError(BotoCoreError):
-    """A successful HTTP status whose body cannot be parsed (cut off, not the protocol's format).
+    """A body the protocol cannot read (cut off, not JSON/XML/CBOR, a web page).
 
     botocore reads an unparseable JSON body as an empty answer; an empty answer would
     replace a scope's rows with nothing, so cfgmon refuses it instead.
     """
 
-    fmt = "{operation} returned HTTP {status} with a body that is not valid {format}: {detail}"
+    fmt = "{operation} returned HTTP {status} with {body}"
 
 
 def check_endpoint_url(url: str, source: str = "--endpoint-url") -> str:
@@ -230,13 +230,26 @@ def reject_malformed_response(operation_model, response_dict, **_kwargs) -> None
     check, name = _BODY_CHECKS.get(protocol, (None, protocol))
     if check is None:
         return
+    # A web page is never an AWS answer, even one that happens to be well-formed XML.
+    page = _html_page(body)
+    if page is not None:
+        raise MalformedResponseError(
+            operation=operation_model.name, status=status, body=f"{page} instead of {name}"
+        )
     try:
         check(body)
     except Exception as exc:  # each parser fails in its own way; all of them mean "malformed"
         raise MalformedResponseError(
-            operation=operation_model.name, status=status, format=name,
-            detail=_html_page(body) or _describe(exc),
+            operation=operation_model.name, status=status,
+            body=f"a body that is not valid {name}: {_describe(exc)}",
         ) from None
+    shape = operation_model.output_shape
+    wrapper = shape.serialization.get("resultWrapper") if shape is not None and shape.members else None
+    if protocol == "query" and status < 300 and wrapper and not _has_child(body, wrapper):
+        # botocore's query parser fails on a missing result element with a bare KeyError.
+        raise MalformedResponseError(
+            operation=operation_model.name, status=status, body=f"XML that has no <{wrapper}>"
+        )
 
 
 def _check_json(body: bytes) -> None:
@@ -246,6 +259,11 @@ def _check_json(body: bytes) -> None:
 
 def _check_xml(body: bytes) -> None:
     ElementTree.fromstring(body)
+
+
+def _has_child(body: bytes, name: str) -> bool:
+    """Whether the XML document's root has a child element `name` (in any namespace)."""
+    return any(child.tag.rpartition("}")[2] == name for child in ElementTree.fromstring(body))
 
 
 def _check_cbor(body: bytes) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
 import pytest
 from collect_scenario import FIRST, SECOND, World, seed_world
 from dbrows import query_rows
+from webserver import serving
 
 from cfgmon.aws import ClientFactory, CollectionReport, caller_target, collect
 from cfgmon.store import open_database
@@ -79,22 +77,10 @@ def collected(aws_module, tmp_path_factory) -> Collected:
     return Collected(world, collect_into(aws_module.endpoint, db_path), db_path)
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args) -> None:  # quiet, like the moto simulation
-        pass
-
-
 @pytest.fixture
 def web_server(tmp_path):
     """Python's http.server on 127.0.0.1 and a free port: it answers HTTP, but not as AWS."""
     folder = tmp_path / "site"
     folder.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(folder=folder) as url:
+        yield url

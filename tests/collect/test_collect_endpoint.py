@@ -9,9 +9,12 @@ is not left behind empty, and one that did keeps what it held.
 
 from __future__ import annotations
 
+from http.server import BaseHTTPRequestHandler
+
 import pytest
 from clirun import run_cli_process
 from dbrows import query_rows, table_counts
+from webserver import serving
 
 from cfgmon.simulation import Seeder
 
@@ -70,10 +73,47 @@ def test_a_web_server_that_is_not_aws_is_one_line_and_no_database(aws, web_serve
     result = run_cli_process("collect", "--db", str(db), "--endpoint-url", web_server)
     assert_one_line(
         result,
-        "cannot identify the AWS account: GetCallerIdentity returned HTTP 501 with a body "
-        "that is not valid XML: an HTML page ('Error response'); "
+        "cannot identify the AWS account: GetCallerIdentity returned HTTP 501 with an HTML "
+        "page ('Error response') instead of XML; "
         f"is {web_server} an AWS-compatible endpoint?",
     )
+    assert_no_database(db)
+
+
+class WebApp(BaseHTTPRequestHandler):
+    """A web application that answers every POST with 200 and well-formed XML that is not
+    an answer of AWS: a web page, another document, an empty stub."""
+
+    bodies = {"/page": b"<html><head><title>Welcome</title></head><body>hello</body></html>",
+              "/other": b"<Response><Status>ok</Status></Response>",
+              "/stub": b"<GetCallerIdentityResponse><GetCallerIdentityResult/>"
+                       b"</GetCallerIdentityResponse>"}
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.bodies[self.path]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+@pytest.mark.parametrize("path, problem", [
+    ("/page", "GetCallerIdentity returned HTTP 200 with an HTML page ('Welcome') instead of XML"),
+    ("/other", "GetCallerIdentity returned HTTP 200 with XML that has no "
+               "<GetCallerIdentityResult>"),
+    ("/stub", "GetCallerIdentity answered without an account id"),
+])
+def test_a_success_that_is_not_an_aws_answer_is_one_line(aws, tmp_path, path, problem):
+    db = tmp_path / "new.duckdb"
+    with serving(WebApp) as url:
+        result = run_cli_process("collect", "--db", str(db), "--endpoint-url", url + path)
+    assert_one_line(result, f"cannot identify the AWS account: {problem}; "
+                            f"is {url}{path} an AWS-compatible endpoint?")
     assert_no_database(db)
 
 
@@ -89,8 +129,8 @@ def test_a_wrong_path_on_the_moto_server_leaves_the_existing_database(aws, tmp_p
                              "--region", "eu-west-1")
     assert_one_line(
         result,
-        "cannot identify the AWS account: GetCallerIdentity returned HTTP 404 with a body "
-        "that is not valid XML: an HTML page ('404 Not Found'); "
+        "cannot identify the AWS account: GetCallerIdentity returned HTTP 404 with an HTML "
+        "page ('404 Not Found') instead of XML; "
         f"is {aws.endpoint}/xyz an AWS-compatible endpoint?",
     )
     assert (table_counts(db),
@@ -114,9 +154,9 @@ def test_services_that_answer_nonsense_are_recorded_failures(aws, web_server, tm
     formats = {"cloudtrail": "JSON", "cloudwatch": "JSON", "logs": "JSON", "sns": "XML"}
     for failure in failures:
         assert failure["error_message"] == (
-            f"{failure['error_operation']} returned HTTP 501 with a body that is not valid "
-            f"{formats[failure['service']]}: an HTML page ('Error response')"
+            f"{failure['error_operation']} returned HTTP 501 with an HTML page "
+            f"('Error response') instead of {formats[failure['service']]}"
         )
     assert ("  error: eu-west-1 cloudtrail (DescribeTrails): MalformedResponseError: "
-            "DescribeTrails returned HTTP 501 with a body that is not valid JSON: "
-            "an HTML page ('Error response')") in result.stderr.splitlines()
+            "DescribeTrails returned HTTP 501 with an HTML page ('Error response') "
+            "instead of JSON") in result.stderr.splitlines()
