@@ -47,6 +47,7 @@ _DAMAGE_MARKERS = (
     "checksum",
 )
 _MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
+_HEADER_BYTES = 3 * 4096  # DuckDB's main header and two database headers; block 0 follows
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -139,23 +140,50 @@ def _check_header(path: Path) -> None:
 
 
 def _check_length(con, path: Path) -> None:
-    """A file shorter than the blocks its header lists was cut short (a full disk, a broken copy).
+    """A file too short to hold a block in use was cut short (a full disk, a broken copy).
 
-    DuckDB itself notices only when a query reads a missing block.
+    Only blocks in use count: at a checkpoint DuckDB cuts free blocks off the end of
+    the file while its header still counts them, so a healthy file is often shorter
+    than total_blocks x block_size. A cut that only removes free blocks, or blocks
+    DuckDB does not list (index storage), passes here; DuckDB raises when a query
+    reads a missing block, and damage_error names that too.
     """
     try:
-        [(block_size, total_blocks)] = con.execute(
-            "SELECT block_size, total_blocks FROM pragma_database_size()"
+        [(block_size, used_blocks)] = con.execute(
+            "SELECT block_size, used_blocks FROM pragma_database_size()"
         ).fetchall()
+        # The blocks in use have distinct ids, so the highest is at least used - 1.
+        highest = max(used_blocks - 1, _highest_listed_block(con))
         length = path.stat().st_size
-    except (duckdb.Error, OSError):
+    except duckdb.Error as exc:
+        damaged = damage_error(exc, path)
+        if damaged is not None:
+            raise damaged from None
         return
-    if length < block_size * total_blocks:
+    except OSError:
+        return
+    needed = _HEADER_BYTES + (highest + 1) * block_size
+    if highest >= 0 and length < needed:
         raise DatabaseError(
-            f"database {path} is damaged (the file has {length} bytes, its {total_blocks} "
-            f"blocks need {block_size * total_blocks}: it was cut short); restore it from a "
-            "copy or collect into a new file"
+            f"database {path} is damaged (the file has {length} bytes, the blocks in use "
+            f"need {needed}: it was cut short); restore it from a copy or collect into a "
+            "new file"
         )
+
+
+def _highest_listed_block(con) -> int:
+    """The highest block id holding metadata or a stored column segment; -1 when none."""
+    listed = [row[0] for row in con.execute("SELECT block_id FROM pragma_metadata_info()").fetchall()]
+    tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall()
+    for (table,) in tables:
+        listed += con.execute(
+            "SELECT max(block_id), max(list_max(additional_block_ids)) "
+            "FROM pragma_storage_info(?) WHERE persistent",
+            [table],
+        ).fetchone()
+    return max((block for block in listed if block is not None), default=-1)
 
 
 def _connect(path: Path, read_only: bool):
