@@ -34,11 +34,22 @@ def check(
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 even when an account is not compliant.")
     ] = False,
+    no_record: Annotated[
+        bool,
+        typer.Option(
+            "--no-record",
+            help="Write nothing to the database: no result history, and it is opened "
+            "read-only, so another process may be reading it.",
+        ),
+    ] = False,
 ) -> None:
     """Run the controls and print one verdict per account.
 
     Exit code 0 when every account is COMPLIANT, 1 when any is NON_COMPLIANT or
     INSUFFICIENT_DATA, 2 on bad input.
+
+    Each run is appended to cfgmon_check_result, so check needs the database to
+    itself; --no-record runs the controls beside a reader (a notebook, a BI tool).
 
     Example: cfgmon check --format json --output results.json
     """
@@ -49,9 +60,9 @@ def check(
     if not path.exists():
         raise DatabaseError(f"no inventory yet: run cfgmon collect first (no database at {path})")
     with output_stream(output) as out:
-        con = open_database(path)
+        con = open_database(path, read_only=no_record)
         try:
-            results = run_controls(con, versions)
+            results = run_controls(con, versions, record=not no_record)
         finally:
             con.close()
         rows = [r.as_dict() | {"control": f"{r.control_id}@{r.control_version}"} for r in results]

@@ -14,7 +14,7 @@ from cfgmon.controls.catalogue import (
     STATUSES,
     ControlVersion,
 )
-from cfgmon.controls.coverage import derive
+from cfgmon.controls.coverage import derive, derive_aside
 from cfgmon.errors import ControlError, DatabaseError
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
@@ -43,8 +43,14 @@ class ControlResult:
 
 
 def run_controls(con, versions: list[ControlVersion], *, record: bool = True) -> list[ControlResult]:
-    """Run each control version over the inventory in `con`; append to history."""
+    """Run each control version over the inventory in `con`; append to history.
+
+    With record=False nothing is written to the database (a read-only connection
+    will do): no history, and the derived tables live only in this connection.
+    """
     _require_inventory(con)
+    if not record:
+        derive_aside(con)
     run_id = str(uuid.uuid4())
     evaluated_at = utc_now()
     results: list[ControlResult] = []

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
-from cfgmon.errors import DatabaseError
+from cfgmon.errors import DatabaseError, DatabaseInUse
 
 DEFAULT_DB = "cfgmon.duckdb"
 SCHEMA_VERSION = 2
@@ -46,6 +47,12 @@ _DAMAGE_MARKERS = (
     "corrupt database file",
     "checksum",
 )
+# What DuckDB's lock error says about the process holding the file: "Conflicting lock
+# is held in <program> (PID 4242)", and, when the holder only reads (a read lock could
+# still be had), "you would be able to open this database in read-only mode".
+_LOCK_MARKER = "could not set lock"
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+_HOLDER_READS_ONLY = "able to open this database in read-only mode"
 _MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 _HEADER_BYTES = 3 * 4096  # DuckDB's main header and two database headers; block 0 follows
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -91,7 +98,14 @@ def open_database(db: str | os.PathLike | None = None, *, read_only: bool = Fals
             return con
         _check_not_newer(version, path)
         con.close()
-        upgrading = _connect(path, read_only=False)
+        try:
+            upgrading = _connect(path, read_only=False)
+        except DatabaseInUse as exc:
+            raise DatabaseError(
+                f"database {path} needs migrating from schema version {version} to "
+                f"{SCHEMA_VERSION}, which needs the file to itself, but it is open in another "
+                f"process{exc.holder}: close it and run again"
+            ) from None
         try:
             _ensure_schema(upgrading, path)
         finally:
@@ -191,14 +205,30 @@ def _connect(path: Path, read_only: bool):
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
         text = _first_line(str(exc))
-        if "could not set lock" in text.lower():
-            raise DatabaseError(f"database {path} is in use by another cfgmon process") from None
+        if _LOCK_MARKER in text.lower():
+            raise _in_use_error(path, text) from None
         damaged = damage_error(exc, path)
         if damaged is not None:
             raise damaged from None
         if isinstance(exc, duckdb.IOException):
             raise DatabaseError(f"cannot open {path}: {text}") from None
         raise DatabaseError(f"{path} is not a readable DuckDB database: {text}") from None
+
+
+def _in_use_error(path: Path, text: str) -> DatabaseInUse:
+    """Who holds the file, as far as DuckDB's lock error says, and what to do about it."""
+    pid = _LOCK_PID.search(text)
+    reads_only = _HOLDER_READS_ONLY in text.lower()
+    facts = ([f"PID {pid.group(1)}"] if pid else []) + (["read-only"] if reads_only else [])
+    holder = f" ({', '.join(facts)})" if facts else ""
+    if reads_only:
+        advice = (
+            "close it and run again, or use `cfgmon check --no-record`, which writes nothing; "
+            "BI tools should read an export (`cfgmon export --parquet DIR`) or a copy of the file"
+        )
+    else:
+        advice = "close it, or wait for it to finish, and run again"
+    return DatabaseInUse(f"database {path} is open in another process{holder}: {advice}", holder)
 
 
 def _stored_version(con, path: Path) -> int | None:

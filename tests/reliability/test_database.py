@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -51,27 +52,72 @@ def assert_one_line(result, *fragments: str) -> None:
 # -- in use ----------------------------------------------------------------------------
 
 HOLD_LOCK = """
-import sys, time, duckdb
-con = duckdb.connect(sys.argv[1])
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "read-only")
 print("holding", flush=True)
 sys.stdin.read()  # until the test closes our stdin
 """
 
 
-def test_a_database_held_by_another_process_is_in_use(cli, tmp_path):
-    db = build_sample_inventory(tmp_path / "busy.duckdb")
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(db)],
+@contextlib.contextmanager
+def held(db: Path, mode: str):
+    """Another process (a notebook, a BI tool) with the database open, `read-only` or not."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(db), mode],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "holding\n"
-        for name, result in run_each(cli, db, tmp_path).items():
-            assert_one_line(result, f"database {db} is in use by another cfgmon process")
-            assert name != "export" or not (tmp_path / "out").exists()
+        yield holder
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def test_a_database_held_by_another_writer_is_in_use(cli, tmp_path):
+    db = build_sample_inventory(tmp_path / "busy.duckdb")
+    with held(db, "read-write") as holder:
+        for name, result in run_each(cli, db, tmp_path).items():
+            assert_one_line(result, f"database {db} is open in another process (PID {holder.pid}): "
+                                    "close it, or wait for it to finish, and run again")
+            assert name != "export" or not (tmp_path / "out").exists()
     # Released, the same file works again.
     assert cli("sql", "--db", str(db), "SELECT 1").exit_code == 0
+
+
+def test_a_read_only_reader_stops_only_the_commands_that_write(cli, tmp_path):
+    db = build_sample_inventory(tmp_path / "read.duckdb")
+    with held(db, "read-only") as holder:
+        results = run_each(cli, db, tmp_path)
+    for name in ("collect", "check"):
+        assert_one_line(results[name],
+                        f"database {db} is open in another process (PID {holder.pid}, read-only): ",
+                        "`cfgmon check --no-record`", "`cfgmon export --parquet DIR`")
+    assert results["sql"].exit_code == 0 and results["export"].exit_code == 0
+
+
+def verdicts(result) -> list[tuple]:
+    return [(r["account_id"], r["status"], r["reason"]) for r in json.loads(result.stdout)]
+
+
+def test_check_no_record_runs_beside_a_reader_and_writes_nothing(cli, tmp_path):
+    db = build_sample_inventory(tmp_path / "read.duckdb")
+    con = duckdb.connect(str(db))
+    # Nothing derived yet: the verdicts rest on coverage this check derives for itself.
+    con.execute("DELETE FROM cfgmon_pattern_coverage; DELETE FROM cfgmon_catalogue_value")
+    con.close()
+    history = rows(db, "SELECT * FROM cfgmon_check_result ORDER BY ALL")
+    before = db.read_bytes()
+    with held(db, "read-only"):
+        result = cli("check", "--db", str(db), "--no-record", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    assert [v[:2] for v in verdicts(result)] == [("012345678901", "NON_COMPLIANT"),
+                                                 ("111111111111", "COMPLIANT")]
+    assert db.read_bytes() == before and not Path(f"{db}.wal").exists()
+    assert rows(db, "SELECT * FROM cfgmon_check_result ORDER BY ALL") == history
+    assert rows(db, "SELECT count(*) AS n FROM cfgmon_pattern_coverage") == [{"n": 0}]
+    # The verdicts are those a recording check gives.
+    recorded = cli("check", "--db", str(db), "--format", "json")
+    assert verdicts(recorded) == verdicts(result)
+    assert len(rows(db, "SELECT * FROM cfgmon_check_result")) == len(history) + 2
 
 
 # -- not a database, damaged -------------------------------------------------------------
@@ -352,6 +398,17 @@ def test_a_read_only_command_migrates_too(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == ["name,no_error", "old,True"]
     assert rows(db, "SELECT max(version) AS v FROM cfgmon_schema") == [{"v": database.SCHEMA_VERSION}]
+
+
+def test_an_older_database_open_in_a_reader_is_not_migrated(cli, tmp_path):
+    db = write_version_1_database(tmp_path / "v1.duckdb")
+    with held(db, "read-only") as holder:
+        for args in (("sql", "SELECT 1"), ("check", "--no-record")):
+            assert_one_line(cli(args[0], "--db", str(db), *args[1:]),
+                            f"database {db} needs migrating from schema version 1 to "
+                            f"{database.SCHEMA_VERSION}, which needs the file to itself, but it is "
+                            f"open in another process (PID {holder.pid}, read-only): ")
+    assert rows(db, "SELECT max(version) AS v FROM cfgmon_schema") == [{"v": 1}]
 
 
 def test_a_failed_migration_changes_nothing(tmp_path, monkeypatch):
