@@ -187,17 +187,19 @@ def _check_length(con, path: Path) -> None:
 
 def _highest_listed_block(con) -> int:
     """The highest block id holding metadata or a stored column segment; -1 when none."""
-    listed = [row[0] for row in con.execute("SELECT block_id FROM pragma_metadata_info()").fetchall()]
     tables = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
     ).fetchall()
-    for (table,) in tables:
-        listed += con.execute(
-            "SELECT max(block_id), max(list_max(additional_block_ids)) "
-            "FROM pragma_storage_info(?) WHERE persistent",
-            [table],
-        ).fetchone()
-    return max((block for block in listed if block is not None), default=-1)
+    # One statement for every table: a query per table would cost more than the check.
+    segments = "".join(
+        " UNION ALL SELECT greatest(block_id, list_max(additional_block_ids)) "
+        "FROM pragma_storage_info('{}') WHERE persistent".format(name.replace("'", "''"))
+        for (name,) in tables
+    )
+    [(highest,)] = con.execute(
+        f"SELECT coalesce(max(block_id), -1) FROM (SELECT block_id FROM pragma_metadata_info(){segments})"
+    ).fetchall()
+    return highest
 
 
 def _connect(path: Path, read_only: bool):
