@@ -149,6 +149,26 @@ def _as_number(value) -> float | None:
 
 # Writing the derived tables ------------------------------------------------
 
+DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value")
+
+
+def derive_aside(con) -> None:
+    """Give this connection empty temporary copies of the derived tables, shadowing the file's.
+
+    A check that records nothing opens the database read-only, so that it can run while
+    another process reads the file, yet derive() writes before the control SQL runs.
+    DuckDB resolves an unqualified table name in the connection's temp schema first, so
+    derive() and the control SQL, both unchanged, write and read these copies; the
+    file's own tables are neither read nor written, and the copies go with the
+    connection.
+    """
+    [(database,)] = con.execute("SELECT current_database()").fetchall()
+    quoted = '"' + database.replace('"', '""') + '"'
+    for table in DERIVED_TABLES:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {quoted}.main.{table} LIMIT 0"
+        )
+
 
 def derive(con, version: ControlVersion) -> dict[str, int]:
     """Recompute both derived tables for one control version; returns counts."""
