@@ -179,3 +179,43 @@ def test_the_library_records_what_an_interruption_left_unwritten(aws, db):
     assert (account["account_id"], account["source"], account["status"]) == (
         OTHER_ACCOUNT, "assumed-role", "ok")
     assert account["collected_at"] <= min(r["finished_at"] for r in ok)
+
+
+def test_a_signal_while_the_database_runs_a_statement_is_an_interruption(aws, db, monkeypatch):
+    """DuckDB stops a statement whose signal handler raised, and raises its own
+    RuntimeError in place of the handler's exception: still an interruption."""
+    from cfgmon.cli.common import SignalGuard
+    from cfgmon.store.scope import InventoryWriter
+
+    Seeder(aws, OTHER_ACCOUNT).chain("eu-west-1")
+    clients = ClientFactory(endpoint_url=aws.endpoint)
+    target = AccountTarget(OTHER_ACCOUNT, aws.session(OTHER_ACCOUNT), "assumed-role")
+    writing = threading.Event()
+    replace_scopes = InventoryWriter.replace_scopes
+
+    def first_write_takes_long(self, writes):
+        if not writing.is_set():
+            writing.set()
+            self.con.execute("SELECT count(*) FROM range(100000000000)")  # the signal lands here
+        return replace_scopes(self, writes)
+
+    def signal_the_writing_thread():
+        if writing.wait(60):  # never outside the guard, which turns it into Interrupted
+            time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(InventoryWriter, "replace_scopes", first_write_takes_long)
+    con = open_database(db)
+    try:
+        with SignalGuard() as guard, pytest.raises(Interrupted):
+            threading.Thread(target=signal_the_writing_thread, daemon=True).start()
+            collect(con, [target], clients=clients, regions=["eu-west-1", "us-east-1"],
+                    concurrency=1)
+    finally:
+        con.close()
+
+    assert guard.received is not None and guard.received.name == "SIGINT"
+    records = rows(db, "SELECT status, error_code, error_message FROM cfgmon_collection")
+    assert len(records) == SCOPES  # the first write never happened: every scope unwritten
+    assert {(r["status"], r["error_code"]) for r in records} == {("error", "Interrupted")}
+    assert "collection was interrupted (SIGINT) before" in records[0]["error_message"]
