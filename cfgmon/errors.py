@@ -1,5 +1,9 @@
 """The errors a user can cause. The CLI maps every CfgmonError to one line and exit code 2."""
 
+from __future__ import annotations
+
+from typing import ClassVar
+
 
 class CfgmonError(Exception):
     """A problem the user can fix: bad input, a missing database, a locked file."""
@@ -36,7 +40,13 @@ class Interrupted(BaseException):
     swallow it; the CLI turns it into exit code 128 + the signal number.
     """
 
+    # The latest one made: DuckDB swallows an Interrupted raised while it runs a
+    # statement and raises RuntimeError("Query interrupted") instead, so code that
+    # catches that error looks here for the signal.
+    latest: ClassVar[Interrupted | None] = None
+
     def __init__(self, signum: int, name: str) -> None:
         super().__init__(name)
         self.signum = signum
         self.name = name
+        Interrupted.latest = self

@@ -143,10 +143,11 @@ def collect(
     recorded (cfgmon_account status 'error', its known scopes failed with it) and
     the others go on.
 
-    Interrupted (KeyboardInterrupt, or cfgmon's Interrupted from a signal), the
-    scopes already written stay, the scopes not finished are recorded as errors
-    (code Interrupted, their earlier rows kept), fetches in flight stop at their
-    next request, and the interruption is re-raised.
+    Interrupted (KeyboardInterrupt, or cfgmon's Interrupted from a signal, even one
+    that DuckDB turned into its own error mid-statement), the scopes already written
+    stay, the scopes not finished are recorded as errors (code Interrupted, their
+    earlier rows kept), fetches in flight stop at their next request, and the
+    interruption is re-raised.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -155,6 +156,7 @@ def collect(
         raise ValueError(f"unknown services {unknown}")
     began = time.perf_counter()
     run_started = utc_now()
+    interrupted_before = Interrupted.latest
     writer = InventoryWriter(con)
     setup_counter = setup_counter or ApiCallCounter()
     report = CollectionReport()
@@ -232,8 +234,11 @@ def collect(
         # Do not wait for fetches in flight: they stop at their next request.
         stop.set()
         executor.shutdown(wait=False, cancel_futures=True)
-        if isinstance(exc, KeyboardInterrupt | Interrupted):
-            _record_interrupted(writer, plans, services, run_started, exc)
+        interruption = _interruption(exc, interrupted_before)
+        if interruption is not None:
+            _record_interrupted(writer, plans, services, run_started, interruption)
+            if interruption is not exc:
+                raise interruption from exc
         raise
     executor.shutdown(wait=True)
     report.setup_api_calls = Counter(setup_counter.calls)
@@ -386,6 +391,25 @@ def _credentials(target: AccountTarget) -> tuple[str | None, ...]:
     except Exception:  # credentials that cannot even be read cannot be echoed either
         return ()
     return (frozen.access_key, frozen.secret_key, frozen.token)
+
+
+# What DuckDB raises in place of the exception a signal handler raised while DuckDB
+# ran a statement on this thread (the handler's exception itself is lost).
+DUCKDB_INTERRUPTED = "Query interrupted"
+
+
+def _interruption(
+    exc: BaseException, interrupted_before: Interrupted | None
+) -> BaseException | None:
+    """The interruption that `exc` is or stands for, or None if it is another error."""
+    if isinstance(exc, KeyboardInterrupt | Interrupted):
+        return exc
+    if isinstance(exc, RuntimeError) and str(exc) == DUCKDB_INTERRUPTED:
+        # A signal cfgmon handles made an Interrupted during this run; else Python's own
+        # SIGINT handler raised KeyboardInterrupt.
+        latest = Interrupted.latest
+        return latest if latest is not interrupted_before else KeyboardInterrupt()
+    return None
 
 
 def _record_interrupted(

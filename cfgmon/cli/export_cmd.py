@@ -36,8 +36,9 @@ def export(
 ) -> None:
     """Copy every table out for BI tools and warehouses.
 
-    Parquet and CSV are Hive-partitioned by account_id (DIR/<table>/account_id=<id>/);
-    exporting again into the same DIR replaces the earlier files. PostgreSQL gets
+    Parquet and CSV are Hive-partitioned by account (DIR/<table>/account=acct-<id>/),
+    each file keeping account_id as text; exporting again into the same DIR replaces
+    the earlier files. PostgreSQL gets
     every table in one transaction; running it again replaces the data.
 
     Example: cfgmon export --parquet ./lake

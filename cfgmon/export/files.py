@@ -1,15 +1,20 @@
 """Tables written as Parquet or CSV files, one folder per table.
 
-A table with an account_id column is Hive-partitioned by it
-(`<table>/account_id=<id>/data_0.parquet`); any other table, and a table with no
-rows, is one file `<table>/data_0.<ext>` (an empty table's file still carries its
-columns). Read one back with
+A table with an account_id column is Hive-partitioned by account, in folders named
+`<table>/account=acct-<id>/data_0.<ext>`; any other table, and a table with no rows,
+is one file `<table>/data_0.<ext>` (an empty table's file still carries its
+columns). The files keep account_id as a text column of their own.
 
-    read_parquet('DIR/<table>/**/*.parquet', hive_partitioning = true,
-                 hive_types_autocast = false)
-
-(without `hive_types_autocast = false` DuckDB, like Spark, guesses a number from
-the account_id=... folder names and drops an account id's leading zeros.)
+The partition key is not account_id and its value is not a bare number, because
+readers that discover Hive partitions (DuckDB, Spark and others) type a folder
+value that looks like a number as a number, and a key named like a column in the
+file replaces that column (in DuckDB and Spark the folder wins): an
+`account_id=111111111111` folder reads back as a BIGINT, and Spark reads
+`account_id=012345678901` as 12345678901. A key of its own whose value no reader
+takes for a number leaves the file's account_id text under every reader's defaults,
+and still lets a query skip the other accounts' folders
+(`WHERE account = 'acct-012345678901'`). CSV has no types: a CSV reader must be told
+that account_id is text.
 
 Each export is written into a hidden staging folder inside DIR and each table's
 folder is then swapped into place, so exporting again replaces a table's files and
@@ -28,7 +33,9 @@ import duckdb
 from cfgmon.errors import DatabaseError, UsageError
 from cfgmon.store.query import TableInfo, describe_tables
 
-PARTITION_COLUMN = "account_id"
+PARTITION_SOURCE = "account_id"  # the column a table is partitioned by
+PARTITION_KEY = "account"        # its folder key: not the column's name, see above
+PARTITION_PREFIX = "acct-"       # makes the folder value text for every reader
 
 
 @dataclass(frozen=True)
@@ -97,16 +104,22 @@ def _write_table(
     con: duckdb.DuckDBPyConnection, table: TableInfo, staging: Path, fmt: FileFormat
 ) -> ExportedTable:
     target = staging / table.name
-    partitioned = table.rows > 0 and any(c.name == PARTITION_COLUMN for c in table.columns)
+    source = _ident(table.name)
+    partitioned = table.rows > 0 and any(c.name == PARTITION_SOURCE for c in table.columns)
     if partitioned:
+        # The key column exists only for PARTITION_BY, which leaves it out of the files.
+        source = (
+            f"(SELECT *, '{PARTITION_PREFIX}' || {_ident(PARTITION_SOURCE)} "
+            f"AS {_ident(PARTITION_KEY)} FROM {source})"
+        )
         destination = target
-        options = f"{fmt.copy_options}, PARTITION_BY ({PARTITION_COLUMN})"
+        options = f"{fmt.copy_options}, PARTITION_BY ({_ident(PARTITION_KEY)})"
     else:
         target.mkdir()
         destination = target / f"data_0.{fmt.extension}"
         options = fmt.copy_options
     try:
-        con.execute(f"COPY {_ident(table.name)} TO {_literal(destination)} ({options})")
+        con.execute(f"COPY {source} TO {_literal(destination)} ({options})")
     except duckdb.Error as exc:
         raise DatabaseError(
             f"cannot export table {table.name}: {str(exc).strip().splitlines()[0]}"

@@ -40,11 +40,11 @@ def test_collected_inventory_queries_and_exports(cli, collected, tmp_path, postg
     out = tmp_path / "lake"
     assert cli("export", "--db", str(collected), "--parquet", str(out)).exit_code == 0
     partitions = [p.name for p in (out / "aws_cloudtrail_trail").iterdir()]
-    assert partitions == [f"account_id={ACCOUNT}"]
+    assert partitions == [f"account=acct-{ACCOUNT}"]
     for table, rows in counts.items():
         got = duckdb.sql(
             f"SELECT count(*) FROM read_parquet('{out}/{table}/**/*.parquet', "
-            "hive_partitioning = true, hive_types_autocast = false)"
+            "hive_partitioning = true)"
         ).fetchall()[0][0]
         assert got == rows, table
 

@@ -134,10 +134,14 @@ class RoleGate(ClientFactory):
     def _gate(self, request, **_kwargs):
         body = request.body.decode() if isinstance(request.body, bytes) else request.body
         role_arn = urllib.parse.parse_qs(body)["RoleArn"][0]
-        self.asked.append(role_arn)
+        self._asked(role_arn)
         if role_arn in self.denied:
             return sts_access_denied(request.url, role_arn, f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/cfgmon")
         return None
+
+    def _asked(self, role_arn: str) -> None:
+        """Runs on the thread that asks for the role (a pool worker); subclasses watch here."""
+        self.asked.append(role_arn)
 
 
 class OrganizationTrailInMemberListing(ClientFactory):

@@ -46,10 +46,9 @@ class RecordingGate(RoleGate):
         super().__init__(**kwargs)
         self.recorder = recorder
 
-    def _gate(self, request, **kwargs):
-        answer = super()._gate(request, **kwargs)
-        self.recorder.assumed(self.asked[-1])
-        return answer
+    def _asked(self, role_arn: str) -> None:
+        super()._asked(role_arn)
+        self.recorder.assumed(role_arn)
 
 
 def role_targets(aws, accounts=ACCOUNTS):
@@ -72,21 +71,34 @@ def test_accounts_are_opened_on_the_pool_a_little_ahead_of_their_scopes(aws, tmp
         Seeder(aws, account).topic("us-east-1", "alerts")
     recorder = Recorder()
     clients = RecordingGate(recorder, endpoint_url=aws.endpoint)
+    workers = 2
 
     report = run(aws, tmp_path / "x.duckdb", role_targets(aws), clients,
-                 regions=["us-east-1"], services=["sns"], concurrency=2, progress=recorder)
+                 regions=["us-east-1"], services=["sns"], concurrency=workers, progress=recorder)
 
     assert report.count("ok") == len(ACCOUNTS)
     # Roles are assumed by the pool's workers, not one after the other up front ...
     assert recorder.threads and all(t.startswith("cfgmon-collect") for t in recorder.threads)
-    # ... and only as their scopes come near: the first scope is written long
-    # before the last account is opened.
-    first_scope = recorder.events.index(("scope", ACCOUNTS[0]))
-    assumed_before = sum(1 for kind, _ in recorder.events[:first_scope] if kind == "assume")
-    assert assumed_before <= 4
+    # ... and only as their scopes come near. The pool opens an account while fewer
+    # scopes than workers wait for one; besides those, the workers hold one job each
+    # and the writing thread up to one fetched scope per worker. So, however the
+    # threads are scheduled, never more accounts than that (one scope each here) are
+    # open with their scope unwritten: fewer than all of them.
+    ahead = (workers - 1) + workers + workers
+    assert ahead < len(ACCOUNTS)
+    assert max(_opened_ahead(recorder.events)) <= ahead
     # Progress: scopes done of scopes total, the total exact from the start here.
     assert set(recorder.totals) == {len(ACCOUNTS)}
     assert [kind for kind, _ in recorder.events].count("scope") == len(ACCOUNTS)
+
+
+def _opened_ahead(events: list[tuple[str, str]]) -> list[int]:
+    """After each event: accounts whose role was assumed and whose scope is not written."""
+    assumed, written, ahead = set(), set(), []
+    for kind, account in events:
+        (assumed if kind == "assume" else written).add(account)
+        ahead.append(len(assumed - written))
+    return ahead
 
 
 def test_the_progress_total_follows_the_accounts_as_they_open(aws, tmp_path):
@@ -107,25 +119,16 @@ def test_the_progress_total_follows_the_accounts_as_they_open(aws, tmp_path):
 
 def test_a_batch_of_scopes_is_written_as_each_scope_alone_would_be(aws, tmp_path, monkeypatch):
     """Many workers: scopes that finish together are written in one transaction."""
-    import time
-
     accounts = ACCOUNTS[:6]
     for account in accounts:
         Seeder(aws, account).chain("us-east-1", prefix=f"p{account[-2:]}")
-    batches: list[int] = []
-    replace_scopes = InventoryWriter.replace_scopes
-
-    def slow_first_write(self, writes):
-        batches.append(len(writes))
-        if len(batches) == 1:
-            time.sleep(0.5)  # the other workers finish meanwhile: the next write is a batch
-        return replace_scopes(self, writes)
-
-    monkeypatch.setattr(InventoryWriter, "replace_scopes", slow_first_write)
     clients = ClientFactory(endpoint_url=aws.endpoint)
     batched, alone = tmp_path / "batched.duckdb", tmp_path / "alone.duckdb"
-    run(aws, batched, role_targets(aws, accounts), clients, regions=["us-east-1"], concurrency=8)
-    assert max(batches) > 1
+    with monkeypatch.context() as patch:
+        batches = _hold_the_first_write_until_two_more_scopes_are_fetched(patch)
+        run(aws, batched, role_targets(aws, accounts), clients, regions=["us-east-1"],
+            concurrency=8)
+    assert max(batches) > 1, "no two scopes were written in one transaction"
     run(aws, alone, role_targets(aws, accounts), clients, regions=["us-east-1"], concurrency=1)
 
     # Trails without the delivery times moto moves on every read.
@@ -138,6 +141,46 @@ def test_a_batch_of_scopes_is_written_as_each_scope_alone_would_be(aws, tmp_path
         assert _rows(batched, table) == _rows(alone, table), table
     assert _rows(batched, "cfgmon_collection", "account_id, region, service, status, rows_written") \
         == _rows(alone, "cfgmon_collection", "account_id, region, service, status, rows_written")
+
+
+def _hold_the_first_write_until_two_more_scopes_are_fetched(patch) -> list[int]:
+    """While the writing thread holds its first scope, two more fetches finish: the
+    collector then finds them done together and writes them as one batch, whatever
+    the scheduling. Returns the number of scopes of each write (replace_scope
+    writes one scope through replace_scopes)."""
+    from cfgmon.aws import collector
+
+    fetched = threading.Semaphore(0)  # released as each scope fetch finishes
+
+    class CountingPool(collector.ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            future = super().submit(fn, *args, **kwargs)
+            if fn is collector._fetch_scope:
+                future.add_done_callback(lambda _: fetched.release())
+            return future
+
+    held: list[bool] = []
+    batches: list[int] = []
+
+    def hold_first(write):
+        def written(self, *args, **kwargs):
+            if not held:
+                held.append(True)
+                for _ in range(3):  # the scope written here, and two more
+                    assert fetched.acquire(timeout=120), "scope fetches did not finish"
+            return write(self, *args, **kwargs)
+        return written
+
+    replace_scopes = hold_first(InventoryWriter.replace_scopes)
+
+    def counted(self, writes):
+        batches.append(len(writes))
+        return replace_scopes(self, writes)
+
+    patch.setattr(collector, "ThreadPoolExecutor", CountingPool)
+    patch.setattr(InventoryWriter, "replace_scope", hold_first(InventoryWriter.replace_scope))
+    patch.setattr(InventoryWriter, "replace_scopes", counted)
+    return batches
 
 
 def _rows(db, table, columns="* EXCLUDE (collected_at)"):

@@ -26,7 +26,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-KINDS = ("access_denied", "throttle", "http500", "drop", "timeout", "malformed", "delay")
+KINDS = ("access_denied", "throttle", "http500", "drop", "timeout", "malformed", "delay", "hold")
 
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _CBOR_PATH = re.compile(r"/service/[^/]+/operation/([^/?]+)")
@@ -43,9 +43,10 @@ _THROTTLE_CODES = {"logs": "ThrottlingException", "cloudtrail": "ThrottlingExcep
 class Fault:
     """How to answer the requests it matches; None matches anything.
 
-    kind: access_denied | throttle | http500 | drop | timeout | malformed | delay.
+    kind: access_denied | throttle | http500 | drop | timeout | malformed | delay | hold.
     `times` limits the fault to the first N matching requests (then they pass);
-    `seconds` is how long timeout holds the request and delay waits before forwarding.
+    `seconds` is how long timeout holds the request and delay waits before forwarding;
+    hold keeps the request until `FaultProxy.release()`, then forwards it.
     `message` may name {access_key} and {security_token}: the request's own, echoed
     as some AWS errors (SignatureDoesNotMatch's canonical request) do.
     """
@@ -93,6 +94,7 @@ class _State:
     requests: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 class FaultProxy:
@@ -128,8 +130,13 @@ class FaultProxy:
         """Requests seen whose fields equal `where` (operation=, service=, region=, outcome=)."""
         return sum(all(getattr(r, k) == v for k, v in where.items()) for r in self.requests)
 
+    def release(self) -> None:
+        """Let the requests held by hold faults, and those still to come, through."""
+        self._state.released.set()
+
     def stop(self) -> None:
         self._state.stopping.set()  # releases requests held by timeout or delay faults
+        self._state.released.set()  # and by hold faults
         self._server.shutdown()
         self._server.server_close()
 
@@ -282,6 +289,14 @@ def _delay(handler: _Handler, request: Request, fault: Fault, body: bytes) -> No
     handler._reply(*handler._forward(body))
 
 
+def _hold(handler: _Handler, request: Request, fault: Fault, body: bytes) -> None:
+    handler.state.released.wait()
+    if handler.state.stopping.is_set():
+        handler._drop()
+        return
+    handler._reply(*handler._forward(body))
+
+
 ANSWERS = {
     "access_denied": _access_denied,
     "throttle": _throttle,
@@ -290,6 +305,7 @@ ANSWERS = {
     "timeout": _timeout,
     "malformed": _malformed,
     "delay": _delay,
+    "hold": _hold,
 }
 
 

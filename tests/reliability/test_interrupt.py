@@ -1,15 +1,17 @@
 """Interrupting a real `cfgmon collect` process: what it finished stays, nothing is half-written.
 
-The fault proxy slows every AWS answer down so that the signal lands mid-run; the
-database is inspected after the process has gone.
+The fault proxy holds one AWS call so that the signal lands mid-run, at a known
+scope; the database is inspected after the process has gone.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -38,7 +40,7 @@ def start_collect(proxy, db):
                             env=dict(os.environ, PYTHONUNBUFFERED="1"))
 
 
-def wait_for(condition, timeout: float = 20) -> None:
+def wait_for(condition, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -50,15 +52,27 @@ def inventory_requests(proxy) -> int:
     return sum(1 for r in proxy.requests if r.service not in ("sts", "ec2"))
 
 
+def first_line(stream, timeout: float = 120) -> str:
+    """The stream's first line, or AssertionError if none comes in time."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        raise AssertionError("timed out waiting for a line") from None
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_collect_keeps_what_it_finished(aws, proxy, db, cli, signum):
     Seeder(aws).chain("eu-west-1")
     Seeder(aws).chain("us-east-1", prefix="local", multi_region=False)
-    proxy.add(Fault("delay", seconds=0.3))
+    # Held: the first call of the fifth scope (eu-west-1 cloudtrail). With one worker a
+    # scope's fetch starts only once the scope two before it is written, so us-east-1's
+    # cloudtrail, logs and cloudwatch are in the database by then.
+    proxy.add(Fault("hold", operation="DescribeTrails", region="eu-west-1"))
     process = start_collect(proxy, db)
     try:
-        # A few scopes in (us-east-1's four take about 8 calls), then the signal.
-        wait_for(lambda: inventory_requests(proxy) >= 6 or process.poll() is not None)
+        wait_for(lambda: proxy.count(outcome="hold") == 1 or process.poll() is not None)
         assert process.poll() is None, process.communicate()
         if signum == signal.SIGINT:
             # Meanwhile a second collect finds the database in use by a real process.
@@ -66,11 +80,16 @@ def test_an_interrupted_collect_keeps_what_it_finished(aws, proxy, db, cli, sign
                          "--region", "us-east-1")
             assert (second.exit_code, second.stderr) == (
                 2, f"cfgmon: error: database {db} is open in another process (PID {process.pid}): "
-                   "close it, or wait for it to finish, and run again\n")
-        signalled = time.monotonic()
+                   "close it, or wait for it to finish, and run again
+")
+        requests_at_signal = inventory_requests(proxy)
         process.send_signal(signum)
-        stdout, stderr = process.communicate(timeout=20)
-        took = time.monotonic() - signalled
+        # It reports the interruption while its fetch in flight is still held: it did
+        # not wait for that fetch ...
+        stderr = first_line(process.stderr)
+        proxy.release()
+        stdout, rest = process.communicate(timeout=120)
+        stderr += rest
     finally:
         if process.poll() is None:
             process.kill()
@@ -79,8 +98,9 @@ def test_an_interrupted_collect_keeps_what_it_finished(aws, proxy, db, cli, sign
     name = signal.Signals(signum).name
     assert process.returncode == 128 + signum  # 130, 143
     assert (stdout, stderr) == ("", MESSAGE.format(name=name))
-    assert took < 5  # fetches in flight stop at their next request
-    assert inventory_requests(proxy) < 20  # it did stop, well short of the whole run
+    # ... and once the held call was answered, that fetch made no further request
+    # (its next one, GetTrailStatus, was refused before it left), nor did any other.
+    assert inventory_requests(proxy) == requests_at_signal
 
     records = rows(db, "SELECT region, service, status, error_code, error_message, last_success_at "
                        "FROM cfgmon_collection ORDER BY region, service")
@@ -161,3 +181,43 @@ def test_the_library_records_what_an_interruption_left_unwritten(aws, db):
     assert (account["account_id"], account["source"], account["status"]) == (
         OTHER_ACCOUNT, "assumed-role", "ok")
     assert account["collected_at"] <= min(r["finished_at"] for r in ok)
+
+
+def test_a_signal_while_the_database_runs_a_statement_is_an_interruption(aws, db, monkeypatch):
+    """DuckDB stops a statement whose signal handler raised, and raises its own
+    RuntimeError in place of the handler's exception: still an interruption."""
+    from cfgmon.cli.common import SignalGuard
+    from cfgmon.store.scope import InventoryWriter
+
+    Seeder(aws, OTHER_ACCOUNT).chain("eu-west-1")
+    clients = ClientFactory(endpoint_url=aws.endpoint)
+    target = AccountTarget(OTHER_ACCOUNT, aws.session(OTHER_ACCOUNT), "assumed-role")
+    writing = threading.Event()
+    replace_scopes = InventoryWriter.replace_scopes
+
+    def first_write_takes_long(self, writes):
+        if not writing.is_set():
+            writing.set()
+            self.con.execute("SELECT count(*) FROM range(100000000000)")  # the signal lands here
+        return replace_scopes(self, writes)
+
+    def signal_the_writing_thread():
+        if writing.wait(60):  # never outside the guard, which turns it into Interrupted
+            time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(InventoryWriter, "replace_scopes", first_write_takes_long)
+    con = open_database(db)
+    try:
+        with SignalGuard() as guard, pytest.raises(Interrupted):
+            threading.Thread(target=signal_the_writing_thread, daemon=True).start()
+            collect(con, [target], clients=clients, regions=["eu-west-1", "us-east-1"],
+                    concurrency=1)
+    finally:
+        con.close()
+
+    assert guard.received is not None and guard.received.name == "SIGINT"
+    records = rows(db, "SELECT status, error_code, error_message FROM cfgmon_collection")
+    assert len(records) == SCOPES  # the first write never happened: every scope unwritten
+    assert {(r["status"], r["error_code"]) for r in records} == {("error", "Interrupted")}
+    assert "collection was interrupted (SIGINT) before" in records[0]["error_message"]
