@@ -80,8 +80,7 @@ def test_an_interrupted_collect_keeps_what_it_finished(aws, proxy, db, cli, sign
                          "--region", "us-east-1")
             assert (second.exit_code, second.stderr) == (
                 2, f"cfgmon: error: database {db} is open in another process (PID {process.pid}): "
-                   "close it, or wait for it to finish, and run again
-")
+                   "close it, or wait for it to finish, and run again\n")
         requests_at_signal = inventory_requests(proxy)
         process.send_signal(signum)
         # It reports the interruption while its fetch in flight is still held: it did
