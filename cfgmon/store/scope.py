@@ -222,16 +222,17 @@ class InventoryWriter:
         error_message: str | None = None,
         organization_id: str | None = None,
         management_account_id: str | None = None,
+        organization_known: bool = False,
     ) -> None:
         self.con.execute(
             """
             INSERT OR REPLACE INTO cfgmon_account
                 (account_id, collected_at, source, status, error_code, error_message,
-                 organization_id, management_account_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 organization_id, management_account_id, organization_known)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [account_id, collected_at, source, status, error_code, error_message,
-             organization_id, management_account_id],
+             organization_id, management_account_id, organization_known],
         )
 
     # -- internals ---------------------------------------------------------------
