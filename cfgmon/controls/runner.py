@@ -18,6 +18,7 @@ from cfgmon.controls.coverage import derive
 from cfgmon.controls.freshness import MaxAge, apply_max_age
 from cfgmon.errors import ControlError, DatabaseError
 from cfgmon.store.bulk import insert_rows
+from cfgmon.store.transaction import transaction
 from cfgmon.store.database import utc_now
 
 # The keys every result carries, in the order outputs show them.
@@ -121,10 +122,5 @@ def record_results(con, results: list[ControlResult]) -> None:
          r.reason, r.resource, dumps(r.evidence))
         for r in results
     ]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         insert_rows(con, "cfgmon_check_result", rows)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise

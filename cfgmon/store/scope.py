@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cfgmon.store.transaction import transaction
 from cfgmon.store.bulk import insert_rows
 
 # The tables each service's scope owns: replacing a scope deletes the scope's rows
@@ -238,7 +239,7 @@ class InventoryWriter:
     # -- internals ---------------------------------------------------------------
 
     def _transaction(self):
-        return _Transaction(self.con)
+        return transaction(self.con)
 
     def _record(
         self,
@@ -366,21 +367,6 @@ class InventoryWriter:
             ).fetchone()
             self._primary_keys[table] = list(found[0]) if found else []
         return self._primary_keys[table]
-
-
-class _Transaction:
-    def __init__(self, con) -> None:
-        self.con = con
-
-    def __enter__(self):
-        self.con.execute("BEGIN TRANSACTION")
-        return self.con
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.con.execute("COMMIT")
-        else:
-            self.con.execute("ROLLBACK")
 
 
 def _sql_value(value: Any) -> Any:
