@@ -53,10 +53,11 @@ from cfgmon.cli import (  # noqa: E402
     demo_cmd,
     export_cmd,
     pattern_cmd,
+    results_cmd,
     sql_cmd,
 )
 
-for _module in (collect_cmd, check_cmd, sql_cmd, controls_cmd, pattern_cmd, export_cmd, demo_cmd):
+for _module in (collect_cmd, check_cmd, results_cmd, sql_cmd, controls_cmd, pattern_cmd, export_cmd, demo_cmd):
     _module.register(app)
 
 

@@ -2,39 +2,45 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cfgmon.cli.common import DbOption, choice_error, output_stream
-from cfgmon.controls import latest_versions, resolve, run_controls
+from cfgmon.cli.common import (
+    AccountFilterOption,
+    AsffSplitOption,
+    DbOption,
+    ExitZeroOption,
+    OrderedOptionsCommand,
+    OutputsOption,
+    StatusFilterOption,
+    formats_option,
+    open_outputs,
+    output_targets,
+    parse_statuses,
+)
+from cfgmon.cli.show import check_split_folder, exit_for, show
+from cfgmon.controls import latest_versions, resolve
 from cfgmon.controls.freshness import parse_max_age
-from cfgmon.controls.runner import RESULT_KEYS
+from cfgmon.controls.report import run_check
 from cfgmon.errors import DatabaseError
-from cfgmon.output import FORMATS, RenderContext
+from cfgmon.output import FORMATS
 from cfgmon.store import open_database, resolve_db_path
-
-# The table is for people: the columns that say what happened; the other formats
-# carry every key of a result.
-TABLE_COLUMNS = ("account_id", "control", "status", "reason")
 
 
 def check(
+    ctx: typer.Context,
     db: DbOption = None,
     control: Annotated[
         list[str] | None,
         typer.Option("--control", help="Control ID or ID@VERSION; repeatable [default: latest of every control]."),
     ] = None,
-    format: Annotated[
-        str, typer.Option("--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")
-    ] = "table",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-    ] = None,
-    exit_zero: Annotated[
-        bool, typer.Option("--exit-zero", help="Exit 0 even when an account is not compliant.")
-    ] = False,
+    formats: formats_option(FORMATS) = None,
+    outputs: OutputsOption = None,
+    status: StatusFilterOption = None,
+    account: AccountFilterOption = None,
+    asff_split: AsffSplitOption = None,
+    exit_zero: ExitZeroOption = False,
     max_age: Annotated[
         str | None,
         typer.Option("--max-age", metavar="DURATION",
@@ -44,35 +50,30 @@ def check(
 ) -> None:
     """Run the controls and print one verdict per account.
 
-    Exit code 0 when every account is COMPLIANT, 1 when any is NON_COMPLIANT or
-    INSUFFICIENT_DATA, 2 on bad input.
+    Exit code 0 when every result shown is COMPLIANT, 1 when any is NON_COMPLIANT or
+    INSUFFICIENT_DATA, 2 on bad input. --status and --account narrow what is shown;
+    the whole run is recorded in cfgmon_check_result either way.
 
-    Example: cfgmon check --format json --output results.json
+    Example: cfgmon check --format json --output results.json --format asff --output findings.json
     """
-    if format not in FORMATS:
-        raise choice_error("format", format, FORMATS)
+    targets = output_targets(ctx, formats, outputs, FORMATS)
+    statuses = parse_statuses(status)
+    check_split_folder(asff_split)
     versions = [resolve(spec) for spec in control] if control else latest_versions()
     oldest_allowed = parse_max_age(max_age) if max_age is not None else None
     path = resolve_db_path(db)
     if not path.exists():
         raise DatabaseError(f"no inventory yet: run cfgmon collect first (no database at {path})")
-    with output_stream(output) as out:
+    with open_outputs(targets) as streams:
         con = open_database(path)
         try:
-            results = run_controls(con, versions, max_age=oldest_allowed)
+            report = run_check(con, versions, max_age=oldest_allowed)
         finally:
             con.close()
-        rows = [r.as_dict() | {"control": f"{r.control_id}@{r.control_version}"} for r in results]
-        context = RenderContext(
-            title="cfgmon check" if format == "table" else None,
-            columns=TABLE_COLUMNS if format == "table" else RESULT_KEYS,
-            controls={v.ref: v.control.metadata() for v in versions},
-            status_column="status",
-        )
-        FORMATS[format](rows, context, out)
-    if not exit_zero and any(r.status != "COMPLIANT" for r in results):
-        raise typer.Exit(1)
+        shown = show(report, streams, statuses=statuses, accounts=account or [],
+                     asff_split=asff_split)
+    exit_for(shown, exit_zero)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("check")(check)
+    app.command("check", cls=OrderedOptionsCommand)(check)

@@ -9,12 +9,15 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
+from typer.core import TyperCommand
 
+from cfgmon.controls.catalogue import STATUSES
 from cfgmon.errors import Interrupted, UsageError
 
 # Exit codes, the same for every command:
@@ -32,6 +35,152 @@ DbOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+# -- output options: --format and --output, in pairs ----------------------------------
+
+FORMAT_PARAM, OUTPUT_PARAM = "formats", "outputs"   # the function parameters that take them
+_OPTION_ORDER = "cfgmon.option_order"
+
+
+def formats_option(choices: Iterable[str]):
+    """`--format F` (repeatable), each going to the `--output FILE` that follows it."""
+    return Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", show_default=False,
+            help=f"Output format: {' | '.join(choices)} [default: table]; repeat it, each "
+                 "followed by its own --output, to write several formats of one run.",
+        ),
+    ]
+
+
+OutputsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE", show_default=False,
+        help="Write the --format before it to this file instead of stdout.",
+    ),
+]
+
+
+class OrderedOptionsCommand(TyperCommand):
+    """A command that remembers the order its options were given in (see `output_targets`).
+
+    click collects each option's values separately; which --output follows which
+    --format is known only from the command line, read here by click's own parser.
+    """
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+        ctx.meta[_OPTION_ORDER] = [param.name for param in order]
+        return super().parse_args(ctx, args)
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    format: str
+    path: Path | None      # None: stdout
+
+
+def output_targets(
+    ctx: typer.Context,
+    formats: Sequence[str] | None,
+    outputs: Sequence[Path] | None,
+    choices: Iterable[str],
+) -> list[OutputTarget]:
+    """Pair each --output with the --format before it (one given before any --format
+    belongs to the first). At most one format goes to stdout; no --format means table."""
+    formats, outputs, choices = list(formats or []), list(outputs or []), list(choices)
+    for name in formats:
+        if name not in choices:
+            raise choice_error("format", name, choices)
+    order = [n for n in ctx.meta.get(_OPTION_ORDER, []) if n in (FORMAT_PARAM, OUTPUT_PARAM)]
+    pairs: list[list] = []
+    before_any_format: list[Path] = []
+    next_format, next_output = iter(formats), iter(outputs)
+    for name in order:
+        if name == FORMAT_PARAM:
+            pairs.append([next(next_format), None])
+            continue
+        path = next(next_output)
+        if not pairs:
+            before_any_format.append(path)
+        elif pairs[-1][1] is None:
+            pairs[-1][1] = path
+        else:
+            raise UsageError(f"--format {pairs[-1][0]} has two outputs ({pairs[-1][1]}, {path}); "
+                             "give each --output after its own --format")
+    if not pairs:
+        pairs = [["table", None]]
+    if before_any_format:
+        if len(before_any_format) > 1 or pairs[0][1] is not None:
+            raise UsageError("give each --output after its own --format")
+        pairs[0][1] = before_any_format[0]
+    to_stdout = [f for f, path in pairs if path is None]
+    if len(to_stdout) > 1:
+        raise UsageError(f"only one format can go to stdout, not {', '.join(to_stdout)}: "
+                         "give the others an --output FILE")
+    paths = [path.resolve() for _, path in pairs if path is not None]
+    if len(set(paths)) < len(paths):
+        raise UsageError("two formats cannot be written to the same --output file")
+    return [OutputTarget(f, path) for f, path in pairs]
+
+
+@contextlib.contextmanager
+def open_outputs(targets: Sequence[OutputTarget]) -> Iterator[list[tuple[str, TextIO]]]:
+    """(format, stream) for each target; the files are kept only if the command succeeds."""
+    with contextlib.ExitStack() as stack:
+        yield [(t.format, stack.enter_context(output_stream(t.path))) for t in targets]
+
+
+# -- narrowing what is shown ---------------------------------------------------------
+
+StatusFilterOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--status", metavar="STATUS[,STATUS]", show_default=False,
+        help=f"Show only results with these statuses ({', '.join(STATUSES)}); "
+             "comma-separated or repeated, any case.",
+    ),
+]
+
+AccountFilterOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--account", metavar="ID", show_default=False,
+        help="Show only results for this account; repeatable.",
+    ),
+]
+
+
+AsffSplitOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--asff-split", metavar="DIR", show_default=False,
+        help="Also write ASFF findings Security Hub can import: one file per account, region "
+             "and 100 findings, and DIR/import.sh with the command for each.",
+    ),
+]
+
+
+ExitZeroOption = Annotated[
+    bool, typer.Option("--exit-zero", help="Exit 0 even when a result shown is not compliant.")
+]
+
+
+def parse_statuses(values: Sequence[str] | None) -> list[str]:
+    """`--status non_compliant,INSUFFICIENT_DATA --status compliant` as known statuses."""
+    wanted = []
+    for value in values or []:
+        for item in value.split(","):
+            status = item.strip().upper()
+            if not status:
+                continue
+            if status not in STATUSES:
+                raise choice_error("status", item.strip(), STATUSES)
+            wanted.append(status)
+    return wanted
 
 
 @contextlib.contextmanager

@@ -10,8 +10,9 @@ import typer
 
 from cfgmon.cli.common import invoked_as
 from cfgmon.cli.progress import scope_progress
-from cfgmon.controls import latest_versions, run_controls
-from cfgmon.output import FORMATS, RenderContext
+from cfgmon.controls import latest_versions
+from cfgmon.controls.report import run_check
+from cfgmon.output.report_view import render_report
 from cfgmon.store import open_database
 
 DEMO_DB = Path("cfgmon-demo.duckdb")
@@ -35,23 +36,14 @@ def demo(
 
     with scope_progress() as progress:
         run = build_and_collect(db, progress=progress, say=say)
-    versions = latest_versions()
     con = open_database(run.db)
     try:
-        results = run_controls(con, versions)
+        report = run_check(con, latest_versions())
     finally:
         con.close()
-    rows = [r.as_dict() | {"control": f"{r.control_id}@{r.control_version}"} for r in results]
     stories = {a.account_id: a.story for a in run.accounts}
-    for row in rows:
-        row["demo account"] = stories.get(row["account_id"], "")
-    context = RenderContext(
-        title="cfgmon demo: config_configuration_changes_monitoring",
-        columns=("account_id", "demo account", "status", "reason"),
-        controls={v.ref: v.control.metadata() for v in versions},
-        status_column="status",
-    )
-    FORMATS["table"](rows, context, sys.stdout)
+    render_report(report, "table", sys.stdout, title="cfgmon demo",
+                  extra={"demo account": stories})
     print(f"\nThe demo database is {run.db.resolve()}. Next, try:")
     for command in next_commands(run.db, invoked_as()):
         print(f"  {command}")

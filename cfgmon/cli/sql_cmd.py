@@ -8,18 +8,23 @@ from typing import Annotated
 
 import typer
 
-from cfgmon.cli.common import DbOption, choice_error
+from cfgmon.cli.common import (
+    DbOption,
+    OrderedOptionsCommand,
+    OutputsOption,
+    formats_option,
+    open_outputs,
+    output_targets,
+)
 from cfgmon.errors import UsageError
 from cfgmon.output import ROW_FORMATS, RenderContext
 from cfgmon.store import query
 
-FormatOption = Annotated[
-    str,
-    typer.Option("--format", "-f", help=f"Output format: {' | '.join(ROW_FORMATS)}."),
-]
+FormatsOption = formats_option(ROW_FORMATS)
 
 
 def sql(
+    ctx: typer.Context,
     text: Annotated[
         str | None, typer.Argument(metavar="QUERY", help="SQL to run (or use --file).")
     ] = None,
@@ -28,7 +33,8 @@ def sql(
         typer.Option("--file", help="Read the SQL from this file ('-' for stdin)."),
     ] = None,
     db: DbOption = None,
-    output_format: FormatOption = "table",
+    formats: FormatsOption = None,
+    outputs: OutputsOption = None,
 ) -> None:
     """Run read-only SQL over the inventory; the last statement's rows are printed.
 
@@ -37,17 +43,21 @@ def sql(
 
     Example: cfgmon sql "SELECT account_id, name FROM aws_cloudtrail_trail WHERE NOT is_logging"
     """
-    render = _renderer(output_format)
-    result = query.query_database(db, _read_sql(text, file))
-    render(result.rows, RenderContext(columns=result.columns), sys.stdout)
+    targets = output_targets(ctx, formats, outputs, ROW_FORMATS)
+    sql_text = _read_sql(text, file)
+    with open_outputs(targets) as streams:
+        result = query.query_database(db, sql_text)
+        _render(streams, result.rows, result.columns)
 
 
 def tables(
+    ctx: typer.Context,
     table: Annotated[
         str | None, typer.Argument(help="Show this table's columns instead of the list.")
     ] = None,
     db: DbOption = None,
-    output_format: FormatOption = "table",
+    formats: FormatsOption = None,
+    outputs: OutputsOption = None,
 ) -> None:
     """List the tables you can query, with their columns and what they hold.
 
@@ -55,7 +65,7 @@ def tables(
 
     Example: cfgmon tables aws_cloudtrail_trail
     """
-    render = _renderer(output_format)
+    targets = output_targets(ctx, formats, outputs, ROW_FORMATS)
     described = query.describe_database(db)
     if table is None:
         rows = [
@@ -84,14 +94,13 @@ def tables(
             for c in found.columns
         ]
         columns = ["column", "type", "nullable", "description"]
-    render(rows, RenderContext(columns=columns), sys.stdout)
+    with open_outputs(targets) as streams:
+        _render(streams, rows, columns)
 
 
-def _renderer(name: str):
-    try:
-        return ROW_FORMATS[name]
-    except KeyError:
-        raise choice_error("format", name, ROW_FORMATS) from None
+def _render(streams, rows, columns) -> None:
+    for format_name, out in streams:
+        ROW_FORMATS[format_name](rows, RenderContext(columns=columns), out)
 
 
 def _read_sql(text: str | None, file: Path | None) -> str:
@@ -108,5 +117,5 @@ def _read_sql(text: str | None, file: Path | None) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("sql")(sql)
-    app.command("tables")(tables)
+    app.command("sql", cls=OrderedOptionsCommand)(sql)
+    app.command("tables", cls=OrderedOptionsCommand)(tables)

@@ -7,7 +7,7 @@ asff, junit) need control results and are offered only by `check`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -31,6 +31,8 @@ class RenderContext:
     columns: Sequence[str] | None = None       # column order when rows may be empty
     controls: dict[str, Any] = field(default_factory=dict)  # control metadata by id@version
     status_column: str | None = None          # colour this column by verdict (table format)
+    wrap_columns: Mapping[str, int] | None = None  # only these wrap, sharing the width by ratio (table)
+    footer: str | None = None                 # a line printed after the table (table format)
 
 
 Renderer = Callable[[Sequence[Row], RenderContext, TextIO], None]

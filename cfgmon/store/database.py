@@ -156,17 +156,19 @@ def _check_length(con, path: Path) -> None:
     DuckDB itself notices only when a query reads a missing block.
     """
     try:
-        [(block_size, total_blocks)] = con.execute(
-            "SELECT block_size, total_blocks FROM pragma_database_size()"
+        [(block_size, used_blocks)] = con.execute(
+            "SELECT block_size, used_blocks FROM pragma_database_size()"
         ).fetchall()
         length = path.stat().st_size
     except (duckdb.Error, OSError):
         return
-    if length < block_size * total_blocks:
+    # Blocks in use, not all blocks: a checkpoint that frees the last blocks shrinks
+    # the file while the header still counts the freed ones.
+    if length < block_size * used_blocks:
         raise DatabaseError(
-            f"database {path} is damaged (the file has {length} bytes, its {total_blocks} "
-            f"blocks need {block_size * total_blocks}: it was cut short); restore it from a "
-            "copy or collect into a new file"
+            f"database {path} is damaged (the file has {length} bytes, its {used_blocks} "
+            f"blocks in use need {block_size * used_blocks}: it was cut short); restore it "
+            "from a copy or collect into a new file"
         )
 
 

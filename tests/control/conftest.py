@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from clirun import run_cli
@@ -48,3 +49,38 @@ def inspector(aws, tmp_path):
 @pytest.fixture
 def seeder(aws):
     return Seeder(aws)
+
+
+AUDITED_ACCOUNTS = {
+    "123456789012": "COMPLIANT",      # the whole chain, in us-east-1
+    "222222222222": "NON_COMPLIANT",  # an alarm that needs three events, in us-east-1
+    "333333333333": "NON_COMPLIANT",  # a topic nobody subscribed to, in eu-west-1
+}
+
+
+@pytest.fixture(scope="module")
+def audited_db(aws_module, tmp_path_factory):
+    """Three accounts in two regions, collected once per module (copy it before writing)."""
+    Seeder(aws_module).chain("us-east-1")
+    Seeder(aws_module, "222222222222").chain("us-east-1", threshold=3)
+    Seeder(aws_module, "333333333333").chain("eu-west-1", subscriptions=())
+    db = tmp_path_factory.mktemp("audited") / "cfgmon.duckdb"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for account in AUDITED_ACCOUNTS:
+            if account != "123456789012":  # moto's account for the test keys
+                creds = aws_module.account_credentials(account)
+                monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["aws_access_key_id"])
+                monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["aws_secret_access_key"])
+                monkeypatch.setenv("AWS_SESSION_TOKEN", creds["aws_session_token"])
+            result = run_cli("collect", "--db", str(db), "--endpoint-url", aws_module.endpoint,
+                             *(arg for region in REGIONS for arg in ("--region", region)))
+            assert result.exit_code == 0, result.stderr
+    return db
+
+
+@pytest.fixture
+def db(audited_db, tmp_path) -> str:
+    """A fresh copy of the audited database for one test."""
+    copy = tmp_path / "cfgmon.duckdb"
+    shutil.copyfile(audited_db, copy)
+    return str(copy)

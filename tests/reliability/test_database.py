@@ -104,6 +104,21 @@ def test_a_truncated_database_is_damaged(cli, tmp_path):
         assert_one_line(result, f"database {db} is damaged (", "restore it from a copy")
 
 
+def test_a_database_whose_file_shrank_at_a_checkpoint_is_not_damaged(cli, tmp_path):
+    db = build_sample_inventory(tmp_path / "shrunk.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE scratch AS SELECT md5(i::VARCHAR) || i AS s FROM range(300000) r(i)")
+    con.execute("CHECKPOINT")
+    grown = db.stat().st_size
+    con.execute("DROP TABLE scratch")
+    con.execute("CHECKPOINT")  # frees the last blocks: DuckDB truncates the file
+    con.close()
+    assert db.stat().st_size < grown
+    result = cli("sql", "--db", str(db), "--format", "json", "SELECT count(*) AS n FROM aws_cloudtrail_trail")
+    assert result.exit_code == 0, result.stderr
+    assert "damaged" not in result.stderr
+
+
 def test_damage_found_while_reading_is_one_line(cli, tmp_path):
     db = build_sample_inventory(tmp_path / "damaged.duckdb")
     con = duckdb.connect(str(db))

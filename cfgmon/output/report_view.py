@@ -1,0 +1,94 @@
+"""A CheckReport in any format: every key for machines, a table that fits a terminal for people."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from cfgmon.controls.report import CheckReport
+from cfgmon.controls.runner import RESULT_KEYS
+from cfgmon.output import FORMATS, RenderContext
+
+# Statuses every control can return are always counted in the summary line; any
+# other status (NOT_APPLICABLE, say) appears there when some result has it.
+ALWAYS_COUNTED = ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA")
+
+# arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, the resource ending where the reason's
+# own punctuation or words begin.
+_ARN = re.compile(r"\barn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(?P<account>\d{12}):(?P<resource>[^\s,;()]+)")
+
+
+def render_report(
+    report: CheckReport,
+    format_name: str,
+    out: TextIO,
+    *,
+    title: str = "cfgmon check",
+    extra: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
+    """Render `report` as `format_name`. `extra`: more table columns, by name, by account."""
+    if format_name != "table":
+        context = RenderContext(columns=RESULT_KEYS, controls=report.controls)
+        FORMATS[format_name](report.rows(), context, out)
+        return
+    rows, context = table_view(report, title=title, extra=extra or {})
+    FORMATS["table"](rows, context, out)
+
+
+def table_view(
+    report: CheckReport, *, title: str, extra: Mapping[str, Mapping[str, str]]
+) -> tuple[list[dict], RenderContext]:
+    """The table's rows: one control's column only when several ran, ARNs shortened."""
+    refs = report.control_refs
+    several = len(refs) > 1
+    columns: Sequence[str] = (
+        "account_id", *(("control",) if several else ()), *extra, "status", "reason",
+    )
+    rows = []
+    for row in report.rows():
+        row["reason"] = shorten_arns(row["reason"], row["account_id"])
+        for name, by_account in extra.items():
+            row[name] = by_account.get(row["account_id"], "")
+        rows.append(row)
+    context = RenderContext(
+        title=title if several or not refs else f"{title}: {refs[0]}",
+        columns=columns,
+        controls=report.controls,
+        status_column="status",
+        # the reason has the most to say: twice the width of any extra column
+        wrap_columns={**{name: 1 for name in extra}, "reason": 2},
+        footer=summary_line(report),
+    )
+    return rows, context
+
+
+def shorten_arns(text: str, account_id: str) -> str:
+    """`arn:aws:cloudwatch:eu-west-1:ACCOUNT:alarm:x` -> `alarm:x` for the account's own ARNs.
+
+    ARNs of other accounts stay whole: that another account is involved is the point.
+    """
+    return _ARN.sub(
+        lambda m: m["resource"] if m["account"] == account_id else m[0], text
+    )
+
+
+def summary_line(report: CheckReport) -> str:
+    """`6 accounts: 2 COMPLIANT, 4 NON_COMPLIANT, 0 INSUFFICIENT_DATA`, and what was not shown."""
+    counts = ", ".join(
+        f"{n} {status}" for status, n in report.counts().items()
+        if n or status in ALWAYS_COUNTED
+    )
+    accounts = len(report.accounts)
+    subject = plural(accounts, "account")
+    if len(report.control_refs) > 1:
+        subject = f"{plural(len(report.results), 'result')} ({subject}, " \
+                  f"{plural(len(report.control_refs), 'control')})"
+    line = f"{subject}: {counts}"
+    if report.hidden:
+        line += f"; {report.hidden} more in this run not shown"
+    return line
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
