@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from cfgmon.controls.catalogue import CatalogueEvent, ControlVersion, EventSet
 from cfgmon.store.bulk import insert_rows
-from cfgmon.store.transaction import transaction
 from cfgmon.store.database import utc_now
+from cfgmon.store.transaction import transaction
 
 # How many record labels a "misses …" text names before summarising the rest.
 MISSED_LABELS_SHOWN = 2

@@ -57,10 +57,11 @@ class CheckReport:
 
 
 def run_check(
-    con, versions: list[ControlVersion], *, record: bool = True, max_age: MaxAge | None = None
+    con, versions: list[ControlVersion], *, record: bool = True, max_age: MaxAge | None = None,
+    framework: str | None = None,
 ) -> CheckReport:
     """Run the control versions over the inventory in `con` (recording the run) as one report."""
-    results = run_controls(con, versions, record=record, max_age=max_age)
+    results = run_controls(con, versions, record=record, max_age=max_age, framework=framework)
     return CheckReport(
         run_id=results[0].run_id if results else None,
         results=tuple(sorted(results, key=result_order)),

@@ -96,7 +96,7 @@ def _missed_because(trail: TrailSelectors, record: dict) -> str | None:
     if trail.advanced:
         if any(_advanced_selects(selector, record) for selector in trail.advanced):
             return None
-        return f"no advanced event selector records {source} {record.get('eventName')}"
+        return "its advanced event selectors do not select them"
     reason = "no event selector records management events"
     for selector in trail.basic:
         if not selector.include_management_events:

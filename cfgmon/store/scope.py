@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cfgmon.store.transaction import transaction
 from cfgmon.store.bulk import insert_rows
+from cfgmon.store.transaction import transaction
 
 # The tables each service's scope owns: replacing a scope deletes the scope's rows
 # (account_id, region) from all of them, then inserts what the fetch returned.

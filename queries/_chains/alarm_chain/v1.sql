@@ -543,7 +543,7 @@ SELECT
                    WHEN 1 THEN 'no CloudTrail trail applies to the account'
                    WHEN 2 THEN 'trail ' || v.trail_arn || ' is not multi-region'
                    WHEN 3 THEN 'trail ' || v.trail_arn || ' is not logging'
-                   WHEN 4 THEN 'trail ' || v.trail_arn || ' does not record every '
+                   WHEN 4 THEN 'trail ' || v.trail_arn || ' does not record all '
                                || (SELECT event_noun FROM bound)
                    ELSE 'trail ' || v.trail_arn || ' does not deliver to CloudWatch Logs'
                END
@@ -558,7 +558,7 @@ SELECT
         WHEN v.broken_link = 4 AND v.data_missing = 1 THEN
             'the event selectors of trail ' || v.trail_arn || ' could not be collected'
         WHEN v.broken_link = 4 THEN
-            'trail ' || v.trail_arn || ' does not record every ' || (SELECT event_noun FROM bound)
+            'trail ' || v.trail_arn || ' does not record all ' || (SELECT event_noun FROM bound)
             || ': it misses ' || COALESCE(v.capture_missed_events, 'some catalogue records')
             || COALESCE(' (' || v.capture_missed_because || ')', '')
         WHEN v.broken_link = 5 THEN
