@@ -14,6 +14,7 @@ STATUS_STYLES = {
     "COMPLIANT": "bold green",
     "NON_COMPLIANT": "bold red",
     "INSUFFICIENT_DATA": "bold yellow",
+    "NOT_APPLICABLE": "dim",
 }
 # Wide enough that no row of a pipe or file is ever wrapped.
 UNWRAPPED_WIDTH = 100_000
