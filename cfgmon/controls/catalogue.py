@@ -142,6 +142,7 @@ class Control:
     event_noun: str = "catalogue events"
     applies_to: str = "every_account"   # or management_account
     securityhub_as: str | None = None   # the CIS version whose events Security Hub judges
+    reference_patterns: tuple[dict[str, Any], ...] = ()  # each: frameworks, pattern, source
     versions: dict[str, ControlVersion] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -170,6 +171,14 @@ class Control:
         if framework == SECURITY_HUB:
             framework = self.securityhub_as or self.default_framework or ""
         return framework.removeprefix("cis-aws@")
+
+    def reference_for(self, framework: str | None = None) -> str:
+        """The reference pattern a framework version prints (default: the newest CIS)."""
+        framework = framework or self.default_framework
+        for entry in self.reference_patterns:
+            if framework in entry["frameworks"]:
+                return entry["pattern"]
+        return self.reference_pattern
 
     def requirements_of(self, framework: str) -> list[dict[str, str]]:
         """The framework entries (requirement ids and titles) of one framework id."""
@@ -266,6 +275,7 @@ def _load_control(folder: Path) -> Control:
             event_noun=meta.get("event_noun", "catalogue events"),
             applies_to=meta.get("applies_to", "every_account"),
             securityhub_as=meta.get("securityhub_as"),
+            reference_patterns=tuple(meta.get("reference_patterns", ())),
         )
         for entry in meta.get("versions", ()):
             version = _load_version(control, entry)
