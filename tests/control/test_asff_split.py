@@ -33,7 +33,8 @@ def stored_run(tmp_path) -> str:
     try:
         for account, region, count in GENERATED:
             con.execute(
-                "INSERT INTO cfgmon_check_result "
+                "INSERT INTO cfgmon_check_result (run_id, evaluated_at, control_id, control_version, "
+                "account_id, status, reason, resource, evidence) "
                 "SELECT ?, TIMESTAMP '2025-03-01 10:00:00', printf('control_%s_%03d', ?, i), '1', "
                 "?, CASE WHEN i % 2 = 0 THEN 'NON_COMPLIANT' ELSE 'COMPLIANT' END, "
                 "'alarm arn:aws:cloudwatch:' || ? || ':' || ? || ':alarm:a' || i || ' checked', "
