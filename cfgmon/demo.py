@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cfgmon.simulation import MotoSimulation, Seeder
+from cfgmon.text import counted
 
 REGIONS = ("us-east-1", "eu-west-1")
 
@@ -106,14 +107,15 @@ def build_and_collect(db: Path, *, progress=None, say: Callable[[str], None] = p
         management, *members = (account.account_id for account in DEMO_ACCOUNTS)
         organization = create_organization(aws, management, members)
         say(f"  organisation {organization.id}: management account {management}, "
-            f"{len(members)} member accounts")
+            f"{counted(len(members), 'member account')}")
         for account in DEMO_ACCOUNTS:
             account.build(Seeder(aws, account.account_id))
             say(f"  built account {account.account_id}: {account.story}")
         clients = ClientFactory(endpoint_url=aws.endpoint)
         caller = caller_target(aws.session(management), clients)
         targets = organization_targets(caller, clients).targets
-        say(f"Collecting the organisation ({len(targets)} accounts x {len(REGIONS)} regions) "
+        say(f"Collecting the organisation ({counted(len(targets), 'account')} x "
+            f"{counted(len(REGIONS), 'region')}) "
             f"into {db} ...")
         con = open_database(db)
         try:

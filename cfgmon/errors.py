@@ -13,6 +13,14 @@ class DatabaseError(CfgmonError):
     """The database cannot be opened, is in use, damaged or has no inventory yet."""
 
 
+class DatabaseInUse(DatabaseError):
+    """Another process has the database file open; `holder` says who, as DuckDB told us."""
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder  # " (PID 4242, read-only)", or less when DuckDB says less
+
+
 class QueryError(CfgmonError):
     """A SQL query that cannot run: bad syntax, unknown table, a write in a read-only session."""
 

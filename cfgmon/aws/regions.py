@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -12,6 +13,9 @@ from cfgmon.aws.session import ApiCallCounter, ClientFactory, session_region
 from cfgmon.aws.targets import AccountTarget
 
 ENABLED_STATUSES = ("opt-in-not-required", "opted-in")
+# How alike an unknown name and a region must be to suggest it: close enough for a
+# typo (eu-west-3x, us-east1), too far for a made-up name to get a random region.
+SUGGESTION_CUTOFF = 0.8
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,22 @@ class RegionPlan:
 
     collect: tuple[str, ...]
     skipped: dict[str, str] = field(default_factory=dict)
+
+
+def parse_regions(values: Iterable[str]) -> tuple[str, ...]:
+    """--region values as people type them: any case, several to a value separated
+    by commas; each name once, in the order given."""
+    names = []
+    for value in values:
+        for part in value.split(","):
+            name = part.strip().lower()
+            if not name:
+                raise CollectError(
+                    f"--region {value!r} names an empty region; separate names with commas, "
+                    "as in --region eu-west-1,us-east-1"
+                )
+            names.append(name)
+    return tuple(dict.fromkeys(names))
 
 
 def plan_regions(
@@ -77,7 +97,8 @@ class UnknownRegionError(CollectError):
 
 def _check_known(requested: Sequence[str], known: set[str]) -> None:
     unknown = [name for name in requested if name not in known]
-    if unknown:
-        raise UnknownRegionError(
-            f"unknown region {unknown[0]!r}; known regions: {', '.join(sorted(known))}"
-        )
+    if not unknown:
+        return
+    closest = difflib.get_close_matches(unknown[0], sorted(known), n=1, cutoff=SUGGESTION_CUTOFF)
+    hint = f"did you mean {closest[0]}?" if closest else f"known regions: {', '.join(sorted(known))}"
+    raise UnknownRegionError(f"unknown region {unknown[0]!r}; {hint}")

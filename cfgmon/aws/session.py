@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -32,16 +34,45 @@ ENV_MAX_ATTEMPTS = "AWS_MAX_ATTEMPTS"
 ENV_RETRY_MODE = "AWS_RETRY_MODE"
 ENV_CONNECT_TIMEOUT = "CFGMON_CONNECT_TIMEOUT"
 ENV_READ_TIMEOUT = "CFGMON_READ_TIMEOUT"
+# boto3's own endpoint override, and the variable that tells it to ignore the override.
+ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL"
+ENV_IGNORE_ENDPOINT_URLS = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+ENDPOINT_EXAMPLE = "http://127.0.0.1:5000"
 
 
 class MalformedResponseError(BotoCoreError):
-    """A successful HTTP status whose body cannot be parsed (cut off, not the protocol's format).
+    """A body the protocol cannot read (cut off, not JSON/XML/CBOR, a web page).
 
     botocore reads an unparseable JSON body as an empty answer; an empty answer would
     replace a scope's rows with nothing, so cfgmon refuses it instead.
     """
 
-    fmt = "{operation} returned HTTP {status} with a body that is not valid {format}: {detail}"
+    fmt = "{operation} returned HTTP {status} with {body}"
+
+
+def check_endpoint_url(url: str, source: str = "--endpoint-url") -> str:
+    """`url` when it is an http(s) URL with a host; else CollectError saying what is wrong.
+
+    botocore refuses a URL without a scheme only when it makes a client, with a bare
+    ValueError; a user who typed 127.0.0.1:5000 should hear what to type instead.
+    """
+    parts = urlsplit(url.strip())
+    if "://" not in url:
+        reason = "no http:// or https://"
+    elif parts.scheme.lower() not in ("http", "https"):
+        reason = "it must start with http:// or https://"
+    elif not parts.hostname:
+        reason = "no host"
+    else:
+        try:
+            parts.port  # noqa: B018 (urlsplit checks the port only when asked for it)
+        except ValueError:
+            reason = "the port is not a number"
+        else:
+            return url.strip()
+    raise CollectError(
+        f"{source} {url!r} is not an endpoint URL ({reason}); expected a form like {ENDPOINT_EXAMPLE}"
+    )
 
 
 def build_session(profile: str | None = None) -> boto3.Session:
@@ -109,6 +140,10 @@ class ClientFactory:
         a malformed value raises CollectError.
         """
         env = os.environ if environ is None else environ
+        if endpoint_url is not None:
+            endpoint_url = check_endpoint_url(endpoint_url)
+        elif env.get(ENV_ENDPOINT_URL) and env.get(ENV_IGNORE_ENDPOINT_URLS, "").lower() != "true":
+            check_endpoint_url(env[ENV_ENDPOINT_URL], ENV_ENDPOINT_URL)
         self.endpoint_url = endpoint_url
         self.max_attempts = _setting(max_attempts, env, ENV_MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, int)
         self.retry_mode = _setting(retry_mode, env, ENV_RETRY_MODE, DEFAULT_RETRY_MODE, str)
@@ -135,7 +170,18 @@ class ClientFactory:
         counter: ApiCallCounter | None = None,
     ) -> Any:
         with self._lock:
-            client = self._new_client(session, service, region)
+            try:
+                client = self._new_client(session, service, region)
+            except ValueError as exc:
+                # An endpoint from the AWS config file or AWS_ENDPOINT_URL_<SERVICE>.
+                prefix = "Invalid endpoint: "
+                if not str(exc).startswith(prefix):
+                    raise
+                raise CollectError(
+                    f"the {service} endpoint {str(exc).removeprefix(prefix)!r} (from an "
+                    f"{ENV_ENDPOINT_URL}_<SERVICE> variable or the AWS config file) is not "
+                    f"an endpoint URL; expected a form like {ENDPOINT_EXAMPLE}"
+                ) from None
         client.meta.events.register("before-parse", reject_malformed_response)
         if counter is not None:
             counter.attach(client)
@@ -163,23 +209,47 @@ def _setting(value, env: Mapping[str, str], name: str, default, kind: type):
 
 
 def reject_malformed_response(operation_model, response_dict, **_kwargs) -> None:
-    """botocore `before-parse` handler: raise MalformedResponseError for an unparseable 2xx body."""
+    """botocore `before-parse` handler: raise MalformedResponseError for a body the
+    operation's protocol cannot parse, answer or error.
+
+    An error body that is not the protocol's (a web server's HTML page, a wrong URL
+    path) makes botocore's XML parser raise an exception of no botocore family, and
+    its JSON parser keep the whole page as the error message.
+    """
     status = response_dict["status_code"]
-    if not 200 <= status < 300 or operation_model.output_shape is None:
-        return
     body = response_dict["body"]
-    if not body and not operation_model.output_shape.members:
+    if 200 <= status < 300:
+        if operation_model.output_shape is None:
+            return
+        if not body and not operation_model.output_shape.members:
+            return
+    elif not body.strip() or (status >= 500 and body.strip().startswith(b"<html>")):
+        # botocore reads these as the status alone, and retries the 5xx among them.
         return
     protocol = operation_model.service_model.resolved_protocol
     check, name = _BODY_CHECKS.get(protocol, (None, protocol))
     if check is None:
         return
+    # A web page is never an AWS answer, even one that happens to be well-formed XML.
+    page = _html_page(body)
+    if page is not None:
+        raise MalformedResponseError(
+            operation=operation_model.name, status=status, body=f"{page} instead of {name}"
+        )
     try:
         check(body)
     except Exception as exc:  # each parser fails in its own way; all of them mean "malformed"
         raise MalformedResponseError(
-            operation=operation_model.name, status=status, format=name, detail=_describe(exc)
+            operation=operation_model.name, status=status,
+            body=f"a body that is not valid {name}: {_describe(exc)}",
         ) from None
+    shape = operation_model.output_shape
+    wrapper = shape.serialization.get("resultWrapper") if shape is not None and shape.members else None
+    if protocol == "query" and status < 300 and wrapper and not _has_child(body, wrapper):
+        # botocore's query parser fails on a missing result element with a bare KeyError.
+        raise MalformedResponseError(
+            operation=operation_model.name, status=status, body=f"XML that has no <{wrapper}>"
+        )
 
 
 def _check_json(body: bytes) -> None:
@@ -189,6 +259,11 @@ def _check_json(body: bytes) -> None:
 
 def _check_xml(body: bytes) -> None:
     ElementTree.fromstring(body)
+
+
+def _has_child(body: bytes, name: str) -> bool:
+    """Whether the XML document's root has a child element `name` (in any namespace)."""
+    return any(child.tag.rpartition("}")[2] == name for child in ElementTree.fromstring(body))
 
 
 def _check_cbor(body: bytes) -> None:
@@ -208,6 +283,22 @@ _BODY_CHECKS = {
     "query": (_check_xml, "XML"),
     "ec2": (_check_xml, "XML"),
 }
+
+
+_HTML_START = re.compile(rb"\s*<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE)
+_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
+def _html_page(body: bytes) -> str | None:
+    """A web page by its title, an HTML page ('404 Not Found'), which says more than
+    where parsing stopped; None when the body is not an HTML page."""
+    if not _HTML_START.match(body):
+        return None
+    title = _HTML_TITLE.search(body)
+    if title is None:
+        return "an HTML page"
+    text = " ".join(title.group(1).decode("utf-8", "replace").split())[:80]
+    return f"an HTML page ({text!r})"
 
 
 def _describe(exc: Exception) -> str:

@@ -21,7 +21,12 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from cfgmon.aws.errors import CollectError
 from cfgmon.aws.organizations import Membership, Organization, list_organization
-from cfgmon.aws.session import ApiCallCounter, ClientFactory, session_region
+from cfgmon.aws.session import (
+    ApiCallCounter,
+    ClientFactory,
+    MalformedResponseError,
+    session_region,
+)
 from cfgmon.aws.values import parse_arn
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -207,14 +212,26 @@ def caller_target(
             f"cannot identify the AWS account (sts:GetCallerIdentity): "
             f"{error.get('Code', 'error')}: {error.get('Message', exc)}"
         ) from None
+    except MalformedResponseError as exc:
+        raise _not_aws(sts, str(exc)) from None
     except BotoCoreError as exc:
         raise CollectError(f"cannot identify the AWS account: {exc}") from None
+    if not _ACCOUNT_ID.fullmatch(str(identity.get("Account"))):
+        raise _not_aws(sts, "GetCallerIdentity answered without an account id")
     arn = parse_arn(identity.get("Arn"))
     return AccountTarget(
         account_id=identity["Account"],
         session=session,
         source="caller",
         partition=arn.partition if arn else "aws",
+    )
+
+
+def _not_aws(sts: Any, problem: str) -> CollectError:
+    # The very first call: an answer that is not AWS's means a wrong endpoint.
+    return CollectError(
+        f"cannot identify the AWS account: {problem}; "
+        f"is {sts.meta.endpoint_url} an AWS-compatible endpoint?"
     )
 
 

@@ -53,12 +53,23 @@ def check(
                      help="A verdict resting on rows collected longer ago (24h, 7d, 1d12h) "
                           "is INSUFFICIENT_DATA."),
     ] = None,
+    no_record: Annotated[
+        bool,
+        typer.Option(
+            "--no-record",
+            help="Write nothing to the database: no result history, and it is opened "
+            "read-only, so another process may be reading it.",
+        ),
+    ] = False,
 ) -> None:
     """Run the controls and print one verdict per account.
 
     Exit code 0 when every result shown is COMPLIANT, 1 when any is NON_COMPLIANT or
     INSUFFICIENT_DATA, 2 on bad input. --status and --account narrow what is shown;
     the whole run is recorded in cfgmon_check_result either way.
+
+    Each run is appended to cfgmon_check_result, so check needs the database to
+    itself; --no-record runs the controls beside a reader (a notebook, a BI tool).
 
     Example: cfgmon check --format json --output results.json --format asff --output findings.json
     """
@@ -75,9 +86,10 @@ def check(
     if not path.exists():
         raise DatabaseError(f"no inventory yet: run cfgmon collect first (no database at {path})")
     with open_outputs(targets) as streams:
-        con = open_database(path)
+        con = open_database(path, read_only=no_record)
         try:
-            report = run_check(con, versions, max_age=oldest_allowed, framework=chosen)
+            report = run_check(con, versions, max_age=oldest_allowed, framework=chosen,
+                               record=not no_record)
         finally:
             con.close()
         shown = show(report, streams, statuses=statuses, accounts=account or [],

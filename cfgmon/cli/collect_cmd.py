@@ -19,11 +19,13 @@ from cfgmon.aws import (
     collect,
     organization_targets,
 )
+from cfgmon.aws.regions import parse_regions
 from cfgmon.aws.targets import check_account_ids, check_role_name
 from cfgmon.cli.common import EXIT_NOT_ALL_OK, DbOption
 from cfgmon.cli.progress import scope_progress
 from cfgmon.errors import UsageError
-from cfgmon.store import open_database, resolve_db_path
+from cfgmon.store import collecting_database, resolve_db_path
+from cfgmon.text import counted
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +38,8 @@ def collect_command(
         list[str] | None,
         typer.Option(
             "--region",
-            help="Region to collect; repeat for several [default: every region enabled in the account].",
+            help="Region to collect, in any case; several separated by commas, or repeat "
+            "the option [default: every region enabled in the account].",
             show_default=False,
         ),
     ] = None,
@@ -92,7 +95,7 @@ def collect_command(
     recorded and summarised; earlier rows are kept), 2 on bad input, 130/143 when
     interrupted by SIGINT/SIGTERM.
 
-    Example: cfgmon collect --region eu-west-1 --region us-east-1 --db inventory.duckdb
+    Example: cfgmon collect --region eu-west-1,us-east-1 --db inventory.duckdb
 
     Example: cfgmon collect --organization --role-name OrganizationAccountAccessRole
     """
@@ -100,14 +103,16 @@ def collect_command(
         raise UsageError("--concurrency must be at least 1")
     if role_name is not None and not (account or organization):
         raise UsageError("--role-name needs --account or --organization")
+    regions = parse_regions(region) if region else None
     check_account_ids(account or ())
     role_name = check_role_name(role_name or DEFAULT_ROLE_NAME)
     # Settings first: a usage error must not create a database file.
     session = build_session(profile)
     clients = ClientFactory(endpoint_url=endpoint_url)
     path = resolve_db_path(db)
-    con = open_database(path)
-    try:
+    # The database is opened before the first AWS call, so that one in use or damaged
+    # is reported at once; a new one is removed again if the collection cannot start.
+    with collecting_database(path) as con:
         setup_counter = ApiCallCounter()
         caller = caller_target(session, clients, setup_counter)
         if organization:
@@ -123,13 +128,11 @@ def collect_command(
                 con,
                 targets,
                 clients=clients,
-                regions=region or None,
+                regions=regions,
                 concurrency=concurrency,
                 progress=progress,
                 setup_counter=setup_counter,
             )
-    finally:
-        con.close()
     _print_summary(report, path)
     if report.partial:
         raise typer.Exit(EXIT_NOT_ALL_OK)
@@ -145,18 +148,19 @@ def _accounts_text(accounts: list[str]) -> str:
     if len(accounts) == 1:
         return f"account {accounts[0]}"
     if len(accounts) <= 5:
-        return f"{len(accounts)} accounts: {', '.join(accounts)}"
-    return f"{len(accounts)} accounts"
+        return f"{counted(len(accounts), 'account')}: {', '.join(accounts)}"
+    return counted(len(accounts), "account")
 
 
 def _print_summary(report: CollectionReport, path) -> None:
     calls = sum(report.api_calls().values())
     regions = sorted({r for rs in report.regions.values() for r in rs})
     print(
-        f"collected {len(report.outcomes)} scopes ({len(regions)} regions, "
+        f"collected {counted(len(report.outcomes), 'scope')} ({counted(len(regions), 'region')}, "
         f"{_accounts_text(report.accounts)}) into {path}: "
         f"{report.count('ok')} ok, {report.count('error')} failed, "
-        f"{report.count('skipped')} skipped; {calls} API calls in {report.elapsed_seconds:.1f}s",
+        f"{report.count('skipped')} skipped; {counted(calls, 'API call')} in "
+        f"{report.elapsed_seconds:.1f}s",
         file=sys.stderr,
     )
     for failure in report.account_failures:

@@ -12,6 +12,7 @@ from cfgmon.controls import framework_id, load_catalogue, resolve
 from cfgmon.output import ROW_FORMATS, RenderContext
 from cfgmon.output.json_format import dumps
 from cfgmon.sqlport import DIALECTS, transpile
+from cfgmon.text import counted
 
 controls_app = typer.Typer(help="List, show and transpile the packaged controls.", no_args_is_help=True)
 
@@ -93,7 +94,8 @@ def show(
         *(f"  {i}. {step}" for i, step in enumerate(meta["remediation"], 1)),
         "",
         f"Reference pattern: {meta['reference_pattern']}",
-        f"Event catalogue: {len(version.matches)} records that a covering filter must match",
+        f"Event catalogue: {counted(len(version.matches), 'record')} that a covering filter "
+        "must match",
         *(f"  - {label}" for label in meta["catalogue_events"]),
         "",
         f"-- SQL ({version.control.folder.name}/v{version.version}.sql)",

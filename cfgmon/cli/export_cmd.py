@@ -11,6 +11,7 @@ from cfgmon.cli.common import DbOption
 from cfgmon.errors import UsageError
 from cfgmon.export import DEFAULT_SCHEMA, export_files, export_postgres
 from cfgmon.store.database import open_database
+from cfgmon.text import counted
 
 
 def export(
@@ -53,7 +54,8 @@ def export(
     finally:
         con.close()
     typer.echo(
-        f"exported {len(result.tables)} tables ({result.rows} rows) to {result.destination}"
+        f"exported {counted(len(result.tables), 'table')} ({counted(result.rows, 'row')}) "
+        f"to {result.destination}"
     )
 
 

@@ -12,6 +12,7 @@ from cfgmon.controls import resolve
 from cfgmon.controls.coverage import Coverage, evaluate_pattern
 from cfgmon.output.json_format import dumps
 from cfgmon.patterns import PatternError, compile_pattern
+from cfgmon.text import counted
 
 pattern_app = typer.Typer(
     help="Test CloudWatch Logs filter patterns offline, as CloudWatch Logs evaluates them.",
@@ -94,10 +95,10 @@ def _coverage_line(ref: str, coverage: Coverage) -> str:
     total = len(coverage.matched)
     if coverage.covers:
         broader = "; broader than the reference pattern" if coverage.broader_than_reference else ""
-        return f"covers {ref}: all {total} catalogue records match{broader}"
+        return f"covers {ref}: matches all {counted(total, 'catalogue record')}{broader}"
     return (
-        f"does not cover {ref}: {sum(coverage.matched)} of {total} catalogue records match; "
-        f"misses {coverage.missed}"
+        f"does not cover {ref}: matches {sum(coverage.matched)} of "
+        f"{counted(total, 'catalogue record')}; misses {coverage.missed}"
     )
 
 

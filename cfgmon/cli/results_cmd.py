@@ -24,6 +24,7 @@ from cfgmon.controls.history import RECENT_RUNS, load_run, recent_runs
 from cfgmon.errors import UsageError
 from cfgmon.output import FORMATS, ROW_FORMATS, RenderContext
 from cfgmon.store import open_database, resolve_db_path
+from cfgmon.text import counted
 
 
 def results(
@@ -40,7 +41,7 @@ def results(
     account: AccountFilterOption = None,
     asff_split: AsffSplitOption = None,
     list_runs: Annotated[
-        bool, typer.Option("--list", help=f"List the latest {RECENT_RUNS} runs instead.")
+        bool, typer.Option("--list", help=f"List the latest {counted(RECENT_RUNS, 'run')} instead.")
     ] = False,
     exit_zero: ExitZeroOption = False,
 ) -> None:

@@ -15,7 +15,8 @@ from cfgmon.errors import UsageError
 from cfgmon.output import RenderContext
 from cfgmon.output.asff_split import SCRIPT_NAME, import_script, is_split_file, split_rows
 from cfgmon.output.json_format import dumps
-from cfgmon.output.report_view import plural, render_report
+from cfgmon.output.report_view import render_report
+from cfgmon.text import counted
 
 
 def check_split_folder(folder: Path | None) -> None:
@@ -42,7 +43,7 @@ def show(
     missing = sorted(set(accounts) - set(report.accounts))
     if missing:
         raise UsageError(f"no result for account {', '.join(missing)} in this run "
-                         f"(it has {len(report.accounts)} accounts)")
+                         f"(it has {counted(len(report.accounts), 'account')})")
     shown = report.select(statuses, accounts)
     for format_name, out in streams:
         render_report(shown, format_name, out, title=title, extra=extra)
@@ -67,9 +68,9 @@ def write_split(report: CheckReport, folder: Path) -> None:
     for stale in folder.iterdir():  # an earlier split's files that this one did not rewrite
         if is_split_file(stale.name) and stale.name not in written:
             stale.unlink()
-    findings = plural(sum(len(item.findings) for item in files), "ASFF finding")
-    accounts = plural(len({item.account_id for item in files}), "account")
-    print(f"wrote {findings} in {plural(len(files), 'file')} for {accounts} to {folder}; "
+    findings = counted(sum(len(item.findings) for item in files), "ASFF finding")
+    accounts = counted(len({item.account_id for item in files}), "account")
+    print(f"wrote {findings} in {counted(len(files), 'file')} for {accounts} to {folder}; "
           f"import them with `sh {folder / SCRIPT_NAME}`, once with the credentials of "
           "each account", file=sys.stderr)
 

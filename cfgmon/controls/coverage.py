@@ -17,6 +17,7 @@ from cfgmon.controls.catalogue import CatalogueEvent, ControlVersion, EventSet
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
 from cfgmon.store.transaction import transaction
+from cfgmon.text import counted
 
 # How many record labels a "misses …" text names before summarising the rest.
 MISSED_LABELS_SHOWN = 2
@@ -81,7 +82,8 @@ def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -
     if partial:
         shown = "; ".join(partial[:MISSED_LABELS_SHOWN])
         more = len(partial) - MISSED_LABELS_SHOWN
-        parts.append(f"{len(partial)} more record(s): {shown}" + (f"; and {more} more" if more > 0 else ""))
+        parts.append(f"{counted(len(partial), 'more record')}: {shown}"
+                     + (f"; and {more} more" if more > 0 else ""))
     return ", ".join(parts)
 
 
@@ -147,6 +149,27 @@ def _as_number(value) -> float | None:
 
 
 # Writing the derived tables ------------------------------------------------
+
+DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
+                  "cfgmon_chain_control")
+
+
+def derive_aside(con) -> None:
+    """Give this connection empty temporary copies of the derived tables, shadowing the file's.
+
+    A check that records nothing opens the database read-only, so that it can run while
+    another process reads the file, yet derive() writes before the control SQL runs.
+    DuckDB resolves an unqualified table name in the connection's temp schema first, so
+    derive() and the control SQL, both unchanged, write and read these copies; the
+    file's own tables are neither read nor written, and the copies go with the
+    connection.
+    """
+    [(database,)] = con.execute("SELECT current_database()").fetchall()
+    quoted = '"' + database.replace('"', '""') + '"'
+    for table in DERIVED_TABLES:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {quoted}.main.{table} LIMIT 0"
+        )
 
 
 def derive(con, version: ControlVersion, events: EventSet | None = None) -> dict[str, int]:

@@ -14,7 +14,7 @@ from cfgmon.controls.catalogue import (
     STATUSES,
     ControlVersion,
 )
-from cfgmon.controls.coverage import derive
+from cfgmon.controls.coverage import derive, derive_aside
 from cfgmon.controls.freshness import MaxAge, apply_max_age
 from cfgmon.errors import ControlError, DatabaseError
 from cfgmon.store.bulk import insert_rows
@@ -53,10 +53,14 @@ def run_controls(
 
     `framework` (`cis-aws@5.0.0`, `securityhub`) picks that framework version's events
     for controls on a shared chain; by default each judges its newest CIS version's.
+    With record=False nothing is written to the database (a read-only connection
+    will do): no history, and the derived tables live only in this connection.
     With `max_age`, a verdict resting on rows collected longer ago than that is
     INSUFFICIENT_DATA (see freshness); the history records what was reported.
     """
     _require_inventory(con)
+    if not record:
+        derive_aside(con)
     run_id = str(uuid.uuid4())
     evaluated_at = utc_now()
     results: list[ControlResult] = []

@@ -9,6 +9,7 @@ from typing import TextIO
 from cfgmon.controls.report import CheckReport
 from cfgmon.controls.runner import RESULT_KEYS
 from cfgmon.output import FORMATS, RenderContext
+from cfgmon.text import counted
 
 # Statuses every control can return are always counted in the summary line; any
 # other status (NOT_APPLICABLE, say) appears there when some result has it.
@@ -80,15 +81,12 @@ def summary_line(report: CheckReport) -> str:
         if n or status in ALWAYS_COUNTED
     )
     accounts = len(report.accounts)
-    subject = plural(accounts, "account")
+    subject = counted(accounts, "account")
     if len(report.control_refs) > 1:
-        subject = f"{plural(len(report.results), 'result')} ({subject}, " \
-                  f"{plural(len(report.control_refs), 'control')})"
+        subject = f"{counted(len(report.results), 'result')} ({subject}, " \
+                  f"{counted(len(report.control_refs), 'control')})"
     line = f"{subject}: {counts}"
     if report.hidden:
         line += f"; {report.hidden} more in this run not shown"
     return line
 
-
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

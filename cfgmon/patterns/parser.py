@@ -53,13 +53,14 @@ from cfgmon.patterns.nodes import (
     Wildcard,
 )
 from cfgmon.patterns.tokens import SELECTOR_STEP, Token, TokenType, tokenize, tokenize_terms
+from cfgmon.text import counted
 
 
 def parse(text: str) -> Pattern:
     """The AST of a filter pattern; PatternError when AWS would reject it."""
     if len(text) > limits.MAX_PATTERN_LENGTH:
         raise PatternError(
-            f"pattern is {len(text)} characters long; AWS allows at most {limits.MAX_PATTERN_LENGTH}",
+            f"pattern is {counted(len(text), 'character')} long; AWS allows at most {limits.MAX_PATTERN_LENGTH}",
             text,
             limits.MAX_PATTERN_LENGTH,
         )
@@ -93,7 +94,7 @@ class _Parser:
         self.regex_count += 1
         if self.regex_limit is not None and self.regex_count > self.regex_limit:
             raise self.error(
-                f"a pattern may hold at most {limits.MAX_REGEXES} regular expressions", position - 1
+                f"a pattern may hold at most {counted(limits.MAX_REGEXES, 'regular expression')}", position - 1
             )
         try:
             regexes.check(source)
@@ -157,7 +158,7 @@ class _ExpressionParser(_Parser):
         self.depth += 1
         if self.depth > decisions.MAX_NESTING:
             raise self.error(
-                f"parentheses nest deeper than {decisions.MAX_NESTING} levels", opening.start
+                f"parentheses nest deeper than {counted(decisions.MAX_NESTING, 'level')}", opening.start
             )
         inner = self.parse_or(primary)
         self.expect(TokenType.RPAREN, "expected ')'")
@@ -258,13 +259,13 @@ class JsonParser(_ExpressionParser):
         if wildcards:
             if wildcards > limits.MAX_WILDCARDS_PER_SELECTOR:
                 raise self.error(
-                    f"a selector may hold at most {limits.MAX_WILDCARDS_PER_SELECTOR} wildcard",
+                    f"a selector may hold at most {counted(limits.MAX_WILDCARDS_PER_SELECTOR, 'wildcard')}",
                     token.start,
                 )
             self.wildcard_selectors += 1
             if self.wildcard_selectors > limits.MAX_WILDCARD_SELECTORS:
                 raise self.error(
-                    f"a pattern may hold at most {limits.MAX_WILDCARD_SELECTORS} wildcard selectors",
+                    f"a pattern may hold at most {counted(limits.MAX_WILDCARD_SELECTORS, 'wildcard selector')}",
                     token.start,
                 )
         return selector

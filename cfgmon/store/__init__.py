@@ -1,6 +1,11 @@
 """The DuckDB inventory: one schema file, opening, migrating, replacing a scope."""
 
-from cfgmon.store.database import DEFAULT_DB, open_database, resolve_db_path
+from cfgmon.store.database import (
+    DEFAULT_DB,
+    collecting_database,
+    open_database,
+    resolve_db_path,
+)
 from cfgmon.store.scope import SERVICE_TABLES, InventoryWriter, ScopeFailure, ScopeKey
 
 __all__ = [
@@ -9,6 +14,7 @@ __all__ = [
     "InventoryWriter",
     "ScopeFailure",
     "ScopeKey",
+    "collecting_database",
     "open_database",
     "resolve_db_path",
 ]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
-from cfgmon.errors import DatabaseError
+from cfgmon.errors import DatabaseError, DatabaseInUse
+from cfgmon.text import counted
 
 DEFAULT_DB = "cfgmon.duckdb"
 SCHEMA_VERSION = 3
@@ -58,7 +62,14 @@ _DAMAGE_MARKERS = (
     "corrupt database file",
     "checksum",
 )
+# What DuckDB's lock error says about the process holding the file: "Conflicting lock
+# is held in <program> (PID 4242)", and, when the holder only reads (a read lock could
+# still be had), "you would be able to open this database in read-only mode".
+_LOCK_MARKER = "could not set lock"
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+_HOLDER_READS_ONLY = "able to open this database in read-only mode"
 _MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
+_HEADER_BYTES = 3 * 4096  # DuckDB's main header and two database headers; block 0 follows
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -102,7 +113,14 @@ def open_database(db: str | os.PathLike | None = None, *, read_only: bool = Fals
             return con
         _check_not_newer(version, path)
         con.close()
-        upgrading = _connect(path, read_only=False)
+        try:
+            upgrading = _connect(path, read_only=False)
+        except DatabaseInUse as exc:
+            raise DatabaseError(
+                f"database {path} needs migrating from schema version {version} to "
+                f"{SCHEMA_VERSION}, which needs the file to itself, but it is open in another "
+                f"process{exc.holder}: close it and run again"
+            ) from None
         try:
             _ensure_schema(upgrading, path)
         finally:
@@ -112,6 +130,43 @@ def open_database(db: str | os.PathLike | None = None, *, read_only: bool = Fals
     except BaseException:
         con.close()
         raise
+
+
+@contextlib.contextmanager
+def collecting_database(db: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`open_database` for writing, closed when the block ends.
+
+    When the block fails and this opening created the file, the file is removed again
+    if nothing but the schema went into it: a collection that could not start (no
+    credentials, an endpoint that is not AWS, an unknown region) leaves no empty
+    database behind for `check` to mistake for an inventory. A file that existed is
+    never removed.
+    """
+    path = resolve_db_path(db)
+    existed = path.exists()
+    con = open_database(path)
+    try:
+        yield con
+    except BaseException:
+        unused = not existed and _holds_no_rows(con)
+        con.close()
+        if unused:
+            for leftover in (path, path.with_name(f"{path.name}.wal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink(missing_ok=True)
+        raise
+    con.close()
+
+
+def _holds_no_rows(con) -> bool:
+    """True when no table but cfgmon_schema has a row; False when that cannot be read."""
+    try:
+        return not any(
+            con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+            for table in schema_tables() if table != "cfgmon_schema"
+        )
+    except duckdb.Error:
+        return False
 
 
 def damage_error(exc: BaseException, path: str | os.PathLike | None = None) -> DatabaseError | None:
@@ -151,25 +206,52 @@ def _check_header(path: Path) -> None:
 
 
 def _check_length(con, path: Path) -> None:
-    """A file shorter than the blocks its header lists was cut short (a full disk, a broken copy).
+    """A file too short to hold a block in use was cut short (a full disk, a broken copy).
 
-    DuckDB itself notices only when a query reads a missing block.
+    Only blocks in use count: at a checkpoint DuckDB cuts free blocks off the end of
+    the file while its header still counts them, so a healthy file is often shorter
+    than total_blocks x block_size. A cut that only removes free blocks, or blocks
+    DuckDB does not list (index storage), passes here; DuckDB raises when a query
+    reads a missing block, and damage_error names that too.
     """
     try:
         [(block_size, used_blocks)] = con.execute(
             "SELECT block_size, used_blocks FROM pragma_database_size()"
         ).fetchall()
+        # The blocks in use have distinct ids, so the highest is at least used - 1.
+        highest = max(used_blocks - 1, _highest_listed_block(con))
         length = path.stat().st_size
-    except (duckdb.Error, OSError):
+    except duckdb.Error as exc:
+        damaged = damage_error(exc, path)
+        if damaged is not None:
+            raise damaged from None
         return
-    # Blocks in use, not all blocks: a checkpoint that frees the last blocks shrinks
-    # the file while the header still counts the freed ones.
-    if length < block_size * used_blocks:
+    except OSError:
+        return
+    needed = _HEADER_BYTES + (highest + 1) * block_size
+    if highest >= 0 and length < needed:
         raise DatabaseError(
-            f"database {path} is damaged (the file has {length} bytes, its {used_blocks} "
-            f"blocks in use need {block_size * used_blocks}: it was cut short); restore it "
-            "from a copy or collect into a new file"
+            f"database {path} is damaged (the file has {counted(length, 'byte')}, the blocks "
+            f"in use need {needed}: it was cut short); restore it from a copy or collect into "
+            "a new file"
         )
+
+
+def _highest_listed_block(con) -> int:
+    """The highest block id holding metadata or a stored column segment; -1 when none."""
+    tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall()
+    # One statement for every table: a query per table would cost more than the check.
+    segments = "".join(
+        " UNION ALL SELECT greatest(block_id, list_max(additional_block_ids)) "
+        "FROM pragma_storage_info('{}') WHERE persistent".format(name.replace("'", "''"))
+        for (name,) in tables
+    )
+    [(highest,)] = con.execute(
+        f"SELECT coalesce(max(block_id), -1) FROM (SELECT block_id FROM pragma_metadata_info(){segments})"
+    ).fetchall()
+    return highest
 
 
 def _connect(path: Path, read_only: bool):
@@ -177,14 +259,30 @@ def _connect(path: Path, read_only: bool):
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
         text = _first_line(str(exc))
-        if "could not set lock" in text.lower():
-            raise DatabaseError(f"database {path} is in use by another cfgmon process") from None
+        if _LOCK_MARKER in text.lower():
+            raise _in_use_error(path, text) from None
         damaged = damage_error(exc, path)
         if damaged is not None:
             raise damaged from None
         if isinstance(exc, duckdb.IOException):
             raise DatabaseError(f"cannot open {path}: {text}") from None
         raise DatabaseError(f"{path} is not a readable DuckDB database: {text}") from None
+
+
+def _in_use_error(path: Path, text: str) -> DatabaseInUse:
+    """Who holds the file, as far as DuckDB's lock error says, and what to do about it."""
+    pid = _LOCK_PID.search(text)
+    reads_only = _HOLDER_READS_ONLY in text.lower()
+    facts = ([f"PID {pid.group(1)}"] if pid else []) + (["read-only"] if reads_only else [])
+    holder = f" ({', '.join(facts)})" if facts else ""
+    if reads_only:
+        advice = (
+            "close it and run again, or use `cfgmon check --no-record`, which writes nothing; "
+            "BI tools should read an export (`cfgmon export --parquet DIR`) or a copy of the file"
+        )
+    else:
+        advice = "close it, or wait for it to finish, and run again"
+    return DatabaseInUse(f"database {path} is open in another process{holder}: {advice}", holder)
 
 
 def _stored_version(con, path: Path) -> int | None:

@@ -5,28 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
 import pytest
 from collect_scenario import FIRST, SECOND, World, seed_world
+from collectrun import collect_into as collect_shared
 from dbrows import query_rows
+from webserver import serving
 
-from cfgmon.aws import ClientFactory, CollectionReport, caller_target, collect
-from cfgmon.store import open_database
+from cfgmon.aws import ClientFactory, CollectionReport
 
 
 def collect_into(
     endpoint: str, db_path: Path, regions=(FIRST, SECOND), clients: ClientFactory | None = None,
     **kwargs,
 ) -> CollectionReport:
-    """Collect the caller's account (moto's default) into db_path through the library."""
-    clients = clients or ClientFactory(endpoint_url=endpoint)
-    session = boto3.Session(region_name="us-east-1")
-    con = open_database(db_path)
-    try:
-        target = caller_target(session, clients)
-        return collect(con, [target], clients=clients, regions=regions, **kwargs)
-    finally:
-        con.close()
+    """Collect the caller's account (moto's default) into db_path, the two seeded regions."""
+    return collect_shared(endpoint, db_path, regions, clients, **kwargs)
 
 
 query_db = query_rows  # the collector tests' name for it
@@ -74,3 +67,12 @@ def collected(aws_module, tmp_path_factory) -> Collected:
     world = seed_world(aws_module)
     db_path = tmp_path_factory.mktemp("collected") / "inventory.duckdb"
     return Collected(world, collect_into(aws_module.endpoint, db_path), db_path)
+
+
+@pytest.fixture
+def web_server(tmp_path):
+    """Python's http.server on 127.0.0.1 and a free port: it answers HTTP, but not as AWS."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    with serving(folder=folder) as url:
+        yield url

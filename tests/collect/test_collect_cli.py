@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from cfgmon.simulation import Seeder
@@ -22,7 +24,7 @@ def test_collect_with_endpoint_url_and_regions(aws, cli, tmp_path):
                  "--region", "eu-west-1", "--concurrency", "2")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
-    assert result.stderr.startswith("collected 4 scopes (1 regions, account 123456789012)")
+    assert result.stderr.startswith("collected 4 scopes (1 region, account 123456789012)")
     assert "4 ok, 0 failed, 0 skipped" in result.stderr
     assert table(db, "SELECT region, count(*) FROM cfgmon_collection WHERE status = 'ok' GROUP BY region") == [
         ("eu-west-1", 4)
@@ -67,6 +69,7 @@ def test_missing_credentials_and_profile_are_usage_errors(aws, cli, tmp_path, mo
     result = cli("collect", "--db", db, "--endpoint-url", aws.endpoint)
     assert result.exit_code == 2
     assert result.stderr.startswith("cfgmon: error: no AWS credentials found")
+    assert not (tmp_path / "x.duckdb").exists()  # a collection that cannot start leaves no file
 
 
 def test_concurrency_must_be_positive(cli, tmp_path):
@@ -92,3 +95,50 @@ def test_summary_names_skipped_regions_once(aws, cli, tmp_path):
         "  skipped: ap-east-1 cloudtrail, logs, cloudwatch, sns: RegionNotEnabled: "
         "region ap-east-1 is not enabled in account 123456789012 (not-opted-in)"
     ]
+
+
+def collected_regions(db) -> list[str]:
+    return [r for (r,) in table(db, "SELECT DISTINCT region FROM cfgmon_collection ORDER BY 1")]
+
+
+def test_regions_are_names_in_any_case_and_comma_separated_lists(aws, cli, tmp_path):
+    db = tmp_path / "x.duckdb"
+    result = cli("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
+                 "--region", "EU-West-1")
+    assert result.exit_code == 0, result.stderr
+    assert collected_regions(db) == ["eu-west-1"]
+    result = cli("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
+                 "--region", "us-east-1, eu-west-2", "--region", "EU-WEST-1,us-east-1")
+    assert result.exit_code == 0, result.stderr
+    assert "(3 regions," in result.stderr
+    assert collected_regions(db) == ["eu-west-1", "eu-west-2", "us-east-1"]
+
+
+def test_an_unknown_region_suggests_the_closest_name(aws, cli, tmp_path):
+    db = tmp_path / "x.duckdb"
+    result = cli("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
+                 "--region", "eu-west-1,eu-west-3x")
+    assert (result.exit_code, result.stderr) == (
+        2, "cfgmon: error: unknown region 'eu-west-3x'; did you mean eu-west-3?\n"
+    )
+    assert not db.exists()  # nothing was collected, so no database is left behind
+
+
+def test_an_empty_region_in_a_list_is_bad_input(cli, tmp_path):
+    result = cli("collect", "--db", str(tmp_path / "x.duckdb"), "--region", "eu-west-1,")
+    assert (result.exit_code, result.stderr) == (
+        2, "cfgmon: error: --region 'eu-west-1,' names an empty region; "
+           "separate names with commas, as in --region eu-west-1,us-east-1\n"
+    )
+
+
+def test_the_summary_counts_in_words_for_one_region_and_for_two(aws, cli, tmp_path):
+    db = str(tmp_path / "x.duckdb")
+    one = cli("collect", "--db", db, "--endpoint-url", aws.endpoint, "--region", "eu-west-1")
+    two = cli("collect", "--db", db, "--endpoint-url", aws.endpoint,
+              "--region", "eu-west-1,us-east-1")
+    assert one.stderr.startswith(f"collected 4 scopes (1 region, account 123456789012) into {db}: ")
+    assert two.stderr.startswith(f"collected 8 scopes (2 regions, account 123456789012) into {db}: ")
+    for result in (one, two):
+        assert result.exit_code == 0, result.stderr
+        assert re.search(r"; \d+ API calls in \d+\.\ds$", result.stderr.splitlines()[0])

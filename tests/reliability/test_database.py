@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import duckdb
 import pytest
+from clirun import run_cli_process
+from collectrun import collect_into
 from dblock import held_by_another_process
 from sample_inventory import build_sample_inventory
 
+from cfgmon.aws import ClientFactory
+from cfgmon.controls import latest_versions, run_controls
 from cfgmon.errors import DatabaseError
+from cfgmon.simulation import Seeder
 from cfgmon.store import database, open_database
 
 from .faultrun import rows
@@ -44,15 +50,52 @@ def assert_one_line(result, *fragments: str) -> None:
 
 # -- in use ----------------------------------------------------------------------------
 
-
-def test_a_database_held_by_another_process_is_in_use(cli, tmp_path):
+def test_a_database_held_by_another_writer_is_in_use(cli, tmp_path):
     db = build_sample_inventory(tmp_path / "busy.duckdb")
-    with held_by_another_process(db):
+    with held_by_another_process(db, "read-write") as holder:
         for name, result in run_each(cli, db, tmp_path).items():
-            assert_one_line(result, f"database {db} is in use by another cfgmon process")
+            assert_one_line(result, f"database {db} is open in another process (PID {holder.pid}): "
+                                    "close it, or wait for it to finish, and run again")
             assert name != "export" or not (tmp_path / "out").exists()
     # Released, the same file works again.
     assert cli("sql", "--db", str(db), "SELECT 1").exit_code == 0
+
+
+def test_a_read_only_reader_stops_only_the_commands_that_write(cli, tmp_path):
+    db = build_sample_inventory(tmp_path / "read.duckdb")
+    with held_by_another_process(db, "read-only") as holder:
+        results = run_each(cli, db, tmp_path)
+    for name in ("collect", "check"):
+        assert_one_line(results[name],
+                        f"database {db} is open in another process (PID {holder.pid}, read-only): ",
+                        "`cfgmon check --no-record`", "`cfgmon export --parquet DIR`")
+    assert results["sql"].exit_code == 0 and results["export"].exit_code == 0
+
+
+def verdicts(result) -> list[tuple]:
+    return [(r["account_id"], r["status"], r["reason"]) for r in json.loads(result.stdout)]
+
+
+def test_check_no_record_runs_beside_a_reader_and_writes_nothing(cli, tmp_path):
+    db = build_sample_inventory(tmp_path / "read.duckdb")
+    con = duckdb.connect(str(db))
+    # Nothing derived yet: the verdicts rest on coverage this check derives for itself.
+    con.execute("DELETE FROM cfgmon_pattern_coverage; DELETE FROM cfgmon_catalogue_value")
+    con.close()
+    history = rows(db, "SELECT * FROM cfgmon_check_result ORDER BY ALL")
+    before = db.read_bytes()
+    with held_by_another_process(db, "read-only"):
+        result = cli("check", "--db", str(db), "--no-record", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    assert [v[:2] for v in verdicts(result)] == [("012345678901", "NON_COMPLIANT"),
+                                                 ("111111111111", "COMPLIANT")]
+    assert db.read_bytes() == before and not Path(f"{db}.wal").exists()
+    assert rows(db, "SELECT * FROM cfgmon_check_result ORDER BY ALL") == history
+    assert rows(db, "SELECT count(*) AS n FROM cfgmon_pattern_coverage") == [{"n": 0}]
+    # The verdicts are those a recording check gives.
+    recorded = cli("check", "--db", str(db), "--format", "json")
+    assert verdicts(recorded) == verdicts(result)
+    assert len(rows(db, "SELECT * FROM cfgmon_check_result")) == len(history) + 2
 
 
 # -- not a database, damaged -------------------------------------------------------------
@@ -160,6 +203,128 @@ def test_damage_found_mid_command_names_the_database_as_damaged():
     assert database.damage_error(ValueError("checksum")) is None
 
 
+# -- in normal use ------------------------------------------------------------------------
+
+
+def replace_subscriptions(db: Path, count: int) -> None:
+    """Delete the bulk subscriptions and add `count` new ones, as a collect replaces a scope."""
+    con = duckdb.connect(str(db))
+    con.execute("DELETE FROM aws_sns_topic_subscription WHERE subscription_arn LIKE 'arn:sub:%'")
+    con.execute(
+        "INSERT INTO aws_sns_topic_subscription SELECT '111111111111', 'us-east-1', now(), "
+        "'arn:sub:' || i, 'arn:aws:sns:us-east-1:111111111111:t', md5(i::VARCHAR), 'email', "
+        "md5(i::VARCHAR) || '@example.com', false, json_object('x', md5(i::VARCHAR)) "
+        "FROM range(?) r(i)", [count])
+    con.close()
+
+
+def block_counts(db: Path) -> dict:
+    return rows(db, "SELECT block_size, total_blocks, free_blocks FROM pragma_database_size()")[0]
+
+
+def test_a_file_whose_free_blocks_were_truncated_is_not_damaged(tmp_path):
+    """At a checkpoint DuckDB cuts free blocks off the end of the file, but the header
+    still counts them: the file is shorter than all its blocks, and nothing is lost."""
+    db = build_sample_inventory(tmp_path / "used.duckdb")
+    shrunk = False
+    for count in (60000, 1000, 30000, 10, 60000, 10):
+        replace_subscriptions(db, count)
+        con = open_database(db, read_only=True)
+        [(stored,)] = con.execute(
+            "SELECT count(*) FROM aws_sns_topic_subscription WHERE subscription_arn LIKE 'arn:sub:%'"
+        ).fetchall()
+        con.close()
+        assert stored == count
+        blocks = block_counts(db)
+        shrunk = shrunk or db.stat().st_size < blocks["block_size"] * blocks["total_blocks"]
+    assert shrunk  # the case this test is about did happen
+
+
+def test_a_used_file_cut_by_one_block_is_damaged(cli, tmp_path):
+    """Free blocks in the middle of the file do not hide a missing block at its end."""
+    db = build_sample_inventory(tmp_path / "used.duckdb")
+    for count in (60000, 1000, 30000):
+        replace_subscriptions(db, count)
+    blocks = block_counts(db)
+    assert blocks["free_blocks"] > 1  # more than the one block cut
+    db.write_bytes(db.read_bytes()[: -blocks["block_size"]])
+    for result in run_each(cli, db, tmp_path).values():
+        assert_one_line(result, f"database {db} is damaged (", "it was cut short")
+
+
+CHURN_REGION, CHAIN_REGION = "us-east-1", "eu-west-1"
+ROUNDS = 50
+CLI_ROUNDS = {2, ROUNDS // 2, ROUNDS - 1}  # real `cfgmon` processes; the others use the library
+FILLER = 2  # metric filters and topics deleted and added back in turn
+
+
+class ReusedClients(ClientFactory):
+    """One boto3 client per service and region for all the rounds: making new ones
+    each round would double the time collecting takes."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._made: dict[tuple[str, str], object] = {}
+
+    def _new_client(self, session, service, region):
+        if (service, region) not in self._made:
+            self._made[service, region] = super()._new_client(session, service, region)
+        return self._made[service, region]
+
+
+def test_fifty_rounds_of_collect_and_check_on_one_file(aws, cli, tmp_path):
+    """Rows replaced, deleted and added back, regions narrowed and widened: every command
+    keeps working on the same file, and every verdict follows what AWS holds."""
+    seeder = Seeder(aws)
+    chain = seeder.chain(CHAIN_REGION)
+    seeder.log_group(CHURN_REGION, "churn")
+    logs, sns = seeder.client("logs", CHURN_REGION), seeder.client("sns", CHURN_REGION)
+    clients = ReusedClients(endpoint_url=aws.endpoint)
+    db = tmp_path / "cfgmon.duckdb"
+    for round_ in range(ROUNDS):
+        # Even rounds collect both regions, odd rounds only the one whose filler came
+        # or went; the chain's alarm goes and comes back every other even round.
+        widened = round_ % 2 == 0
+        for n in range(FILLER):
+            if widened:
+                seeder.metric_filter(CHURN_REGION, "churn", f"f{n}", pattern=f'"churn {round_} {n}"')
+                seeder.topic(CHURN_REGION, f"churn-{n}")
+            else:
+                logs.delete_metric_filter(logGroupName="churn", filterName=f"f{n}")
+                sns.delete_topic(TopicArn=f"arn:aws:sns:{CHURN_REGION}:{seeder.account_id}:churn-{n}")
+        if round_ % 4 == 2:
+            seeder.client("cloudwatch", CHAIN_REGION).delete_alarms(AlarmNames=[chain.alarm_name])
+        elif round_ % 4 == 0 and round_:
+            seeder.alarm(CHAIN_REGION, chain.alarm_name, metric_name=chain.metric_name,
+                         alarm_actions=[chain.topic_arn])
+        regions = (CHURN_REGION, CHAIN_REGION) if widened else (CHURN_REGION,)
+        expected = "COMPLIANT" if round_ // 2 % 2 == 0 else "NON_COMPLIANT"
+
+        if round_ in CLI_ROUNDS:
+            collected = run_cli_process("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
+                                       *[arg for region in regions for arg in ("--region", region)])
+            assert collected.exit_code == 0, (round_, collected.stderr)
+            checked = run_cli_process("check", "--db", str(db), "--format", "json")
+            assert checked.exit_code == (0 if expected == "COMPLIANT" else 1), (round_, checked.stderr)
+            statuses = [r["status"] for r in json.loads(checked.stdout)]
+        else:
+            assert not collect_into(aws.endpoint, db, regions, clients).partial, round_
+            con = open_database(db)
+            try:
+                statuses = [r.status for r in run_controls(con, latest_versions())]
+            finally:
+                con.close()
+        assert statuses == [expected], round_
+        assert rows(db, "SELECT count(*) AS n FROM aws_sns_topic WHERE region = ?",
+                    [CHURN_REGION]) == [{"n": FILLER if widened else 0}], round_
+
+    assert rows(db, "SELECT count(DISTINCT run_id) AS n FROM cfgmon_check_result") == [{"n": ROUNDS}]
+    commands = COMMANDS | {"collect": ("collect", "--region", CHURN_REGION, "--endpoint-url", aws.endpoint)}
+    for name, args in commands.items():
+        result = cli(args[0], "--db", str(db), *[a.format(tmp=tmp_path) for a in args[1:]])
+        assert result.exit_code in (0, 1), (name, result.stderr)
+
+
 # -- versions ------------------------------------------------------------------------------
 
 
@@ -221,6 +386,17 @@ def test_a_read_only_command_migrates_too(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == ["name,no_error", "old,True"]
     assert rows(db, "SELECT max(version) AS v FROM cfgmon_schema") == [{"v": database.SCHEMA_VERSION}]
+
+
+def test_an_older_database_open_in_a_reader_is_not_migrated(cli, tmp_path):
+    db = write_version_1_database(tmp_path / "v1.duckdb")
+    with held_by_another_process(db, "read-only") as holder:
+        for args in (("sql", "SELECT 1"), ("check", "--no-record")):
+            assert_one_line(cli(args[0], "--db", str(db), *args[1:]),
+                            f"database {db} needs migrating from schema version 1 to "
+                            f"{database.SCHEMA_VERSION}, which needs the file to itself, but it is "
+                            f"open in another process (PID {holder.pid}, read-only): ")
+    assert rows(db, "SELECT max(version) AS v FROM cfgmon_schema") == [{"v": 1}]
 
 
 def test_a_failed_migration_changes_nothing(tmp_path, monkeypatch):

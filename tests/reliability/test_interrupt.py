@@ -65,7 +65,8 @@ def test_an_interrupted_collect_keeps_what_it_finished(aws, proxy, db, cli, sign
             second = cli("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
                          "--region", "us-east-1")
             assert (second.exit_code, second.stderr) == (
-                2, f"cfgmon: error: database {db} is in use by another cfgmon process\n")
+                2, f"cfgmon: error: database {db} is open in another process (PID {process.pid}): "
+                   "close it, or wait for it to finish, and run again\n")
         signalled = time.monotonic()
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=20)
