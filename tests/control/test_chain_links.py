@@ -13,6 +13,9 @@ from clirun import run_cli
 
 from cfgmon.simulation import CIS_CONFIG_PATTERN, Seeder, expression_query, stat_query
 
+# These tests are about one control; `check` alone runs the whole family.
+CONFIG_CONTROL = "config_configuration_changes_monitoring"
+
 OTHER_ACCOUNT = "222222222222"
 
 
@@ -311,7 +314,7 @@ def test_near_miss_prefers_the_metrics_own_account_and_never_names_an_unrelated_
                         "--account", seeder.account_id, "--account", OTHER_ACCOUNT)
     assert collected.exit_code == 0, collected.stderr
     results = {r["account_id"]: r for r in json.loads(
-        run_cli("check", "--db", db, "--format", "json").stdout)}
+        run_cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", "json").stdout)}
     reason = results[seeder.account_id]["reason"]
     assert reason == (
         f"no alarm in account {seeder.account_id} region us-east-1 watches metric "
@@ -325,7 +328,7 @@ def test_near_miss_prefers_the_metrics_own_account_and_never_names_an_unrelated_
     run_cli("collect", "--db", db, "--endpoint-url", aws.endpoint, "--region", "eu-west-1",
             "--account", seeder.account_id)
     results = {r["account_id"]: r for r in json.loads(
-        run_cli("check", "--db", db, "--format", "json").stdout)}
+        run_cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", "json").stdout)}
     reason = results[seeder.account_id]["reason"]
     assert f"closest: alarm {seeder.alarm_arn('eu-west-1', chain.alarm_name)} in the same account" in reason
     assert "in region eu-west-1, not us-east-1" in reason and OTHER_ACCOUNT not in reason
