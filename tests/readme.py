@@ -18,7 +18,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 ELLIPSIS = "…"
 
 _FENCE = re.compile(r"^(?P<indent> *)```(?P<info>[\w-]*)\n(?P<body>.*?)^(?P=indent)```", re.M | re.S)
-_CODE_SPAN = re.compile(r"`([^`]+)`")
+# `span`, or ``span with `backticks` inside``
+_CODE_SPAN = re.compile(r"``(.+?)``|`([^`]+)`")
 
 
 def text() -> str:
@@ -94,7 +95,7 @@ def transcripts() -> list[Transcript]:
 
 def quoted(title: str, fragment: str) -> str:
     """The one `code span` of a section that contains `fragment`."""
-    spans = [s for s in _CODE_SPAN.findall(section(title)) if fragment in s]
+    spans = [a or b for a, b in _CODE_SPAN.findall(section(title)) if fragment in (a or b)]
     assert len(spans) == 1, f"README section {title!r} quotes {fragment!r} {len(spans)} times"
     return spans[0]
 

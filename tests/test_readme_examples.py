@@ -64,7 +64,7 @@ def assert_error_line_is_quoted(result, quoted: str) -> None:
 WRONG = "When things go wrong"
 
 def test_a_database_in_use(cli, tmp_path, monkeypatch):
-    expected = readme.quoted(WRONG, "is in use by another cfgmon process")
+    expected = readme.quoted(WRONG, "or wait for it to finish")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CFGMON_DB", raising=False)
     db = build_sample_inventory(tmp_path / database.DEFAULT_DB)

@@ -96,6 +96,6 @@ def test_results_reads_while_another_process_holds_the_database_read_only(db, cl
         assert len(json.loads(shown.stdout)) == 3
         checked = subprocess.run([*command, "check", "--db", db, "--control", CONFIG_CONTROL], capture_output=True,
                                  text=True, env=env, timeout=120)
-        assert checked.returncode == 2 and "in use by another cfgmon process" in checked.stderr
+        assert checked.returncode == 2 and "is open in another process (PID" in checked.stderr
     finally:
         holder.close()
