@@ -31,9 +31,11 @@ from cfgmon.controls.catalogue import CatalogueEvent
 from cfgmon.controls.coverage import describe_missed
 
 # Services whose events CloudTrail delivers as global (us-east-1) events.
+# STS and console sign-in are regional where a regional endpoint is used: a record
+# says where it was delivered, and a multi-region trail records every region anyway.
 GLOBAL_EVENT_SOURCES = frozenset({
-    "iam.amazonaws.com", "sts.amazonaws.com", "signin.amazonaws.com",
-    "organizations.amazonaws.com", "cloudfront.amazonaws.com", "route53.amazonaws.com",
+    "iam.amazonaws.com", "organizations.amazonaws.com", "cloudfront.amazonaws.com",
+    "route53.amazonaws.com",
 })
 POSITIVE = {"Equals": lambda v, x: v == x, "StartsWith": lambda v, x: v.startswith(x),
             "EndsWith": lambda v, x: v.endswith(x)}
@@ -86,7 +88,7 @@ def judge(selectors: TrailSelectors, events: Sequence[CatalogueEvent]) -> Captur
 def _missed_because(trail: TrailSelectors, record: dict) -> str | None:
     region = record.get("awsRegion")
     source = record.get("eventSource", "")
-    if source in GLOBAL_EVENT_SOURCES:
+    if source in GLOBAL_EVENT_SOURCES and region == "us-east-1":
         if not trail.include_global_events:
             return "it does not include global service events"
     elif not trail.multi_region and region != trail.home_region:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import re
 
+import duckdb
 import pytest
 from clirun import run_cli
 
 from cfgmon.controls import latest_versions
 from cfgmon.simulation import Seeder
 
-VERBATIM, NARROWED = "111111111111", "222222222222"
+VERBATIM, NARROWED, STANDALONE = "111111111111", "222222222222", "333333333333"
 REGION = "us-east-1"
 CHAINED = [v for v in latest_versions() if v.chain]
 
@@ -48,14 +49,41 @@ def family_results(aws_module, tmp_path_factory):
             if account == NARROWED:
                 pattern, dropped[version.control.id] = narrowed(reference, version)
             seeder.chain(REGION, prefix=f"c{i}", pattern=pattern)
+    # An account in no organisation, with the Organizations chain verbatim.
+    organizations = next(v for v in CHAINED if v.control.applies_to == "management_account")
+    Seeder(aws, STANDALONE).chain(REGION, pattern=organizations.control.reference_for())
     db = tmp_path_factory.mktemp("family") / "family.duckdb"
     collected = run_cli("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
-                        "--region", REGION, "--account", VERBATIM, "--account", NARROWED)
+                        "--region", REGION, "--account", VERBATIM, "--account", NARROWED,
+                        "--account", STANDALONE)
     assert collected.exit_code == 0, collected.stderr
     checked = run_cli("check", "--db", str(db), "--format", "json")
     assert checked.exit_code in (0, 1), checked.stderr
     results = {(r["control_id"], r["account_id"]): r for r in json.loads(checked.stdout)}
+    # The same account, had DescribeOrganization been refused: its organisation unknown.
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE cfgmon_account SET organization_known = FALSE WHERE account_id = ?",
+                [STANDALONE])
+    con.close()
+    unknown = json.loads(run_cli("check", "--db", str(db), "--format", "json", "--control",
+                                 organizations.control.id).stdout)
+    results |= {(r["control_id"], "unknown:" + r["account_id"]): r for r in unknown}
     return results, dropped
+
+
+def test_organizations_changes_apply_to_management_accounts_only(family_results):
+    results, _ = family_results
+    control = next(v for v in CHAINED if v.control.applies_to == "management_account").control
+    outside = results[(control.id, STANDALONE)]
+    assert outside["status"] == "NOT_APPLICABLE"
+    assert outside["reason"] == (
+        f"account {STANDALONE} is in no organisation; this control applies to the management "
+        "account of an organisation")
+    unknown = results[(control.id, f"unknown:{STANDALONE}")]
+    assert unknown["status"] == "INSUFFICIENT_DATA"
+    assert "could not be collected (DescribeOrganization)" in unknown["reason"]
+    # every other control judges the account as usual
+    assert results[("config_configuration_changes_monitoring", STANDALONE)]["status"] == "NON_COMPLIANT"
 
 
 @pytest.mark.parametrize("version", CHAINED, ids=[v.control.id for v in CHAINED])
