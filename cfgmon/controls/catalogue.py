@@ -197,6 +197,7 @@ class Control:
             "event_names": list(self.event_names),
             "reference_pattern": self.reference_pattern,
             "event_noun": self.event_noun,
+            "default_framework": self.default_framework,
             "applies_to": self.applies_to,
             "versions": sorted(self.versions, key=_version_key),
         }

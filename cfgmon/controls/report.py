@@ -51,6 +51,11 @@ class CheckReport:
         )
         return replace(self, results=kept, hidden=self.hidden + len(self.results) - len(kept))
 
+    def only(self, control_id: str) -> CheckReport:
+        """The results of one control (its metadata kept)."""
+        kept = tuple(r for r in self.results if r.control_id == control_id)
+        return replace(self, results=kept)
+
     def rows(self) -> list[dict[str, Any]]:
         """Each result as a dict with its keys, plus `control` (id@version)."""
         return [r.as_dict() | {"control": _ref(r)} for r in self.results]
