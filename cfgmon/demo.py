@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cfgmon.simulation import MotoSimulation, Seeder
+from cfgmon.simulation.seed import Chain
 from cfgmon.text import counted
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -32,7 +33,11 @@ WILDCARD_PATTERN = (
 class DemoAccount:
     account_id: str
     story: str                       # what the account shows, in one line
-    build: Callable[[Seeder], None]
+    build: Callable[[Seeder], Chain]  # the AWS Config chain of the story
+    # the rest of the family on the same trail, log group and topic: how many of the
+    # other controls have their filter and alarm, and patterns that differ from CIS's
+    others: int | None = None         # None: every other control
+    patterns: dict[str, str] = field(default_factory=dict)
 
 
 DEMO_ACCOUNTS = (
@@ -48,8 +53,9 @@ DEMO_ACCOUNTS = (
     ),
     DemoAccount(
         "333333333333",
-        "alarm notifies an SNS topic that nobody has subscribed to",
+        "half done: filters and alarms for 8 of the 15 controls, on a topic nobody subscribed to",
         lambda s: s.chain("eu-west-1", subscriptions=()),
+        others=7,
     ),
     DemoAccount(
         "444444444444",
@@ -58,8 +64,10 @@ DEMO_ACCOUNTS = (
     ),
     DemoAccount(
         "555555555555",
-        "wildcard pattern \"*DeliveryChannel\": broader than CIS, still compliant",
+        "wildcard pattern \"*DeliveryChannel\": broader than CIS, still compliant; the "
+        "security group filter is CIS v4.0.0's, without ModifySecurityGroupRules",
         lambda s: s.chain("eu-west-1", pattern=WILDCARD_PATTERN),
+        patterns={"security_group_changes_monitoring": "cis-aws@4.0.0"},
     ),
     DemoAccount(
         "666666666666",
@@ -69,13 +77,31 @@ DEMO_ACCOUNTS = (
 )
 
 
-def _alarm_in_other_region(seeder: Seeder) -> None:
+def _alarm_in_other_region(seeder: Seeder) -> Chain:
     chain = seeder.chain("us-east-1")
     seeder.client("cloudwatch", "us-east-1").delete_alarms(AlarmNames=[chain.alarm_name])
     topic = seeder.topic("eu-west-1", "config-alerts")
     seeder.subscription(topic)
     seeder.alarm("eu-west-1", chain.alarm_name, metric_name=chain.metric_name,
                  alarm_actions=[topic])
+    return chain
+
+
+def build_family(seeder: Seeder, account: DemoAccount, chain: Chain) -> None:
+    """The other controls of the family beside the story's chain: a metric filter with
+    the reference pattern (of the framework version the account names) and an alarm on
+    its metric, notifying the chain's topic."""
+    from cfgmon.controls import latest_versions
+
+    others = [v.control for v in latest_versions()
+              if v.chain and v.control.id != "config_configuration_changes_monitoring"]
+    for control in others[: account.others]:
+        pattern = control.reference_for(account.patterns.get(control.id))
+        metric = control.id.removesuffix("_monitoring").replace("_", "-")
+        seeder.metric_filter(chain.region, chain.log_group_name, metric, pattern=pattern,
+                             metric_name=metric, namespace="CISBenchmark", value="1")
+        seeder.alarm(chain.region, metric, metric_name=metric, namespace="CISBenchmark",
+                     alarm_actions=[chain.topic_arn])
 
 
 @dataclass
@@ -109,7 +135,8 @@ def build_and_collect(db: Path, *, progress=None, say: Callable[[str], None] = p
         say(f"  organisation {organization.id}: management account {management}, "
             f"{counted(len(members), 'member account')}")
         for account in DEMO_ACCOUNTS:
-            account.build(Seeder(aws, account.account_id))
+            seeder = Seeder(aws, account.account_id)
+            build_family(seeder, account, account.build(seeder))
             say(f"  built account {account.account_id}: {account.story}")
         clients = ClientFactory(endpoint_url=aws.endpoint)
         caller = caller_target(aws.session(management), clients)
@@ -137,4 +164,6 @@ def next_commands(db: Path, program: str = "cfgmon") -> list[str]:
         f"{program} pattern test '{{ $.eventName = \"*DeliveryChannel\" }}' "
         "--control config_configuration_changes_monitoring",
         f"{program} controls show config_configuration_changes_monitoring",
+        f"{program} check --db {quoted} --framework cis-aws@4.0.0 --account 555555555555   "
+        "# judged by CIS v4.0.0's events",
     ]

@@ -56,3 +56,10 @@ def test_version_is_the_installed_package_version(cli):
     assert result.exit_code == 0
     assert result.stdout.strip() == f"cfgmon {version('cfgmon')}"
     assert cli("-h").exit_code == 0 and "--version" in cli("-h").stdout
+
+
+def test_every_control_is_in_the_readme_family_table():
+    from cfgmon.controls import load_catalogue
+
+    for control_id in load_catalogue():
+        assert f"| `{control_id}` |" in README, f"README's family table lacks {control_id}"

@@ -315,12 +315,14 @@ def _record_opened(
     writer: InventoryWriter, opened: _Opened, services: Sequence[str],
     finish: Callable[[ScopeOutcome], None],
 ) -> None:
-    target, plan, membership = opened.target, opened.plan, opened.membership or Membership()
+    target, plan, known = opened.target, opened.plan, opened.membership
+    membership = known or Membership()
     now = utc_now()
     writer.record_account(
         target.account_id, collected_at=now, source=target.source,
         organization_id=membership.organization_id,
         management_account_id=membership.management_account_id,
+        organization_known=known is not None,
     )
     for region, reason in plan.skipped.items():
         for service in services:
@@ -338,6 +340,7 @@ def _record_unavailable(
     verdict leans on their rows as if they were current."""
     target = unavailable.target
     membership = target.membership or Membership()
+    known = target.membership is not None
     message = redact(unavailable.message, ())
     now = utc_now()
     writer.record_account(
@@ -345,6 +348,7 @@ def _record_unavailable(
         error_code=unavailable.code, error_message=message,
         organization_id=membership.organization_id,
         management_account_id=membership.management_account_id,
+        organization_known=known,
     )
     stale = [
         key for key in writer.collected_scopes(target.account_id)

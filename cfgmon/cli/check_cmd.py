@@ -20,7 +20,7 @@ from cfgmon.cli.common import (
     parse_statuses,
 )
 from cfgmon.cli.show import check_split_folder, exit_for, show
-from cfgmon.controls import latest_versions, resolve
+from cfgmon.controls import framework_id, framework_versions, latest_versions, resolve
 from cfgmon.controls.freshness import parse_max_age
 from cfgmon.controls.report import run_check
 from cfgmon.errors import DatabaseError
@@ -34,6 +34,12 @@ def check(
     control: Annotated[
         list[str] | None,
         typer.Option("--control", help="Control ID or ID@VERSION; repeatable [default: latest of every control]."),
+    ] = None,
+    framework: Annotated[
+        str | None,
+        typer.Option("--framework", metavar="F@V",
+                     help="Run the controls of one framework version with its events: "
+                          "cis-aws@1.2.0 … cis-aws@7.0.0, securityhub."),
     ] = None,
     formats: formats_option(FORMATS) = None,
     outputs: OutputsOption = None,
@@ -70,7 +76,11 @@ def check(
     targets = output_targets(ctx, formats, outputs, FORMATS)
     statuses = parse_statuses(status)
     check_split_folder(asff_split)
-    versions = [resolve(spec) for spec in control] if control else latest_versions()
+    chosen = framework_id(framework) if framework else None
+    if control:
+        versions = [resolve(spec) for spec in control]
+    else:
+        versions = framework_versions(chosen) if chosen else latest_versions()
     oldest_allowed = parse_max_age(max_age) if max_age is not None else None
     path = resolve_db_path(db)
     if not path.exists():
@@ -78,7 +88,8 @@ def check(
     with open_outputs(targets) as streams:
         con = open_database(path, read_only=no_record)
         try:
-            report = run_check(con, versions, max_age=oldest_allowed, record=not no_record)
+            report = run_check(con, versions, max_age=oldest_allowed, framework=chosen,
+                               record=not no_record)
         finally:
             con.close()
         shown = show(report, streams, statuses=statuses, accounts=account or [],

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cfgmon.cli.common import choice_error
-from cfgmon.controls import load_catalogue, resolve
+from cfgmon.controls import framework_id, load_catalogue, resolve
 from cfgmon.output import ROW_FORMATS, RenderContext
 from cfgmon.output.json_format import dumps
 from cfgmon.sqlport import DIALECTS, transpile
@@ -20,24 +20,40 @@ controls_app = typer.Typer(help="List, show and transpile the packaged controls.
 @controls_app.command("list")
 def list_controls(
     format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    framework: Annotated[
+        str | None,
+        typer.Option("--framework", metavar="F@V",
+                     help="Only the controls of this framework version, with its requirement ids."),
+    ] = None,
 ) -> None:
     """List the controls, their versions and frameworks.
 
-    Example: cfgmon controls list --format json
+    Example: cfgmon controls list --framework cis-aws@5.0.0
     """
     if format not in ROW_FORMATS:
         raise choice_error("format", format, ROW_FORMATS)
+    chosen = framework_id(framework) if framework else None
     rows = []
     for control in load_catalogue().values():
+        if chosen and chosen not in control.framework_ids:
+            continue
+        row = {"id": control.id}
+        if chosen:
+            row["requirement"] = ", ".join(
+                sorted({f["requirement"] for f in control.requirements_of(chosen)}))
+            row["requirement_title"] = control.requirements_of(chosen)[0]["title"]
         frameworks = sorted({f"{f['framework']} {f['requirement']}" for f in control.frameworks})
-        rows.append({
-            "id": control.id,
+        row |= {
             "latest": control.latest.version,
             "versions": ", ".join(control.metadata()["versions"]),
             "severity": control.severity,
             "title": control.title,
             "frameworks": "; ".join(frameworks),
-        })
+        }
+        rows.append(row)
+    if chosen:
+        rows.sort(key=lambda r: [int(p) if p.isdigit() else p
+                                 for p in r["requirement"].replace(".", " ").split()])
     ROW_FORMATS[format](rows, RenderContext(title="cfgmon controls"), sys.stdout)
 
 

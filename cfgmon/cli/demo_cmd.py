@@ -12,10 +12,12 @@ from cfgmon.cli.common import invoked_as
 from cfgmon.cli.progress import scope_progress
 from cfgmon.controls import latest_versions
 from cfgmon.controls.report import run_check
-from cfgmon.output.report_view import render_report
+from cfgmon.output.report_view import render_matrix, render_report, summary_line
 from cfgmon.store import open_database
 
 DEMO_DB = Path("cfgmon-demo.duckdb")
+# Each demo account tells its story with this control; the matrix shows the family.
+STORY_CONTROL = "config_configuration_changes_monitoring"
 
 
 def demo(
@@ -42,8 +44,12 @@ def demo(
     finally:
         con.close()
     stories = {a.account_id: a.story for a in run.accounts}
-    render_report(report, "table", sys.stdout, title="cfgmon demo",
+    config = report.only(STORY_CONTROL)
+    render_report(config, "table", sys.stdout, title="cfgmon demo",
                   extra={"demo account": stories})
+    print()
+    render_matrix(report, sys.stdout, title="The CIS monitoring family, by account")
+    print(summary_line(report))
     print(f"\nThe demo database is {run.db.resolve()}. Next, try:")
     for command in next_commands(run.db, invoked_as()):
         print(f"  {command}")

@@ -8,6 +8,7 @@ anything runs.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import tomllib
@@ -19,13 +20,14 @@ import sqlglot
 from sqlglot import exp
 
 import cfgmon
+from cfgmon.controls.chains import load_chain, validate_chain
 from cfgmon.errors import ControlError
 
 # Every control query returns these columns, in any order; columns named
 # evidence_<key> become the result's evidence object.
 REQUIRED_COLUMNS = ("account_id", "status", "reason", "resource")
 EVIDENCE_PREFIX = "evidence_"
-STATUSES = ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA")
+STATUSES = ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA", "NOT_APPLICABLE")
 
 
 # The CIS AWS Foundations Benchmark versions the family is mapped to, oldest first;
@@ -60,6 +62,12 @@ def queries_dir() -> Path:
 class CatalogueEvent:
     label: str
     record: dict[str, Any]
+    since: str | None = None   # first CIS version whose events include it
+    until: str | None = None   # first CIS version whose events no longer do
+
+    def applies(self, cis_version: str | None) -> bool:
+        return cis_version is None or record_applies(
+            {"since": self.since, "until": self.until}, cis_version)
 
     @property
     def text(self) -> str:
@@ -71,18 +79,50 @@ class CatalogueEvent:
 
 
 @dataclass(frozen=True)
+class EventSet:
+    """The catalogue records one run judges: a framework version's, or the whole catalogue.
+
+    `name` keys the derived rows (cfgmon_pattern_coverage and the others): the framework
+    id (`cis-aws@5.0.0`), or '' for a control version with one fixed catalogue.
+    """
+
+    name: str
+    matches: tuple[CatalogueEvent, ...]          # records a covering filter must match
+    does_not_match: tuple[CatalogueEvent, ...]   # records outside the reference pattern
+    background: tuple[CatalogueEvent, ...] = ()  # ordinary traffic of an account
+
+
+@dataclass(frozen=True)
 class ControlVersion:
     control: Control
     version: str
     released: str
     sql: str
-    matches: tuple[CatalogueEvent, ...]          # records a covering filter must match
-    does_not_match: tuple[CatalogueEvent, ...]   # records outside the reference pattern
+    matches: tuple[CatalogueEvent, ...]          # the default event set's records
+    does_not_match: tuple[CatalogueEvent, ...]
     notes: str = ""
+    chain: str | None = None                     # `alarm_chain@1` when the SQL is a shared chain
+    catalogue: tuple[CatalogueEvent, ...] = ()   # every record, with its since/until
+    near_misses: tuple[CatalogueEvent, ...] = ()
+    background: tuple[CatalogueEvent, ...] = ()
 
     @property
     def ref(self) -> str:
         return f"{self.control.id}@{self.version}"
+
+    def event_set(self, framework: str | None = None) -> EventSet:
+        """The records judged for `framework` (an id the control maps), by default the
+        newest CIS version's; a version on its own SQL always judges its whole catalogue."""
+        if self.chain is None:
+            return EventSet("", self.matches, self.does_not_match, self.background)
+        framework = framework or self.control.default_framework
+        cis = self.control.cis_version_of(framework)
+        return EventSet(
+            framework,
+            tuple(e for e in self.catalogue if e.applies(cis)),
+            tuple(e for e in self.near_misses if e.applies(cis)),
+            self.background,
+        )
 
 
 @dataclass(frozen=True)
@@ -99,11 +139,50 @@ class Control:
     reference_pattern: str
     resource_type: str
     folder: Path
+    event_noun: str = "catalogue events"
+    applies_to: str = "every_account"   # or management_account
+    securityhub_as: str | None = None   # the CIS version whose events Security Hub judges
+    reference_patterns: tuple[dict[str, Any], ...] = ()  # each: frameworks, pattern, source
     versions: dict[str, ControlVersion] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def latest(self) -> ControlVersion:
         return self.versions[max(self.versions, key=_version_key)]
+
+    @property
+    def framework_ids(self) -> tuple[str, ...]:
+        """The framework versions the control maps to, CIS oldest first, then Security Hub."""
+        ids = {f["id"] for f in self.frameworks if f.get("id")}
+        cis = sorted((i for i in ids if i.startswith("cis-aws@")),
+                     key=lambda i: _version_key(i.removeprefix("cis-aws@")))
+        return tuple(cis) + tuple(sorted(ids - set(cis)))
+
+    @property
+    def default_framework(self) -> str | None:
+        """The newest CIS version the control maps to: what `cfgmon check` judges."""
+        cis = [i for i in self.framework_ids if i.startswith("cis-aws@")]
+        return cis[-1] if cis else None
+
+    def cis_version_of(self, framework: str | None) -> str | None:
+        if framework is None:
+            return None
+        if framework not in self.framework_ids:
+            raise ControlError(f"control {self.id} does not map framework {framework}")
+        if framework == SECURITY_HUB:
+            framework = self.securityhub_as or self.default_framework or ""
+        return framework.removeprefix("cis-aws@")
+
+    def reference_for(self, framework: str | None = None) -> str:
+        """The reference pattern a framework version prints (default: the newest CIS)."""
+        framework = framework or self.default_framework
+        for entry in self.reference_patterns:
+            if framework in entry["frameworks"]:
+                return entry["pattern"]
+        return self.reference_pattern
+
+    def requirements_of(self, framework: str) -> list[dict[str, str]]:
+        """The framework entries (requirement ids and titles) of one framework id."""
+        return [dict(f) for f in self.frameworks if f.get("id") == framework]
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -117,6 +196,9 @@ class Control:
             "frameworks": [dict(f) for f in self.frameworks],
             "event_names": list(self.event_names),
             "reference_pattern": self.reference_pattern,
+            "event_noun": self.event_noun,
+            "default_framework": self.default_framework,
+            "applies_to": self.applies_to,
             "versions": sorted(self.versions, key=_version_key),
         }
 
@@ -138,7 +220,20 @@ def load_catalogue(folder: Path | None = None) -> dict[str, Control]:
             controls[control.id] = control
     if not controls:
         raise ControlError(f"no controls found in {root}")
+    _validate_chains(controls.values())
     return controls
+
+
+def _validate_chains(controls) -> None:
+    """Every chain a control runs on names none of the catalogue's controls or events."""
+    forbidden = {c.id for c in controls} | {n for c in controls for n in c.event_names}
+    checked = set()
+    for control in controls:
+        for version in control.versions.values():
+            if version.chain and version.chain not in checked:
+                checked.add(version.chain)
+                validate_chain(version.sql, f"chain {version.chain}", forbidden=forbidden)
+                validate_sql(version, where=f"chain {version.chain}")
 
 
 def resolve(spec: str) -> ControlVersion:
@@ -178,6 +273,10 @@ def _load_control(folder: Path) -> Control:
             reference_pattern=meta["reference_pattern"],
             resource_type=meta.get("resource_type", "AwsAccount"),
             folder=folder,
+            event_noun=meta.get("event_noun", "catalogue events"),
+            applies_to=meta.get("applies_to", "every_account"),
+            securityhub_as=meta.get("securityhub_as"),
+            reference_patterns=tuple(meta.get("reference_patterns", ())),
         )
         for entry in meta.get("versions", ()):
             version = _load_version(control, entry)
@@ -189,28 +288,47 @@ def _load_control(folder: Path) -> Control:
 
 def _load_version(control: Control, entry: dict[str, Any]) -> ControlVersion:
     folder = control.folder
-    sql = (folder / entry["sql"]).read_text(encoding="utf-8")
+    chain = entry.get("chain")
+    sql = load_chain(chain, folder.parent).sql if chain else (folder / entry["sql"]).read_text(
+        encoding="utf-8")
     events = json.loads((folder / entry["catalogue"]).read_text(encoding="utf-8"))
+    catalogue = _events(events["matches"])
+    near_misses = _events(events.get("does_not_match", ()))
+    background = _events(events.get("background", ()))
     version = ControlVersion(
         control=control,
         version=str(entry["version"]),
         released=str(entry.get("released", "")),
         sql=sql,
-        matches=tuple(CatalogueEvent(e["label"], e["record"]) for e in events["matches"]),
-        does_not_match=tuple(
-            CatalogueEvent(e["label"], e["record"]) for e in events.get("does_not_match", ())
-        ),
+        matches=catalogue,
+        does_not_match=near_misses,
         notes=entry.get("notes", ""),
+        chain=chain,
+        catalogue=catalogue,
+        near_misses=near_misses,
+        background=background,
     )
-    validate_sql(version)
+    if chain:
+        # the default event set's records are what `matches` means to every caller
+        default = version.event_set()
+        version = dataclasses.replace(version, matches=default.matches,
+                                      does_not_match=default.does_not_match)
+    else:
+        validate_sql(version)
     return version
 
 
-def validate_sql(version: ControlVersion) -> None:
+def _events(entries) -> tuple[CatalogueEvent, ...]:
+    return tuple(
+        CatalogueEvent(e["label"], e["record"], e.get("since"), e.get("until")) for e in entries
+    )
+
+
+def validate_sql(version: ControlVersion, where: str | None = None) -> None:
     """One read-only SELECT over tables the schema defines, returning the shared columns."""
     from cfgmon.store.database import schema_tables
 
-    where = f"{version.control.folder.name}/v{version.version}"
+    where = where or f"{version.control.folder.name}/v{version.version}"
     try:
         statements = [s for s in sqlglot.parse(version.sql, read="duckdb") if s is not None]
     except sqlglot.errors.ParseError as exc:

@@ -13,9 +13,10 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from cfgmon.controls.catalogue import CatalogueEvent, ControlVersion
+from cfgmon.controls.catalogue import CatalogueEvent, ControlVersion, EventSet
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
+from cfgmon.store.transaction import transaction
 from cfgmon.text import counted
 
 # How many record labels a "misses …" text names before summarising the rest.
@@ -149,7 +150,8 @@ def _as_number(value) -> float | None:
 
 # Writing the derived tables ------------------------------------------------
 
-DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value")
+DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
+                  "cfgmon_chain_control")
 
 
 def derive_aside(con) -> None:
@@ -170,9 +172,17 @@ def derive_aside(con) -> None:
         )
 
 
-def derive(con, version: ControlVersion) -> dict[str, int]:
-    """Recompute both derived tables for one control version; returns counts."""
-    control_id, control_version = version.control.id, version.version
+def derive(con, version: ControlVersion, events: EventSet | None = None) -> dict[str, int]:
+    """Recompute the derived tables of one control version and event set; returns counts.
+
+    A version on a shared chain also gets its trail capture and its binding row
+    (cfgmon_chain_control), which tell the chain which control it judges.
+    """
+    from cfgmon.controls.trail_capture import capture_rows
+
+    events = events or version.event_set()
+    control = version.control
+    key = (control.id, version.version, events.name)
     now = utc_now()
     patterns = [
         row[0]
@@ -188,35 +198,34 @@ def derive(con, version: ControlVersion) -> dict[str, int]:
                UNION SELECT value_selector FROM aws_cloudwatch_log_metric_filter_dimension"""
         ).fetchall()
     ]
-    catalogue = _CatalogueEvents(version)
+    catalogue = _CatalogueEvents(events)
     coverage_rows = []
     for pattern in patterns:
         c = catalogue.evaluate(pattern)
         coverage_rows.append((
-            control_id, control_version, pattern, c.valid, c.error, len(c.matched),
+            *key, pattern, c.valid, c.error, len(c.matched),
             sum(c.matched), c.covers, c.missed, c.broader_than_reference, now,
         ))
     value_rows = []
     for expression in expressions:
-        v = evaluate_expression(version, expression)
-        value_rows.append((
-            control_id, control_version, expression, v.constant_value, v.min_number,
-            v.positive_number, now,
-        ))
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(
-            "DELETE FROM cfgmon_pattern_coverage WHERE control_id = ? AND control_version = ?",
-            [control_id, control_version],
-        )
-        con.execute(
-            "DELETE FROM cfgmon_catalogue_value WHERE control_id = ? AND control_version = ?",
-            [control_id, control_version],
-        )
+        v = evaluate_expression(events, expression)
+        value_rows.append((*key, expression, v.constant_value, v.min_number, v.positive_number, now))
+    chained = version.chain is not None
+    capture = capture_rows(con, events.matches, key, now) if chained else []
+    counted = len(control.event_names) or len(events.matches)
+    with transaction(con):
+        for table in ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture"):
+            con.execute(
+                f"DELETE FROM {table} WHERE control_id = ? AND control_version = ? AND event_set = ?",
+                list(key),
+            )
         insert_rows(con, "cfgmon_pattern_coverage", coverage_rows)
         insert_rows(con, "cfgmon_catalogue_value", value_rows)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return {"patterns": len(coverage_rows), "expressions": len(value_rows)}
+        insert_rows(con, "cfgmon_trail_capture", capture)
+        if chained:
+            # the chain judges exactly the control bound here
+            con.execute("DELETE FROM cfgmon_chain_control")
+            con.execute("INSERT INTO cfgmon_chain_control VALUES (?, ?, ?, ?, ?, ?)",
+                        [*key, control.event_noun, counted, control.applies_to])
+    return {"patterns": len(coverage_rows), "expressions": len(value_rows),
+            "trails": len(capture)}

@@ -19,7 +19,7 @@ def load_run(con, run_id: str | None = None) -> CheckReport:
     chosen = _latest_run_id(con) if run_id is None else _match_run_id(con, run_id)
     cursor = con.execute(
         "SELECT run_id, evaluated_at, control_id, control_version, account_id, status, reason, "
-        "resource, evidence FROM cfgmon_check_result WHERE run_id = ?",
+        "resource, evidence, framework FROM cfgmon_check_result WHERE run_id = ?",
         [chosen],
     )
     results = sorted(
@@ -27,7 +27,7 @@ def load_run(con, run_id: str | None = None) -> CheckReport:
             ControlResult(
                 run_id=row[0], evaluated_at=row[1], control_id=row[2], control_version=row[3],
                 account_id=row[4], status=row[5], reason=row[6], resource=row[7],
-                evidence=json.loads(row[8]) if row[8] else {},
+                evidence=json.loads(row[8]) if row[8] else {}, framework=row[9],
             )
             for row in cursor.fetchall()
         ),

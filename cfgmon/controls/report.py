@@ -51,16 +51,22 @@ class CheckReport:
         )
         return replace(self, results=kept, hidden=self.hidden + len(self.results) - len(kept))
 
+    def only(self, control_id: str) -> CheckReport:
+        """The results of one control (its metadata kept)."""
+        kept = tuple(r for r in self.results if r.control_id == control_id)
+        return replace(self, results=kept)
+
     def rows(self) -> list[dict[str, Any]]:
         """Each result as a dict with its keys, plus `control` (id@version)."""
         return [r.as_dict() | {"control": _ref(r)} for r in self.results]
 
 
 def run_check(
-    con, versions: list[ControlVersion], *, record: bool = True, max_age: MaxAge | None = None
+    con, versions: list[ControlVersion], *, record: bool = True, max_age: MaxAge | None = None,
+    framework: str | None = None,
 ) -> CheckReport:
     """Run the control versions over the inventory in `con` (recording the run) as one report."""
-    results = run_controls(con, versions, record=record, max_age=max_age)
+    results = run_controls(con, versions, record=record, max_age=max_age, framework=framework)
     return CheckReport(
         run_id=results[0].run_id if results else None,
         results=tuple(sorted(results, key=result_order)),

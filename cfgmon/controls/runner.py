@@ -19,11 +19,12 @@ from cfgmon.controls.freshness import MaxAge, apply_max_age
 from cfgmon.errors import ControlError, DatabaseError
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
+from cfgmon.store.transaction import transaction
 
 # The keys every result carries, in the order outputs show them.
 RESULT_KEYS = (
     "control_id", "control_version", "account_id", "status", "reason", "resource",
-    "evaluated_at", "evidence", "run_id",
+    "evaluated_at", "evidence", "run_id", "framework",
 )
 
 
@@ -38,16 +39,20 @@ class ControlResult:
     evaluated_at: Any
     evidence: dict[str, Any]
     run_id: str
+    framework: str | None = None   # the framework version judged (cis-aws@5.0.0); None: default
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def run_controls(
-    con, versions: list[ControlVersion], *, record: bool = True, max_age: MaxAge | None = None
+    con, versions: list[ControlVersion], *, record: bool = True, max_age: MaxAge | None = None,
+    framework: str | None = None,
 ) -> list[ControlResult]:
     """Run each control version over the inventory in `con`; append to history.
 
+    `framework` (`cis-aws@5.0.0`, `securityhub`) picks that framework version's events
+    for controls on a shared chain; by default each judges its newest CIS version's.
     With record=False nothing is written to the database (a read-only connection
     will do): no history, and the derived tables live only in this connection.
     With `max_age`, a verdict resting on rows collected longer ago than that is
@@ -60,8 +65,8 @@ def run_controls(
     evaluated_at = utc_now()
     results: list[ControlResult] = []
     for version in versions:
-        derive(con, version)
-        results.extend(_run_one(con, version, run_id, evaluated_at))
+        derive(con, version, version.event_set(framework))
+        results.extend(_run_one(con, version, run_id, evaluated_at, framework))
     if max_age is not None:
         results = [apply_max_age(r, max_age, evaluated_at) for r in results]
     if record:
@@ -78,7 +83,9 @@ def _require_inventory(con) -> None:
         raise DatabaseError("no inventory yet: run cfgmon collect first")
 
 
-def _run_one(con, version: ControlVersion, run_id: str, evaluated_at) -> list[ControlResult]:
+def _run_one(
+    con, version: ControlVersion, run_id: str, evaluated_at, framework: str | None
+) -> list[ControlResult]:
     try:
         cursor = con.execute(version.sql)
     except duckdb.Error as exc:
@@ -110,6 +117,7 @@ def _run_one(con, version: ControlVersion, run_id: str, evaluated_at) -> list[Co
             evaluated_at=evaluated_at,
             evidence=evidence,
             run_id=run_id,
+            framework=framework,
         ))
     return results
 
@@ -122,13 +130,8 @@ def record_results(con, results: list[ControlResult]) -> None:
 
     rows = [
         (r.run_id, r.evaluated_at, r.control_id, r.control_version, r.account_id, r.status,
-         r.reason, r.resource, dumps(r.evidence))
+         r.reason, r.resource, dumps(r.evidence), r.framework)
         for r in results
     ]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         insert_rows(con, "cfgmon_check_result", rows)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise

@@ -12,6 +12,8 @@ COMPLIANCE_STATUS = {
     "COMPLIANT": "PASSED",
     "NON_COMPLIANT": "FAILED",
     "INSUFFICIENT_DATA": "NOT_AVAILABLE",
+    # ASFF: NOT_AVAILABLE also stands for an evaluation that does not apply
+    "NOT_APPLICABLE": "NOT_AVAILABLE",
 }
 SEVERITY_LABELS = {"informational": "INFORMATIONAL", "low": "LOW", "medium": "MEDIUM",
                    "high": "HIGH", "critical": "CRITICAL"}
@@ -67,7 +69,7 @@ def finding(result, context) -> dict:
             "Status": status,
             "RelatedRequirements": requirements(control)[:REQUIREMENTS_MAX],
         },
-        "Workflow": {"Status": "RESOLVED" if status == "PASSED" else "NEW"},
+        "Workflow": {"Status": "RESOLVED" if result["status"] in ("COMPLIANT", "NOT_APPLICABLE") else "NEW"},
         "RecordState": "ACTIVE",
     }
 

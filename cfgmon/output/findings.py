@@ -9,6 +9,7 @@ STATUS_WORDS = {
     "COMPLIANT": "passed",
     "NON_COMPLIANT": "failed",
     "INSUFFICIENT_DATA": "could not be decided",
+    "NOT_APPLICABLE": "does not apply",
 }
 
 

@@ -16,10 +16,10 @@ def render(rows, context, out) -> None:
     for row in rows:
         by_control[f"{row['control_id']}@{row['control_version']}"].append(row)
     suites = ET.Element("testsuites", name="cfgmon")
-    totals = {"tests": 0, "failures": 0, "errors": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for ref, results in by_control.items():
         suite = ET.SubElement(suites, "testsuite", name=ref)
-        counts = {"tests": len(results), "failures": 0, "errors": 0}
+        counts = {"tests": len(results), "failures": 0, "errors": 0, "skipped": 0}
         for result in results:
             control = control_of(result, context)
             case = ET.SubElement(
@@ -32,6 +32,9 @@ def render(rows, context, out) -> None:
             elif result["status"] == "INSUFFICIENT_DATA":
                 counts["errors"] += 1
                 element = ET.SubElement(case, "error", message=result["reason"], type="INSUFFICIENT_DATA")
+            elif result["status"] == "NOT_APPLICABLE":
+                counts["skipped"] += 1
+                element = ET.SubElement(case, "skipped", message=result["reason"])
             else:
                 element = ET.SubElement(case, "system-out")
             element.text = (

@@ -16,6 +16,7 @@ COMPLIANCE = {
     "COMPLIANT": (1, "Pass"),
     "INSUFFICIENT_DATA": (2, "Warning"),
     "NON_COMPLIANT": (3, "Fail"),
+    "NOT_APPLICABLE": (99, "Not Applicable"),   # OCSF 1.3 has no such status: Other
 }
 
 

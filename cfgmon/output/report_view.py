@@ -59,7 +59,7 @@ def table_view(
         status_column="status",
         # the reason has the most to say: twice the width of any extra column
         wrap_columns={**{name: 1 for name in extra}, "reason": 2},
-        footer=summary_line(report),
+        footer="\n".join([summary_line(report), *control_lines(report)]),
     )
     return rows, context
 
@@ -90,3 +90,53 @@ def summary_line(report: CheckReport) -> str:
         line += f"; {report.hidden} more in this run not shown"
     return line
 
+
+
+SHORT = {"COMPLIANT": "pass", "NON_COMPLIANT": "FAIL", "INSUFFICIENT_DATA": "?",
+         "NOT_APPLICABLE": "n/a"}
+COUNT_WORDS = {"COMPLIANT": "passed", "NON_COMPLIANT": "failed",
+               "INSUFFICIENT_DATA": "insufficient", "NOT_APPLICABLE": "not applicable"}
+
+
+def requirement(report: CheckReport, ref: str, framework: str | None) -> str:
+    """The requirement id a control answers in the framework judged (`5.9`), or ''."""
+    meta = report.controls.get(ref, {})
+    framework = framework or meta.get("default_framework")
+    found = sorted({f["requirement"] for f in meta.get("frameworks", ()) if f.get("id") == framework})
+    return ", ".join(found)
+
+
+def _by_control(report: CheckReport) -> dict[str, list]:
+    grouped: dict[str, list] = {ref: [] for ref in report.control_refs}
+    for result in report.results:
+        grouped[f"{result.control_id}@{result.control_version}"].append(result)
+    return grouped
+
+
+def control_lines(report: CheckReport) -> list[str]:
+    """With several controls, one line each: `5.9 config_…@2: 2 passed, 4 failed, …`."""
+    if len(report.control_refs) < 2:
+        return []
+    lines = []
+    for ref, results in _by_control(report).items():
+        counts = {s: sum(r.status == s for r in results) for s in COUNT_WORDS}
+        framework = results[0].framework if results else None
+        lines.append(f"  {requirement(report, ref, framework)} {ref}: "
+                     + ", ".join(f"{n} {COUNT_WORDS[s]}" for s, n in counts.items()))
+    return lines
+
+
+def render_matrix(report: CheckReport, out, *, title: str) -> None:
+    """Controls by accounts, a short verdict in each cell: the audit at a glance."""
+    accounts = report.accounts
+    rows = []
+    for ref, results in _by_control(report).items():
+        by_account = {r.account_id: r.status for r in results}
+        framework = results[0].framework if results else None
+        rows.append({"requirement": requirement(report, ref, framework),
+                     "control": ref.split("@")[0],
+                     **{a: SHORT.get(by_account.get(a, ""), "") for a in accounts}})
+    rows.sort(key=lambda row: [int(p) if p.isdigit() else p for p in row["requirement"].split(".")])
+    context = RenderContext(title=title, columns=("requirement", "control", *accounts),
+                            status_column="*", wrap_columns={"control": 1})
+    FORMATS["table"](rows, context, out)

@@ -14,6 +14,9 @@ STATUS_STYLES = {
     "COMPLIANT": "bold green",
     "NON_COMPLIANT": "bold red",
     "INSUFFICIENT_DATA": "bold yellow",
+    "NOT_APPLICABLE": "dim",
+    # the short words of the family matrix
+    "pass": "bold green", "FAIL": "bold red", "?": "bold yellow", "n/a": "dim",
 }
 # Wide enough that no row of a pipe or file is ever wrapped.
 UNWRAPPED_WIDTH = 100_000
@@ -34,7 +37,8 @@ def render(rows, context, out) -> None:
         cells = []
         for column in columns:
             text = str(cell(row.get(column)))
-            style = STATUS_STYLES.get(text) if column == context.status_column else None
+            coloured = context.status_column in (column, "*")  # "*": every status cell
+            style = STATUS_STYLES.get(text) if coloured else None
             cells.append(Text(text, style=style or ""))
         table.add_row(*cells)
     console = Console(file=out, width=width(out), soft_wrap=False)

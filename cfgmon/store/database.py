@@ -18,7 +18,7 @@ from cfgmon.errors import DatabaseError, DatabaseInUse
 from cfgmon.text import counted
 
 DEFAULT_DB = "cfgmon.duckdb"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         "aws_cloudtrail_trail.detail_error: why a trail's status or selectors are missing; "
         "new table cfgmon_catalogue_value",
         ("ALTER TABLE aws_cloudtrail_trail ADD COLUMN IF NOT EXISTS detail_error VARCHAR",),
+    ),
+    Migration(
+        3,
+        "derived tables keyed by event set (recreated: check derives them anew); "
+        "cfgmon_account.organization_known; cfgmon_check_result.framework; new tables "
+        "cfgmon_trail_capture and cfgmon_chain_control",
+        (
+            "DROP TABLE IF EXISTS cfgmon_pattern_coverage",
+            "DROP TABLE IF EXISTS cfgmon_catalogue_value",
+            "ALTER TABLE cfgmon_account ADD COLUMN IF NOT EXISTS organization_known BOOLEAN",
+            "ALTER TABLE cfgmon_check_result ADD COLUMN IF NOT EXISTS framework VARCHAR",
+        ),
     ),
 )
 

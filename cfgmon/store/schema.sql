@@ -284,7 +284,10 @@ CREATE TABLE IF NOT EXISTS cfgmon_account (
     error_code      VARCHAR,
     error_message   VARCHAR,
     organization_id VARCHAR,
-    management_account_id VARCHAR
+    management_account_id VARCHAR,
+    -- whether DescribeOrganization answered: organization_id NULL with TRUE means the
+    -- account is in no organisation, with FALSE or NULL that its organisation is unknown
+    organization_known BOOLEAN
 );
 
 -- One row per collected scope (account, region, service): the latest attempt.
@@ -307,10 +310,13 @@ CREATE TABLE IF NOT EXISTS cfgmon_collection (
 );
 
 -- What each distinct filter pattern does against a control's event catalogue,
--- written by the pattern engine before the control's SQL runs.
+-- written by the pattern engine before the control's SQL runs. event_set names the
+-- catalogue records judged (the framework version's, e.g. cis-aws@5.0.0; '' for a
+-- control version with one fixed catalogue).
 CREATE TABLE IF NOT EXISTS cfgmon_pattern_coverage (
     control_id       VARCHAR NOT NULL,
     control_version  VARCHAR NOT NULL,
+    event_set        VARCHAR NOT NULL DEFAULT '',
     filter_pattern   VARCHAR NOT NULL,
     pattern_valid    BOOLEAN NOT NULL,
     pattern_error    VARCHAR,
@@ -320,7 +326,37 @@ CREATE TABLE IF NOT EXISTS cfgmon_pattern_coverage (
     missed_events    VARCHAR,            -- event names of the records missed, comma-separated
     broader_than_reference BOOLEAN,      -- also matches records the reference pattern does not
     evaluated_at     TIMESTAMP NOT NULL,
-    PRIMARY KEY (control_id, control_version, filter_pattern)
+    PRIMARY KEY (control_id, control_version, event_set, filter_pattern)
+);
+
+-- Whether a trail records every record of a control's catalogue, derived from its
+-- selectors (basic and advanced), excluded management event sources, global service
+-- events and home region before a chain query runs.
+CREATE TABLE IF NOT EXISTS cfgmon_trail_capture (
+    control_id         VARCHAR NOT NULL,
+    control_version    VARCHAR NOT NULL,
+    event_set          VARCHAR NOT NULL,
+    account_id         VARCHAR NOT NULL,   -- the account whose listing holds the trail row
+    trail_arn          VARCHAR NOT NULL,
+    captures_catalogue BOOLEAN,            -- NULL when the trail's selectors were not collected
+    events_total       INTEGER NOT NULL,
+    events_captured    INTEGER,
+    missed_events      VARCHAR,            -- the records it does not record, named
+    missed_because     VARCHAR,            -- why: home region, global events, selectors
+    evaluated_at       TIMESTAMP NOT NULL,
+    PRIMARY KEY (control_id, control_version, event_set, account_id, trail_arn)
+);
+
+-- The control a chain query judges, written by cfgmon just before the chain runs: a
+-- chain names no control, and reads its facts (and its derived rows) through this row.
+CREATE TABLE IF NOT EXISTS cfgmon_chain_control (
+    control_id      VARCHAR NOT NULL,
+    control_version VARCHAR NOT NULL,
+    event_set       VARCHAR NOT NULL,
+    event_noun      VARCHAR NOT NULL,   -- "AWS Config change events"
+    event_count     INTEGER NOT NULL,   -- how many events the noun counts (event names, else records)
+    applies_to      VARCHAR NOT NULL,   -- every_account | management_account
+    PRIMARY KEY (control_id, control_version, event_set)
 );
 
 -- History of control results: every `cfgmon check` appends its rows.
@@ -330,10 +366,11 @@ CREATE TABLE IF NOT EXISTS cfgmon_check_result (
     control_id      VARCHAR NOT NULL,
     control_version VARCHAR NOT NULL,
     account_id      VARCHAR NOT NULL,
-    status          VARCHAR NOT NULL,   -- COMPLIANT | NON_COMPLIANT | INSUFFICIENT_DATA
+    status          VARCHAR NOT NULL,   -- COMPLIANT | NON_COMPLIANT | INSUFFICIENT_DATA | NOT_APPLICABLE
     reason          VARCHAR NOT NULL,
     resource        VARCHAR,
-    evidence        JSON
+    evidence        JSON,
+    framework       VARCHAR             -- the framework version judged (cis-aws@5.0.0), NULL for the default
 );
 
 -- What a metric transformation expression (a metricValue such as '1' or '$.n', or a
@@ -342,10 +379,11 @@ CREATE TABLE IF NOT EXISTS cfgmon_check_result (
 CREATE TABLE IF NOT EXISTS cfgmon_catalogue_value (
     control_id      VARCHAR NOT NULL,
     control_version VARCHAR NOT NULL,
+    event_set       VARCHAR NOT NULL DEFAULT '',
     expression      VARCHAR NOT NULL,
     constant_value  VARCHAR,   -- the one value every catalogue record yields, else NULL
     min_number      DOUBLE,    -- the smallest number it yields; NULL when a record yields no number
     positive_number BOOLEAN NOT NULL,   -- every record yields a number greater than zero
     evaluated_at    TIMESTAMP NOT NULL,
-    PRIMARY KEY (control_id, control_version, expression)
+    PRIMARY KEY (control_id, control_version, event_set, expression)
 );

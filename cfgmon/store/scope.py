@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cfgmon.store.bulk import insert_rows
+from cfgmon.store.transaction import transaction
 
 # The tables each service's scope owns: replacing a scope deletes the scope's rows
 # (account_id, region) from all of them, then inserts what the fetch returned.
@@ -222,22 +223,23 @@ class InventoryWriter:
         error_message: str | None = None,
         organization_id: str | None = None,
         management_account_id: str | None = None,
+        organization_known: bool = False,
     ) -> None:
         self.con.execute(
             """
             INSERT OR REPLACE INTO cfgmon_account
                 (account_id, collected_at, source, status, error_code, error_message,
-                 organization_id, management_account_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 organization_id, management_account_id, organization_known)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [account_id, collected_at, source, status, error_code, error_message,
-             organization_id, management_account_id],
+             organization_id, management_account_id, organization_known],
         )
 
     # -- internals ---------------------------------------------------------------
 
     def _transaction(self):
-        return _Transaction(self.con)
+        return transaction(self.con)
 
     def _record(
         self,
@@ -365,21 +367,6 @@ class InventoryWriter:
             ).fetchone()
             self._primary_keys[table] = list(found[0]) if found else []
         return self._primary_keys[table]
-
-
-class _Transaction:
-    def __init__(self, con) -> None:
-        self.con = con
-
-    def __enter__(self):
-        self.con.execute("BEGIN TRANSACTION")
-        return self.con
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.con.execute("COMMIT")
-        else:
-            self.con.execute("ROLLBACK")
 
 
 def _sql_value(value: Any) -> Any:

@@ -15,6 +15,9 @@ from cfgmon.store import open_database
 
 from .securityhub import batch_import_errors
 
+# These tests are about one control; `check` alone runs the whole family.
+CONFIG_CONTROL = "config_configuration_changes_monitoring"
+
 RUN_ID = "0b7c5f3e-1d2a-4c9b-8e6f-5a4d3c2b1a09"
 # (account, region, results): 130 findings of one account and region need two calls.
 GENERATED = (
@@ -33,7 +36,8 @@ def stored_run(tmp_path) -> str:
     try:
         for account, region, count in GENERATED:
             con.execute(
-                "INSERT INTO cfgmon_check_result "
+                "INSERT INTO cfgmon_check_result (run_id, evaluated_at, control_id, control_version, "
+                "account_id, status, reason, resource, evidence) "
                 "SELECT ?, TIMESTAMP '2025-03-01 10:00:00', printf('control_%s_%03d', ?, i), '1', "
                 "?, CASE WHEN i % 2 = 0 THEN 'NON_COMPLIANT' ELSE 'COMPLIANT' END, "
                 "'alarm arn:aws:cloudwatch:' || ? || ':' || ? || ':alarm:a' || i || ' checked', "
@@ -103,7 +107,7 @@ def test_split_into_something_that_is_not_a_folder(stored_run, cli, tmp_path):
 
 def test_check_splits_its_own_findings_by_region(db, cli, tmp_path):
     folder = tmp_path / "findings"
-    result = cli("check", "--db", db, "--format", "json", "--asff-split", str(folder))
+    result = cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", "json", "--asff-split", str(folder))
     assert result.exit_code == 1, result.stderr
     assert len(json.loads(result.stdout)) == 3  # the requested format still goes to stdout
     assert sorted(p.name for p in folder.glob("*.asff.json")) == [

@@ -13,6 +13,9 @@ from clirun import run_cli
 
 from cfgmon.simulation import CIS_CONFIG_PATTERN, Seeder, expression_query, stat_query
 
+# These tests are about one control; `check` alone runs the whole family.
+CONFIG_CONTROL = "config_configuration_changes_monitoring"
+
 OTHER_ACCOUNT = "222222222222"
 
 
@@ -30,7 +33,7 @@ def test_complete_chain_is_compliant_with_evidence(inspector, seeder):
     assert evidence["events_matched"] == evidence["events_total"] == 16
     assert evidence["pattern_broader_than_reference"] is False
     assert result["control_id"] == "config_configuration_changes_monitoring"
-    assert result["control_version"] == "1"
+    assert result["control_version"] == "2"  # the latest, on the shared chain
     assert result["account_id"] == chain.account_id
 
 
@@ -56,26 +59,38 @@ def test_stopped_trail(inspector, seeder):
     assert result["reason"] == f"trail {chain.trail_arn} is not logging"
 
 
+V1_TRAIL_RULE = "does not log all management events, read and write"
+ALL_FOUR = ("StopConfigurationRecorder, DeleteDeliveryChannel, PutDeliveryChannel, "
+            "PutConfigurationRecorder")
+
+
 def test_write_only_management_events(inspector, seeder):
     chain = seeder.chain(
         "us-east-1",
         event_selectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}],
     )
-    result = inspector.verdict()
-    assert result["status"] == "NON_COMPLIANT"
-    assert result["reason"] == (
-        f"trail {chain.trail_arn} does not log all management events, read and write"
-    )
+    verdicts = inspector.verdicts()
+    # version 1 asks for all management events; the chain asks for the control's own
+    # events, and every AWS Config change is a write
+    assert verdicts["1"]["status"] == "NON_COMPLIANT"
+    assert verdicts["1"]["reason"] == f"trail {chain.trail_arn} {V1_TRAIL_RULE}"
+    assert verdicts["2"]["status"] == "COMPLIANT"
 
 
 def test_management_events_excluded(inspector, seeder):
-    seeder.chain(
+    chain = seeder.chain(
         "us-east-1",
         event_selectors=[{"ReadWriteType": "All", "IncludeManagementEvents": False,
                           "DataResources": [{"Type": "AWS::S3::Object",
                                              "Values": ["arn:aws:s3:::bucket/"]}]}],
     )
-    assert "does not log all management events" in inspector.verdict()["reason"]
+    verdicts = inspector.verdicts()
+    assert V1_TRAIL_RULE in verdicts["1"]["reason"]
+    assert verdicts["2"]["status"] == "NON_COMPLIANT"
+    assert verdicts["2"]["reason"] == (
+        f"trail {chain.trail_arn} does not record all AWS Config change events: it misses "
+        f"{ALL_FOUR} (no event selector records management events)"
+    )
 
 
 def test_read_and_write_selectors_together_capture_all(inspector, seeder):
@@ -111,10 +126,12 @@ def test_advanced_selector_read_only(inspector, seeder):
             ],
         }],
     )
-    result = inspector.verdict()
-    assert result["status"] == "NON_COMPLIANT"
-    assert result["reason"] == (
-        f"trail {chain.trail_arn} does not log all management events, read and write"
+    verdicts = inspector.verdicts()
+    assert verdicts["1"]["status"] == verdicts["2"]["status"] == "NON_COMPLIANT"
+    assert verdicts["1"]["reason"] == f"trail {chain.trail_arn} {V1_TRAIL_RULE}"
+    assert verdicts["2"]["reason"] == (
+        f"trail {chain.trail_arn} does not record all AWS Config change events: it misses "
+        f"{ALL_FOUR} (its advanced event selectors do not select them)"
     )
 
 
@@ -129,7 +146,9 @@ def test_advanced_selector_for_data_events_only(inspector, seeder):
             ],
         }],
     )
-    assert "does not log all management events" in inspector.verdict()["reason"]
+    verdicts = inspector.verdicts()
+    assert V1_TRAIL_RULE in verdicts["1"]["reason"]
+    assert f"misses {ALL_FOUR} (its advanced event selectors" in verdicts["2"]["reason"]
 
 
 def test_trail_without_cloudwatch_logs(inspector, seeder):
@@ -295,7 +314,7 @@ def test_near_miss_prefers_the_metrics_own_account_and_never_names_an_unrelated_
                         "--account", seeder.account_id, "--account", OTHER_ACCOUNT)
     assert collected.exit_code == 0, collected.stderr
     results = {r["account_id"]: r for r in json.loads(
-        run_cli("check", "--db", db, "--format", "json").stdout)}
+        run_cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", "json").stdout)}
     reason = results[seeder.account_id]["reason"]
     assert reason == (
         f"no alarm in account {seeder.account_id} region us-east-1 watches metric "
@@ -309,7 +328,7 @@ def test_near_miss_prefers_the_metrics_own_account_and_never_names_an_unrelated_
     run_cli("collect", "--db", db, "--endpoint-url", aws.endpoint, "--region", "eu-west-1",
             "--account", seeder.account_id)
     results = {r["account_id"]: r for r in json.loads(
-        run_cli("check", "--db", db, "--format", "json").stdout)}
+        run_cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", "json").stdout)}
     reason = results[seeder.account_id]["reason"]
     assert f"closest: alarm {seeder.alarm_arn('eu-west-1', chain.alarm_name)} in the same account" in reason
     assert "in region eu-west-1, not us-east-1" in reason and OTHER_ACCOUNT not in reason

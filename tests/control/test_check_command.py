@@ -14,6 +14,9 @@ from cfgmon.simulation import Seeder
 
 from .securityhub import batch_import_errors
 
+# These tests are about one control; `check` alone runs the whole family.
+CONFIG_CONTROL = "config_configuration_changes_monitoring"
+
 CONTROL = "config_configuration_changes_monitoring"
 CONTRACT_KEYS = {
     "control_id", "control_version", "account_id", "status", "reason", "resource",
@@ -37,7 +40,7 @@ def two_accounts(aws, inspector, monkeypatch):
 
 
 def test_one_row_per_collected_account_and_exit_code(two_accounts, cli):
-    result = cli("check", "--db", two_accounts.db, "--format", "json")
+    result = cli("check", "--db", two_accounts.db, "--control", CONFIG_CONTROL, "--format", "json")
     assert result.exit_code == 1
     rows = json.loads(result.stdout)
     assert [(r["account_id"], r["status"]) for r in rows] == [
@@ -47,20 +50,20 @@ def test_one_row_per_collected_account_and_exit_code(two_accounts, cli):
         assert set(row) >= CONTRACT_KEYS
         assert isinstance(row["evidence"], dict)
         assert row["evaluated_at"].endswith("Z")
-    assert cli("check", "--db", two_accounts.db, "--exit-zero").exit_code == 0
+    assert cli("check", "--db", two_accounts.db, "--control", CONFIG_CONTROL, "--exit-zero").exit_code == 0
 
 
 def test_all_compliant_exits_zero(aws, inspector, cli):
     Seeder(aws).chain("us-east-1")
     inspector.collect("us-east-1")
-    result = cli("check", "--db", inspector.db)
+    result = cli("check", "--db", inspector.db, "--control", CONFIG_CONTROL)
     assert result.exit_code == 0
     assert "COMPLIANT" in result.stdout and "123456789012" in result.stdout
 
 
 def test_history_appends_every_run(two_accounts, cli):
     for _ in range(2):
-        cli("check", "--db", two_accounts.db, "--format", "csv")
+        cli("check", "--db", two_accounts.db, "--control", CONFIG_CONTROL, "--format", "csv")
     con = duckdb.connect(two_accounts.db, read_only=True)
     runs = con.execute(
         "SELECT run_id, COUNT(*), MIN(control_id), MIN(control_version) "
@@ -68,11 +71,11 @@ def test_history_appends_every_run(two_accounts, cli):
     ).fetchall()
     con.close()
     assert len(runs) == 2
-    assert all(r[1:] == (2, CONTROL, "1") for r in runs)
+    assert all(r[1:] == (2, CONTROL, "2") for r in runs)  # the latest version
 
 
 def test_csv_has_the_contract_columns(two_accounts, cli):
-    result = cli("check", "--db", two_accounts.db, "--format", "csv")
+    result = cli("check", "--db", two_accounts.db, "--control", CONFIG_CONTROL, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 2
     assert set(rows[0]) >= CONTRACT_KEYS
@@ -81,7 +84,7 @@ def test_csv_has_the_contract_columns(two_accounts, cli):
 
 def test_junit_has_a_testcase_per_account(two_accounts, cli, tmp_path):
     out = tmp_path / "junit.xml"
-    result = cli("check", "--db", two_accounts.db, "--format", "junit", "--output", str(out))
+    result = cli("check", "--db", two_accounts.db, "--control", CONFIG_CONTROL, "--format", "junit", "--output", str(out))
     assert result.exit_code == 1 and result.stdout == ""
     root = ET.parse(out).getroot()
     cases = root.findall(".//testcase")
@@ -93,7 +96,7 @@ def test_junit_has_a_testcase_per_account(two_accounts, cli, tmp_path):
 
 
 def test_ocsf_compliance_findings(two_accounts, cli):
-    findings = json.loads(cli("check", "--db", two_accounts.db, "--format", "ocsf").stdout)
+    findings = json.loads(cli("check", "--db", two_accounts.db, "--control", CONFIG_CONTROL, "--format", "ocsf").stdout)
     assert [f["class_uid"] for f in findings] == [2003, 2003]
     assert [f["compliance"]["status"] for f in findings] == ["Pass", "Fail"]
     assert findings[1]["cloud"]["account"]["uid"] == "222222222222"
@@ -104,7 +107,7 @@ def test_ocsf_compliance_findings(two_accounts, cli):
 
 
 def test_asff_is_accepted_by_the_batch_import_findings_model(two_accounts, cli):
-    findings = json.loads(cli("check", "--db", two_accounts.db, "--format", "asff").stdout)
+    findings = json.loads(cli("check", "--db", two_accounts.db, "--control", CONFIG_CONTROL, "--format", "asff").stdout)
     assert not batch_import_errors(findings)
     assert [f["Compliance"]["Status"] for f in findings] == ["PASSED", "FAILED"]
     assert len({f["Id"] for f in findings}) == 2
@@ -127,7 +130,7 @@ def test_control_version_is_selectable(two_accounts, cli):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(two_accounts, cli, args, message):
-    result = cli("check", "--db", two_accounts.db, *args)
+    result = cli("check", "--db", two_accounts.db, "--control", CONFIG_CONTROL, *args)
     assert result.exit_code == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -135,6 +138,6 @@ def test_bad_input_is_one_line_and_exit_2(two_accounts, cli, args, message):
 
 
 def test_check_before_collect_says_what_to_do(cli, tmp_path):
-    result = cli("check", "--db", str(tmp_path / "empty.duckdb"))
+    result = cli("check", "--db", str(tmp_path / "empty.duckdb"), "--control", CONFIG_CONTROL)
     assert result.exit_code == 2
     assert "no inventory yet: run cfgmon collect first" in result.stderr

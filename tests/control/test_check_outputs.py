@@ -19,8 +19,11 @@ import pytest
 
 from .conftest import AUDITED_ACCOUNTS
 
+# These tests are about one control; `check` alone runs the whole family.
+CONFIG_CONTROL = "config_configuration_changes_monitoring"
+
 SUMMARY = "3 accounts: 1 COMPLIANT, 2 NON_COMPLIANT, 0 INSUFFICIENT_DATA"
-CONTROL_REF = "config_configuration_changes_monitoring@1"
+CONTROL_REF = "config_configuration_changes_monitoring@2"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -50,7 +53,7 @@ def _table_rows(lines: list[str]) -> dict[str, int]:
 
 def test_table_fits_the_width_columns_asks_for(db, cli, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
-    result = cli("check", "--db", db)
+    result = cli("check", "--db", db, "--control", CONFIG_CONTROL)
     assert result.exit_code == 1
     lines = result.stdout.rstrip("\n").splitlines()
     assert max(len(line) for line in lines) <= 80
@@ -65,8 +68,8 @@ def test_table_fits_the_width_columns_asks_for(db, cli, monkeypatch):
 
 def test_piped_table_without_columns_keeps_each_row_on_one_line(db, cli, monkeypatch):
     monkeypatch.delenv("COLUMNS", raising=False)
-    verdicts = json.loads(cli("check", "--db", db, "--format", "json").stdout)
-    table = cli("check", "--db", db).stdout
+    verdicts = json.loads(cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", "json").stdout)
+    table = cli("check", "--db", db, "--control", CONFIG_CONTROL).stdout
     for verdict in verdicts:
         row = next(line for line in table.splitlines() if verdict["account_id"] in line)
         # the reason's last words (after any shortened ARN) end the same line
@@ -79,7 +82,7 @@ def test_table_on_an_80_column_terminal(db):
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cfgmon.cli", "check", "--db", db],
+        [sys.executable, "-m", "cfgmon.cli", "check", "--db", db, "--control", CONFIG_CONTROL],
         stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE, env=env,
     )
     os.close(follower)
@@ -104,7 +107,7 @@ def test_table_on_an_80_column_terminal(db):
 
 
 def test_summary_line_counts_what_is_shown(db, cli):
-    result = cli("check", "--db", db, "--account", "123456789012")
+    result = cli("check", "--db", db, "--control", CONFIG_CONTROL, "--account", "123456789012")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == (
         "1 account: 1 COMPLIANT, 0 NON_COMPLIANT, 0 INSUFFICIENT_DATA; "
@@ -113,15 +116,15 @@ def test_summary_line_counts_what_is_shown(db, cli):
 
 
 def test_status_and_account_narrow_every_format_and_the_exit_code(db, cli):
-    result = cli("check", "--db", db, "--format", "json", "--status", "non_compliant")
+    result = cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", "json", "--status", "non_compliant")
     assert result.exit_code == 1
     assert [r["account_id"] for r in json.loads(result.stdout)] == ["222222222222", "333333333333"]
 
-    result = cli("check", "--db", db, "--format", "json", "--status", "COMPLIANT")
+    result = cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", "json", "--status", "COMPLIANT")
     assert result.exit_code == 0  # what is shown is all compliant
     assert [r["account_id"] for r in json.loads(result.stdout)] == ["123456789012"]
 
-    result = cli("check", "--db", db, "--format", "csv",
+    result = cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", "csv",
                  "--status", "compliant,NON_COMPLIANT", "--status", "insufficient_data")
     assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 3
 
@@ -130,7 +133,7 @@ def test_status_and_account_narrow_every_format_and_the_exit_code(db, cli):
         ("ocsf", lambda out: [f["cloud"]["account"]["uid"] for f in json.loads(out)]),
         ("junit", lambda out: re.findall(r'name="account (\d+)"', out)),
     ):
-        result = cli("check", "--db", db, "--format", format_name,
+        result = cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", format_name,
                      "--account", "333333333333", "--account", "123456789012")
         assert result.exit_code == 1
         assert accounts(result.stdout) == ["123456789012", "333333333333"]
@@ -155,7 +158,7 @@ def test_status_and_account_narrow_every_format_and_the_exit_code(db, cli):
 def test_bad_selection_or_outputs_are_one_line_and_exit_2(db, cli, args, message, tmp_path,
                                                            monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = cli("check", "--db", db, *args)
+    result = cli("check", "--db", db, "--control", CONFIG_CONTROL, *args)
     assert result.exit_code == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -164,7 +167,7 @@ def test_bad_selection_or_outputs_are_one_line_and_exit_2(db, cli, args, message
 
 def test_several_formats_from_one_run(db, cli, tmp_path):
     a, b = tmp_path / "a.json", tmp_path / "b.asff.json"
-    result = cli("check", "--db", db, "--format", "json", "--output", str(a),
+    result = cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", "json", "--output", str(a),
                  "--format", "asff", "--output", str(b), "--format", "csv")
     assert result.exit_code == 1, result.stderr
     rows = json.loads(a.read_text())
@@ -180,14 +183,14 @@ def test_several_formats_from_one_run(db, cli, tmp_path):
 
 def test_output_before_its_format_still_pairs(db, cli, tmp_path):
     out = tmp_path / "results.json"
-    result = cli("check", "--db", db, "--output", str(out), "--format", "json")
+    result = cli("check", "--db", db, "--control", CONFIG_CONTROL, "--output", str(out), "--format", "json")
     assert result.exit_code == 1 and result.stdout == ""
     assert len(json.loads(out.read_text())) == 3
 
 
 def test_a_failed_output_writes_none_of_them(db, cli, tmp_path):
     a = tmp_path / "a.json"
-    result = cli("check", "--db", db, "--format", "json", "--output", str(a),
+    result = cli("check", "--db", db, "--control", CONFIG_CONTROL, "--format", "json", "--output", str(a),
                  "--format", "asff", "--output", str(tmp_path / "missing" / "b.json"))
     assert result.exit_code == 2
     assert "cannot write" in result.stderr

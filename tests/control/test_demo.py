@@ -48,15 +48,36 @@ def test_demo_shows_each_verdict_and_its_next_commands_work_as_printed(tmp_path)
         assert ran.stdout.strip() or (tmp_path / "findings.json").exists(), command
 
     con = duckdb.connect(str(db), read_only=True)
-    latest = con.execute("SELECT max(run_id) FROM cfgmon_check_result").fetchone()[0]
+    # the demo's own run: the first (the next commands recorded theirs after it)
+    latest = con.execute(
+        "SELECT run_id FROM cfgmon_check_result ORDER BY evaluated_at LIMIT 1").fetchone()[0]
+    by_framework = dict(con.execute(
+        "SELECT DISTINCT control_id || '/' || account_id, status FROM cfgmon_check_result "
+        "WHERE framework = 'cis-aws@4.0.0'").fetchall())
+    # the same filter is COMPLIANT judged by CIS v4.0.0's events
+    assert by_framework["security_group_changes_monitoring/555555555555"] == "COMPLIANT"
+    story = "control_id = 'config_configuration_changes_monitoring'"
     verdicts = dict(con.execute(
-        "SELECT account_id, status FROM cfgmon_check_result WHERE run_id = ? ORDER BY account_id",
+        f"SELECT account_id, status FROM cfgmon_check_result WHERE run_id = ? AND {story}",
         [latest],
     ).fetchall())
     reasons = dict(con.execute(
-        "SELECT account_id, reason FROM cfgmon_check_result WHERE run_id = ?", [latest]
+        f"SELECT account_id, reason FROM cfgmon_check_result WHERE run_id = ? AND {story}",
+        [latest],
     ).fetchall())
+    family = con.execute(
+        "SELECT account_id, control_id, status FROM cfgmon_check_result WHERE run_id = ?",
+        [latest],
+    ).fetchall()
     con.close()
+    # The well-run management account passes the whole family; members are not judged
+    # on Organizations changes; the v4.0.0-era security group filter fails today's events.
+    assert {s for a, _, s in family if a == "111111111111"} == {"COMPLIANT"}
+    assert len({c for _, c, _ in family}) == 15
+    assert {a for a, c, s in family if s == "NOT_APPLICABLE"} == {
+        "222222222222", "333333333333", "444444444444", "555555555555", "666666666666"}
+    assert ("555555555555", "security_group_changes_monitoring", "NON_COMPLIANT") in family
+    assert "The CIS monitoring family, by account" in demo.stdout
     assert verdicts["111111111111"] == "COMPLIANT"
     # && in place of || : every event name is in the text, yet no event matches.
     assert verdicts["222222222222"] == "NON_COMPLIANT"

@@ -14,7 +14,7 @@ def test_reference_pattern_covers_the_control(cli):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert len(lines) == 17 and all(line.startswith("MATCH") for line in lines[:16])
-    assert lines[-1] == f"covers {CONTROL}@1: matches all 16 catalogue records"
+    assert lines[-1] == f"covers {CONTROL}@2: matches all 16 catalogue records"
 
 
 def test_narrower_pattern_does_not_cover_and_exits_1(cli):
@@ -22,7 +22,7 @@ def test_narrower_pattern_does_not_cover_and_exits_1(cli):
     result = cli("pattern", "test", pattern, "--control", CONTROL)
     assert result.exit_code == 1
     assert result.stdout.splitlines()[-1] == (
-        f"does not cover {CONTROL}@1: matches 8 of 16 catalogue records; misses "
+        f"does not cover {CONTROL}@2: matches 8 of 16 catalogue records; misses "
         "StopConfigurationRecorder, PutConfigurationRecorder"
     )
 

@@ -25,6 +25,9 @@ from cfgmon.aws import ClientFactory
 from cfgmon.aws.targets import AssumedRoleSession
 from cfgmon.simulation import DEFAULT_ACCOUNT, Seeder
 
+# These tests are about one control; `check` alone runs the whole family.
+CONFIG_CONTROL = "config_configuration_changes_monitoring"
+
 REGIONS = ("us-east-1", "eu-west-1")
 CONTROL = "config_configuration_changes_monitoring"
 
@@ -78,7 +81,7 @@ class Collector:
                         *region_args, *args)
 
     def verdicts(self) -> dict[str, dict]:
-        result = self.cli("check", "--db", self.db, "--format", "json")
+        result = self.cli("check", "--db", self.db, "--control", CONFIG_CONTROL, "--format", "json")
         assert result.exit_code in (0, 1), result.stderr
         return {row["account_id"]: row for row in json.loads(result.stdout)}
 

@@ -14,12 +14,15 @@ from dblock import held_by_another_process
 from sample_inventory import build_sample_inventory
 
 from cfgmon.aws import ClientFactory
-from cfgmon.controls import latest_versions, run_controls
+from cfgmon.controls import resolve, run_controls
 from cfgmon.errors import DatabaseError
 from cfgmon.simulation import Seeder
 from cfgmon.store import database, open_database
 
 from .faultrun import rows
+
+# These tests are about one control; `check` alone runs the whole family.
+CONFIG_CONTROL = "config_configuration_changes_monitoring"
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HEADER_BYTES = 3 * 4096  # DuckDB's file header; block N starts after it
@@ -85,7 +88,7 @@ def test_check_no_record_runs_beside_a_reader_and_writes_nothing(cli, tmp_path):
     history = rows(db, "SELECT * FROM cfgmon_check_result ORDER BY ALL")
     before = db.read_bytes()
     with held_by_another_process(db, "read-only"):
-        result = cli("check", "--db", str(db), "--no-record", "--format", "json")
+        result = cli("check", "--db", str(db), "--control", CONFIG_CONTROL, "--no-record", "--format", "json")
     assert result.exit_code == 1, result.stderr
     assert [v[:2] for v in verdicts(result)] == [("012345678901", "NON_COMPLIANT"),
                                                  ("111111111111", "COMPLIANT")]
@@ -93,7 +96,7 @@ def test_check_no_record_runs_beside_a_reader_and_writes_nothing(cli, tmp_path):
     assert rows(db, "SELECT * FROM cfgmon_check_result ORDER BY ALL") == history
     assert rows(db, "SELECT count(*) AS n FROM cfgmon_pattern_coverage") == [{"n": 0}]
     # The verdicts are those a recording check gives.
-    recorded = cli("check", "--db", str(db), "--format", "json")
+    recorded = cli("check", "--db", str(db), "--control", CONFIG_CONTROL, "--format", "json")
     assert verdicts(recorded) == verdicts(result)
     assert len(rows(db, "SELECT * FROM cfgmon_check_result")) == len(history) + 2
 
@@ -304,14 +307,14 @@ def test_fifty_rounds_of_collect_and_check_on_one_file(aws, cli, tmp_path):
             collected = run_cli_process("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
                                        *[arg for region in regions for arg in ("--region", region)])
             assert collected.exit_code == 0, (round_, collected.stderr)
-            checked = run_cli_process("check", "--db", str(db), "--format", "json")
+            checked = run_cli_process("check", "--db", str(db), "--control", CONFIG_CONTROL, "--format", "json")
             assert checked.exit_code == (0 if expected == "COMPLIANT" else 1), (round_, checked.stderr)
             statuses = [r["status"] for r in json.loads(checked.stdout)]
         else:
             assert not collect_into(aws.endpoint, db, regions, clients).partial, round_
             con = open_database(db)
             try:
-                statuses = [r.status for r in run_controls(con, latest_versions())]
+                statuses = [r.status for r in run_controls(con, [resolve(CONFIG_CONTROL)])]
             finally:
                 con.close()
         assert statuses == [expected], round_
@@ -406,7 +409,7 @@ def test_a_failed_migration_changes_nothing(tmp_path, monkeypatch):
         "ALTER TABLE no_such_table ADD COLUMN x VARCHAR",
     ))
     monkeypatch.setattr(database, "MIGRATIONS", (broken,))
-    with pytest.raises(DatabaseError, match=f"cannot migrate {db} from schema version 1 to 2: "):
+    with pytest.raises(DatabaseError, match=f"cannot migrate {db} from schema version 1 to 3: "):
         open_database(db)
     assert "detail_error" not in columns(db, "aws_cloudtrail_trail")
     assert rows(db, "SELECT max(version) AS v FROM cfgmon_schema") == [{"v": 1}]

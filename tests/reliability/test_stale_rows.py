@@ -15,6 +15,9 @@ from cfgmon.simulation import DEFAULT_ACCOUNT, Seeder
 from .fault_proxy import Fault
 from .faultrun import check_cli, collect_cli
 
+# These tests are about one control; `check` alone runs the whole family.
+CONFIG_CONTROL = "config_configuration_changes_monitoring"
+
 HOME = "eu-west-1"
 
 
@@ -55,10 +58,10 @@ def test_max_age_turns_verdicts_on_old_rows_into_insufficient_data(aws, db):
                 "WHERE service = 'sns'")
     con.close()
 
-    within = run_cli("check", "--db", str(db), "--format", "json", "--max-age", "7d")
+    within = run_cli("check", "--db", str(db), "--control", CONFIG_CONTROL, "--format", "json", "--max-age", "7d")
     assert within.exit_code == 0, within.stderr
 
-    too_old = run_cli("check", "--db", str(db), "--format", "json", "--max-age", "2d")
+    too_old = run_cli("check", "--db", str(db), "--control", CONFIG_CONTROL, "--format", "json", "--max-age", "2d")
     assert too_old.exit_code == 1
     [verdict] = json.loads(too_old.stdout)
     assert verdict["status"] == "INSUFFICIENT_DATA"
@@ -75,6 +78,6 @@ def test_max_age_turns_verdicts_on_old_rows_into_insufficient_data(aws, db):
 def test_a_max_age_that_is_no_duration_is_refused(aws, db, spec):
     Seeder(aws).chain(HOME)
     assert collect_cli(aws.endpoint, db, HOME).exit_code == 0
-    result = run_cli("check", "--db", str(db), "--max-age", spec)
+    result = run_cli("check", "--db", str(db), "--control", CONFIG_CONTROL, "--max-age", spec)
     assert result.exit_code == 2
     assert result.stderr.startswith("cfgmon: error: --max-age") and "Traceback" not in result.stderr

@@ -1,0 +1,103 @@
+"""Every control of the family on the shared chain, through a real moto server: the
+reference pattern of its newest CIS version, applied verbatim, is COMPLIANT; the same
+chain with one event dropped from the pattern is NON_COMPLIANT and names that event.
+
+One account holds every verbatim chain, another every narrowed one; both are
+management accounts of their own organisations, so the Organizations control applies.
+One collection and one check serve every control.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import duckdb
+import pytest
+from clirun import run_cli
+
+from cfgmon.controls import latest_versions
+from cfgmon.simulation import Seeder
+
+VERBATIM, NARROWED, STANDALONE = "111111111111", "222222222222", "333333333333"
+REGION = "us-east-1"
+CHAINED = [v for v in latest_versions() if v.chain]
+
+
+def narrowed(pattern: str, version) -> tuple[str, str]:
+    """The pattern without its clause for one listed event, and that event's name; for a
+    control not defined by event names, the pattern excluding one catalogue record."""
+    for name in version.control.event_names:
+        clause = re.compile(r'\(\s*\$\.eventName\s*=\s*"?' + name + r'"?\s*\)\s*\|\|\s*')
+        if clause.search(pattern):
+            return clause.sub("", pattern, count=1), name
+    record = version.matches[0]
+    inner = pattern.strip()[1:-1]
+    return '{ (' + inner + ') && ($.eventID != "' + record.record["eventID"] + '") }', record.event_name
+
+
+@pytest.fixture(scope="module")
+def family_results(aws_module, tmp_path_factory):
+    aws = aws_module
+    dropped = {}
+    for account in (VERBATIM, NARROWED):
+        seeder = Seeder(aws, account)
+        seeder.client("organizations", REGION).create_organization(FeatureSet="ALL")
+        for i, version in enumerate(CHAINED):
+            reference = version.control.reference_for()
+            pattern = reference
+            if account == NARROWED:
+                pattern, dropped[version.control.id] = narrowed(reference, version)
+            seeder.chain(REGION, prefix=f"c{i}", pattern=pattern)
+    # An account in no organisation, with the Organizations chain verbatim.
+    organizations = next(v for v in CHAINED if v.control.applies_to == "management_account")
+    Seeder(aws, STANDALONE).chain(REGION, pattern=organizations.control.reference_for())
+    db = tmp_path_factory.mktemp("family") / "family.duckdb"
+    collected = run_cli("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
+                        "--region", REGION, "--account", VERBATIM, "--account", NARROWED,
+                        "--account", STANDALONE)
+    assert collected.exit_code == 0, collected.stderr
+    checked = run_cli("check", "--db", str(db), "--format", "json")
+    assert checked.exit_code in (0, 1), checked.stderr
+    results = {(r["control_id"], r["account_id"]): r for r in json.loads(checked.stdout)}
+    # The same account, had DescribeOrganization been refused: its organisation unknown.
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE cfgmon_account SET organization_known = FALSE WHERE account_id = ?",
+                [STANDALONE])
+    con.close()
+    unknown = json.loads(run_cli("check", "--db", str(db), "--format", "json", "--control",
+                                 organizations.control.id).stdout)
+    results |= {(r["control_id"], "unknown:" + r["account_id"]): r for r in unknown}
+    return results, dropped
+
+
+def test_organizations_changes_apply_to_management_accounts_only(family_results):
+    results, _ = family_results
+    control = next(v for v in CHAINED if v.control.applies_to == "management_account").control
+    outside = results[(control.id, STANDALONE)]
+    assert outside["status"] == "NOT_APPLICABLE"
+    assert outside["reason"] == (
+        f"account {STANDALONE} is in no organisation; this control applies to the management "
+        "account of an organisation")
+    unknown = results[(control.id, f"unknown:{STANDALONE}")]
+    assert unknown["status"] == "INSUFFICIENT_DATA"
+    assert "could not be collected (DescribeOrganization)" in unknown["reason"]
+    # every other control judges the account as usual
+    assert results[("config_configuration_changes_monitoring", STANDALONE)]["status"] == "NON_COMPLIANT"
+
+
+@pytest.mark.parametrize("version", CHAINED, ids=[v.control.id for v in CHAINED])
+def test_the_cis_remediation_verbatim_is_compliant(family_results, version):
+    results, _ = family_results
+    result = results[(version.control.id, VERBATIM)]
+    assert result["status"] == "COMPLIANT", result["reason"]
+
+
+@pytest.mark.parametrize("version", CHAINED, ids=[v.control.id for v in CHAINED])
+def test_one_event_dropped_is_non_compliant_and_named(family_results, version):
+    results, dropped = family_results
+    result = results[(version.control.id, NARROWED)]
+    assert result["status"] == "NON_COMPLIANT", result["reason"]
+    assert f"covering all {len(version.control.event_names) or len(version.matches)} " \
+           f"{version.control.event_noun}" in result["reason"]
+    assert dropped[version.control.id] in result["evidence"]["missed_events"]
