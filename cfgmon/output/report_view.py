@@ -122,7 +122,8 @@ def control_lines(report: CheckReport) -> list[str]:
         counts = {s: sum(r.status == s for r in results) for s in COUNT_WORDS}
         framework = results[0].framework if results else None
         lines.append(f"  {requirement(report, ref, framework)} {ref}: "
-                     + ", ".join(f"{n} {COUNT_WORDS[s]}" for s, n in counts.items()))
+                     + ", ".join(f"{n} {COUNT_WORDS[s]}" for s, n in counts.items())
+                     + f" ({counted(len(results), 'account')})")
     return lines
 
 

@@ -68,7 +68,17 @@ def family_results(aws_module, tmp_path_factory):
     unknown = json.loads(run_cli("check", "--db", str(db), "--format", "json", "--control",
                                  organizations.control.id).stdout)
     results |= {(r["control_id"], "unknown:" + r["account_id"]): r for r in unknown}
+    results["table"] = run_cli("check", "--db", str(db)).stdout  # STANDALONE's organisation unknown
     return results, dropped
+
+
+def test_the_table_ends_with_a_summary_per_control(family_results):
+    results, _ = family_results
+    lines = results["table"].splitlines()
+    assert "  5.9 config_configuration_changes_monitoring@2: 1 passed, 2 failed, 0 insufficient, " \
+           "0 not applicable (3 accounts)" in lines
+    assert "  5.15 organizations_changes_monitoring@1: 1 passed, 1 failed, 1 insufficient, " \
+           "0 not applicable (3 accounts)" in lines
 
 
 def test_organizations_changes_apply_to_management_accounts_only(family_results):
