@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo lint bench clean
+.PHONY: venv test quick demo lint bench clean
 
 # The virtualenv is rebuilt whenever the project's metadata changes.
 $(STAMP): pyproject.toml
@@ -15,6 +15,10 @@ venv: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The loop while developing: everything but the few slow end-to-end tests.
+quick: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
 
 demo: $(STAMP)
 	$(VENV)/bin/cfgmon demo

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 # The script the test's virtualenv installed: what `make demo` runs as `.venv/bin/cfgmon`.
 SCRIPT = Path(sys.executable).parent / "cfgmon"
@@ -26,6 +27,7 @@ def _user_environment() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_demo_shows_each_verdict_and_its_next_commands_work_as_printed(tmp_path):
     env = _user_environment()
     typed = os.path.relpath(SCRIPT, tmp_path)  # as a user types it: .venv/bin/cfgmon demo

@@ -275,6 +275,7 @@ class ReusedClients(ClientFactory):
         return self._made[service, region]
 
 
+@pytest.mark.slow
 def test_fifty_rounds_of_collect_and_check_on_one_file(aws, cli, tmp_path):
     """Rows replaced, deleted and added back, regions narrowed and widened: every command
     keeps working on the same file, and every verdict follows what AWS holds."""
