@@ -440,6 +440,31 @@ verdict AS (
       ON tfm.account_id = sa.management_account_id AND sa.management_account_id <> sa.account_id
 ),
 
+-- The near miss of an unwatched metric (link 9): an alarm on a metric of that name
+-- that differs in account, region, namespace, unit or dimensions; searched in the
+-- metric's own account first, then in the judged account's organisation (never in an
+-- unrelated account). One equality join, ranked, rather than a lookup per account.
+metric_near_miss AS (
+    SELECT * FROM (
+        SELECT v.subject_account_id, am.alarm_arn, am.account_id, am.region, am.namespace,
+               am.metric_name, am.unit, am.metric_id,
+               ROW_NUMBER() OVER (
+                   PARTITION BY v.subject_account_id
+                   ORDER BY CASE WHEN am.account_id = v.log_group_account_id THEN 0 ELSE 1 END,
+                            CASE WHEN am.region = v.log_group_region THEN 0 ELSE 1 END,
+                            am.alarm_arn) AS miss_rank
+        FROM verdict v
+        JOIN alarm_metric am ON am.metric_name = v.metric_name
+        JOIN accounts alarm_account ON alarm_account.account_id = am.account_id
+        JOIN accounts judged ON judged.account_id = v.subject_account_id
+        WHERE v.verdict_rank = 1 AND v.broken_link = 9
+          AND (am.account_id = v.log_group_account_id
+               OR (alarm_account.organization_id IS NOT NULL
+                   AND alarm_account.organization_id = judged.organization_id))
+    ) ranked
+    WHERE miss_rank = 1
+),
+
 -- The collected scopes the speaking chain rests on: without a trail that does the
 -- job, every CloudTrail scope of the account; the trail's home scope; and the scopes
 -- of the links the chain reached. Equality joins only: this runs over every scope.
@@ -616,66 +641,52 @@ SELECT
             'no alarm in account ' || v.log_group_account_id || ' region ' || v.log_group_region
             || ' watches metric ' || v.metric_namespace || '/' || v.metric_name
             || ' of metric filter ' || v.filter_name
-            -- the near miss regex-based tools count as a pass: an alarm on a metric of
-            -- that name that differs in account, region, namespace, unit or dimensions;
-            -- searched in the metric's own account first, then in the accounts of the
-            -- judged account's organisation (never in an unrelated account), naming
-            -- exactly what differs
-            || COALESCE((
-                SELECT '; closest: alarm ' || am.alarm_arn
-                       || CASE WHEN am.account_id = v.log_group_account_id
-                               THEN ' in the same account'
-                               ELSE ' in account ' || am.account_id || ' of the same organisation'
-                          END
-                       || ' watches ' || am.namespace || '/' || am.metric_name || ', but '
-                       || CONCAT_WS(', ',
-                              CASE WHEN am.account_id <> v.log_group_account_id
-                                   THEN 'in account ' || am.account_id || ', not '
-                                        || v.log_group_account_id END,
-                              CASE WHEN am.region <> v.log_group_region
-                                   THEN 'in region ' || am.region || ', not ' || v.log_group_region END,
-                              CASE WHEN am.namespace <> v.metric_namespace
-                                   THEN 'in namespace ' || am.namespace || ', not '
-                                        || v.metric_namespace END,
-                              CASE WHEN am.unit IS NOT NULL AND am.unit <> COALESCE(v.metric_unit, 'None')
-                                   THEN 'with unit ' || am.unit || ', not '
-                                        || COALESCE(v.metric_unit, 'None') END,
-                              CASE WHEN (SELECT COUNT(*) FROM filter_dimension fd
-                                         WHERE fd.account_id = v.log_group_account_id
-                                           AND fd.region = v.log_group_region
-                                           AND fd.log_group_name = v.log_group_name
-                                           AND fd.filter_name = v.filter_name)
-                                     <> (SELECT COUNT(*) FROM alarm_metric_dimension ad
-                                         WHERE ad.account_id = am.account_id AND ad.region = am.region
-                                           AND ad.alarm_arn = am.alarm_arn AND ad.metric_id = am.metric_id)
-                                     OR EXISTS (
-                                         SELECT 1 FROM filter_dimension fd
-                                         WHERE fd.account_id = v.log_group_account_id
-                                           AND fd.region = v.log_group_region
-                                           AND fd.log_group_name = v.log_group_name
-                                           AND fd.filter_name = v.filter_name
-                                           AND NOT EXISTS (
-                                               SELECT 1 FROM alarm_metric_dimension ad
-                                               WHERE ad.account_id = am.account_id
-                                                 AND ad.region = am.region
-                                                 AND ad.alarm_arn = am.alarm_arn
-                                                 AND ad.metric_id = am.metric_id
-                                                 AND ad.name = fd.dimension_name
-                                                 AND ad.value = fd.constant_value))
-                                   THEN 'on other dimensions than the filter publishes' END)
-                       || ' (an alarm sees only metrics of its own account and region, with the'
-                       || ' same namespace, dimensions and unit)'
-                FROM alarm_metric am
-                JOIN accounts alarm_account ON alarm_account.account_id = am.account_id
-                JOIN accounts judged ON judged.account_id = v.subject_account_id
-                WHERE am.metric_name = v.metric_name
-                  AND (am.account_id = v.log_group_account_id
-                       OR (alarm_account.organization_id IS NOT NULL
-                           AND alarm_account.organization_id = judged.organization_id))
-                ORDER BY CASE WHEN am.account_id = v.log_group_account_id THEN 0 ELSE 1 END,
-                         CASE WHEN am.region = v.log_group_region THEN 0 ELSE 1 END,
-                         am.alarm_arn
-                LIMIT 1), '')
+            -- the near miss regex-based tools count as a pass (metric_near_miss)
+            || CASE WHEN nm.alarm_arn IS NULL THEN '' ELSE
+                   '; closest: alarm ' || nm.alarm_arn
+                   || CASE WHEN nm.account_id = v.log_group_account_id
+                           THEN ' in the same account'
+                           ELSE ' in account ' || nm.account_id || ' of the same organisation'
+                      END
+                   || ' watches ' || nm.namespace || '/' || nm.metric_name || ', but '
+                   || CONCAT_WS(', ',
+                          CASE WHEN nm.account_id <> v.log_group_account_id
+                               THEN 'in account ' || nm.account_id || ', not '
+                                    || v.log_group_account_id END,
+                          CASE WHEN nm.region <> v.log_group_region
+                               THEN 'in region ' || nm.region || ', not ' || v.log_group_region END,
+                          CASE WHEN nm.namespace <> v.metric_namespace
+                               THEN 'in namespace ' || nm.namespace || ', not '
+                                    || v.metric_namespace END,
+                          CASE WHEN nm.unit IS NOT NULL AND nm.unit <> COALESCE(v.metric_unit, 'None')
+                               THEN 'with unit ' || nm.unit || ', not '
+                                    || COALESCE(v.metric_unit, 'None') END,
+                          CASE WHEN (SELECT COUNT(*) FROM filter_dimension fd
+                                     WHERE fd.account_id = v.log_group_account_id
+                                       AND fd.region = v.log_group_region
+                                       AND fd.log_group_name = v.log_group_name
+                                       AND fd.filter_name = v.filter_name)
+                                 <> (SELECT COUNT(*) FROM alarm_metric_dimension ad
+                                     WHERE ad.account_id = nm.account_id AND ad.region = nm.region
+                                       AND ad.alarm_arn = nm.alarm_arn AND ad.metric_id = nm.metric_id)
+                                 OR EXISTS (
+                                     SELECT 1 FROM filter_dimension fd
+                                     WHERE fd.account_id = v.log_group_account_id
+                                       AND fd.region = v.log_group_region
+                                       AND fd.log_group_name = v.log_group_name
+                                       AND fd.filter_name = v.filter_name
+                                       AND NOT EXISTS (
+                                           SELECT 1 FROM alarm_metric_dimension ad
+                                           WHERE ad.account_id = nm.account_id
+                                             AND ad.region = nm.region
+                                             AND ad.alarm_arn = nm.alarm_arn
+                                             AND ad.metric_id = nm.metric_id
+                                             AND ad.name = fd.dimension_name
+                                             AND ad.value = fd.constant_value))
+                               THEN 'on other dimensions than the filter publishes' END)
+                   || ' (an alarm sees only metrics of its own account and region, with the'
+                   || ' same namespace, dimensions and unit)'
+               END
         WHEN v.broken_link = 10 THEN
             'alarm ' || v.alarm_arn || ' has its actions disabled'
         WHEN v.broken_link = 11 AND v.quiet_breaches = 1 THEN
@@ -782,6 +793,7 @@ SELECT
         stale.service || ' in account ' || stale.account_id || ' region ' || stale.region
     END AS evidence_stale_scope
 FROM verdict v
+LEFT JOIN metric_near_miss nm ON nm.subject_account_id = v.subject_account_id
 LEFT JOIN verdict_scope_age oldest
   ON oldest.subject_account_id = v.subject_account_id AND oldest.age_rank = 1
 LEFT JOIN verdict_scope_age stale
