@@ -42,6 +42,28 @@ def evaluate_pattern(version: ControlVersion, pattern: str) -> Coverage:
     return _CatalogueEvents(version).evaluate(pattern)
 
 
+class PatternBook:
+    """Each distinct filter pattern compiled once for a whole run of the controls.
+
+    compile_pattern's own cache is bounded below the thousands of distinct patterns a
+    large estate holds, so without this every control would parse them all again.
+    """
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, object] = {}
+
+    def compile(self, text: str):
+        """The compiled pattern, or the PatternError AWS's rejection would carry."""
+        from cfgmon.patterns import PatternError, compile_pattern
+
+        if text not in self._compiled:
+            try:
+                self._compiled[text] = compile_pattern(text)
+            except PatternError as exc:
+                self._compiled[text] = exc
+        return self._compiled[text]
+
+
 class _CatalogueEvents:
     """A version's catalogue as log events, made once for many patterns.
 
@@ -54,13 +76,10 @@ class _CatalogueEvents:
         self.matches = _log_events(version.matches)
         self.does_not_match = _log_events(version.does_not_match)
 
-    def evaluate(self, pattern: str) -> Coverage:
-        from cfgmon.patterns import PatternError, compile_pattern
-
-        try:
-            compiled = compile_pattern(pattern)
-        except PatternError as exc:
-            return Coverage(pattern, False, str(exc), (False,) * len(self.matches), None, None)
+    def evaluate(self, pattern: str, book: PatternBook | None = None) -> Coverage:
+        compiled = (book or PatternBook()).compile(pattern)
+        if isinstance(compiled, Exception):
+            return Coverage(pattern, False, str(compiled), (False,) * len(self.matches), None, None)
         matched = tuple(compiled.matches_all(self.matches))
         outside = compiled.matches_all(self.does_not_match)
         missed = describe_missed(self.version.matches, matched) if not all(matched) else None
@@ -172,7 +191,9 @@ def derive_aside(con) -> None:
         )
 
 
-def derive(con, version: ControlVersion, events: EventSet | None = None) -> dict[str, int]:
+def derive(
+    con, version: ControlVersion, events: EventSet | None = None, book: PatternBook | None = None
+) -> dict[str, int]:
     """Recompute the derived tables of one control version and event set; returns counts.
 
     A version on a shared chain also gets its trail capture and its binding row
@@ -201,7 +222,7 @@ def derive(con, version: ControlVersion, events: EventSet | None = None) -> dict
     catalogue = _CatalogueEvents(events)
     coverage_rows = []
     for pattern in patterns:
-        c = catalogue.evaluate(pattern)
+        c = catalogue.evaluate(pattern, book)
         coverage_rows.append((
             *key, pattern, c.valid, c.error, len(c.matched),
             sum(c.matched), c.covers, c.missed, c.broader_than_reference, now,

@@ -14,7 +14,7 @@ from cfgmon.controls.catalogue import (
     STATUSES,
     ControlVersion,
 )
-from cfgmon.controls.coverage import derive, derive_aside
+from cfgmon.controls.coverage import PatternBook, derive, derive_aside
 from cfgmon.controls.freshness import MaxAge, apply_max_age
 from cfgmon.errors import ControlError, DatabaseError
 from cfgmon.store.bulk import insert_rows
@@ -64,8 +64,9 @@ def run_controls(
     run_id = str(uuid.uuid4())
     evaluated_at = utc_now()
     results: list[ControlResult] = []
+    book = PatternBook()  # the inventory's patterns, compiled once for every control
     for version in versions:
-        derive(con, version, version.event_set(framework))
+        derive(con, version, version.event_set(framework), book)
         results.extend(_run_one(con, version, run_id, evaluated_at, framework))
     if max_age is not None:
         results = [apply_max_age(r, max_age, evaluated_at) for r in results]
