@@ -1,14 +1,20 @@
 """Inserting many rows at once.
 
-DuckDB's executemany runs one statement per row (about 2 ms each); one INSERT with
-a multi-row VALUES list is some 40 times faster, so every bulk write goes here.
+DuckDB's executemany runs one statement per row (about 2 ms each), and a multi-row
+VALUES list binds thousands of parameters (about 50 µs a row); a dict of numpy
+columns registered as a view is read by DuckDB directly, some 50 times faster
+again, so every bulk write goes here. Object arrays keep Python's None, str, bool,
+int, float and datetime values as they are; DuckDB casts them to the table's types.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
-ROWS_PER_INSERT = 500
+import numpy as np
+
+_views = itertools.count()
 
 
 def insert_rows(
@@ -18,11 +24,17 @@ def insert_rows(
     if not rows:
         return
     width = len(columns) if columns else len(rows[0])
-    placeholders = "(" + ", ".join("?" * width) + ")"
+    # fromiter keeps each value whole (a tuple or list value is not spread into a row)
+    source = {
+        f"c{i}": np.fromiter((row[i] for row in rows), dtype=object, count=len(rows))
+        for i in range(width)
+    }
+    view = f"cfgmon_bulk_rows_{next(_views)}"
     target = f"{table} ({', '.join(columns)})" if columns else table
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        chunk = rows[start : start + ROWS_PER_INSERT]
-        con.execute(
-            f"INSERT INTO {target} VALUES " + ", ".join([placeholders] * len(chunk)),
-            [value for row in chunk for value in row],
-        )
+    # registering a view is refused while an earlier statement's result is pending
+    con.execute("SELECT 1").fetchall()
+    con.register(view, source)
+    try:
+        con.execute(f"INSERT INTO {target} SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
