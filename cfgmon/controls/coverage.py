@@ -233,7 +233,9 @@ def derive(
         value_rows.append((*key, expression, v.constant_value, v.min_number, v.positive_number, now))
     chained = version.chain is not None
     capture = capture_rows(con, events.matches, key, now) if chained else []
-    counted = len(control.event_names) or len(events.matches)
+    # what reasons count: the event names (of this framework version's records), else records
+    names = {e.event_name for e in events.matches} & set(control.event_names)
+    counted = len(names) or len(events.matches)
     with transaction(con):
         for table in ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture"):
             con.execute(

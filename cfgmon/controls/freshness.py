@@ -53,7 +53,8 @@ def describe_age(age: dt.timedelta) -> str:
 def apply_max_age(result, max_age: MaxAge, now: dt.datetime):
     """The result itself, or INSUFFICIENT_DATA when its rows are older than allowed."""
     collected_at = result.evidence.get("collected_at")
-    if collected_at is None or now - collected_at <= max_age.limit:
+    # NOT_APPLICABLE rests on the account's organisation, not on collected chain rows
+    if result.status == "NOT_APPLICABLE" or collected_at is None or now - collected_at <= max_age.limit:
         return result
     stamp = collected_at.replace(microsecond=0).isoformat(sep=" ")
     scope = result.evidence.get("collected_scope", "its inventory")

@@ -69,7 +69,31 @@ def family_results(aws_module, tmp_path_factory):
                                  organizations.control.id).stdout)
     results |= {(r["control_id"], "unknown:" + r["account_id"]): r for r in unknown}
     results["table"] = run_cli("check", "--db", str(db)).stdout  # STANDALONE's organisation unknown
+    results["db"] = db
     return results, dropped
+
+
+def test_a_member_is_not_applicable_even_uncollected_and_however_old(family_results, tmp_path):
+    results, _ = family_results
+    control = next(v for v in CHAINED if v.control.applies_to == "management_account").control
+    db = tmp_path / "member.duckdb"
+    db.write_bytes(results["db"].read_bytes())
+    con = duckdb.connect(str(db))
+    # NARROWED as a member of VERBATIM's organisation whose role could not be assumed,
+    # its rows from three days ago
+    con.execute("UPDATE cfgmon_account SET status = 'error', error_code = 'AccessDenied', "
+                "organization_id = 'o-example', management_account_id = ? WHERE account_id = ?",
+                [VERBATIM, NARROWED])
+    con.execute("UPDATE cfgmon_collection SET last_success_at = last_success_at - INTERVAL 3 DAY")
+    con.close()
+    checked = run_cli("check", "--db", str(db), "--format", "json", "--control", control.id,
+                      "--max-age", "1d", "--account", NARROWED)
+    [member] = json.loads(checked.stdout)
+    assert member["status"] == "NOT_APPLICABLE", member["reason"]
+    assert member["reason"] == (
+        f"account {NARROWED} is a member of organisation o-example; this control applies to "
+        f"its management account {VERBATIM}")
+    assert checked.exit_code == 0
 
 
 def test_the_table_ends_with_a_summary_per_control(family_results):

@@ -410,11 +410,13 @@ verdict AS (
                ELSE 'unknown'
            END AS organization_role,
            CASE
-               WHEN b.account_status <> 'ok' THEN 'INSUFFICIENT_DATA'
+               -- a member (known from the organisation's listing even when the account
+               -- itself could not be collected) or an account outside any organisation
                WHEN bd.applies_to = 'management_account'
                 AND ((sa.management_account_id IS NOT NULL AND sa.management_account_id <> sa.account_id)
                      OR (sa.management_account_id IS NULL AND sa.organization_known = TRUE))
                    THEN 'NOT_APPLICABLE'
+               WHEN b.account_status <> 'ok' THEN 'INSUFFICIENT_DATA'
                WHEN bd.applies_to = 'management_account' AND sa.management_account_id IS NULL
                    THEN 'INSUFFICIENT_DATA'
                WHEN b.broken_link = 15 THEN 'COMPLIANT'
@@ -519,9 +521,6 @@ SELECT
     v.subject_account_id AS account_id,
     v.status,
     CASE
-        WHEN v.account_status <> 'ok' THEN
-            'account ' || v.subject_account_id || ' could not be collected: '
-            || COALESCE(v.account_error_code, 'error') || COALESCE(': ' || v.account_error_message, '')
         WHEN v.organization_role = 'member' THEN
             'account ' || v.subject_account_id || ' is a member of organisation '
             || COALESCE(v.subject_organization_id, 'unknown') || '; this control applies to its '
@@ -529,6 +528,9 @@ SELECT
         WHEN v.organization_role = 'outside' THEN
             'account ' || v.subject_account_id || ' is in no organisation; this control applies '
             || 'to the management account of an organisation'
+        WHEN v.account_status <> 'ok' THEN
+            'account ' || v.subject_account_id || ' could not be collected: '
+            || COALESCE(v.account_error_code, 'error') || COALESCE(': ' || v.account_error_message, '')
         WHEN v.organization_role = 'unknown' THEN
             'the organisation of account ' || v.subject_account_id || ' could not be collected '
             || '(DescribeOrganization), so whether this control applies to it is unknown'
@@ -739,7 +741,10 @@ SELECT
                     ELSE '' END
     END
     -- a link decided by rows an earlier run stored, because the latest fetch failed
-    || CASE WHEN v.data_missing = 1 AND v.broken_link IN (7, 8, 10, 11, 12, 14) THEN
+    -- (a verdict that does not rest on the chain, NOT_APPLICABLE or for want of the
+    -- organisation, takes neither suffix)
+    || CASE WHEN COALESCE(v.organization_role, 'management') <> 'management' THEN ''
+            WHEN v.data_missing = 1 AND v.broken_link IN (7, 8, 10, 11, 12, 14) THEN
            COALESCE((
                SELECT ', but only from an earlier collection: the latest collection of '
                       || sf.service || ' in account ' || sf.account_id || ' region ' || sf.region
