@@ -31,6 +31,7 @@ class Coverage:
     matched: tuple[bool, ...]          # per catalogue record, in catalogue order
     broader_than_reference: bool | None
     missed: str | None                 # what a person needs to hear about the misses
+    background_matched: str | None = None  # the first ordinary record it matches
 
     @property
     def covers(self) -> bool:
@@ -75,6 +76,8 @@ class _CatalogueEvents:
         self.version = version
         self.matches = _log_events(version.matches)
         self.does_not_match = _log_events(version.does_not_match)
+        self.background_events = tuple(getattr(version, "background", ()))
+        self.background = _log_events(self.background_events)
 
     def evaluate(self, pattern: str, book: PatternBook | None = None) -> Coverage:
         compiled = (book or PatternBook()).compile(pattern)
@@ -83,7 +86,10 @@ class _CatalogueEvents:
         matched = tuple(compiled.matches_all(self.matches))
         outside = compiled.matches_all(self.does_not_match)
         missed = describe_missed(self.version.matches, matched) if not all(matched) else None
-        return Coverage(pattern, True, None, matched, any(outside), missed)
+        ordinary = compiled.matches_all(self.background)
+        background = next((e.label for e, hit in zip(self.background_events, ordinary,
+                                                     strict=True) if hit), None)
+        return Coverage(pattern, True, None, matched, any(outside), missed, background)
 
 
 def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -> str:
@@ -225,7 +231,8 @@ def derive(
         c = catalogue.evaluate(pattern, book)
         coverage_rows.append((
             *key, pattern, c.valid, c.error, len(c.matched),
-            sum(c.matched), c.covers, c.missed, c.broader_than_reference, now,
+            sum(c.matched), c.covers, c.missed, c.broader_than_reference, c.background_matched,
+            now,
         ))
     value_rows = []
     for expression in expressions:

@@ -325,6 +325,9 @@ CREATE TABLE IF NOT EXISTS cfgmon_pattern_coverage (
     covers_catalogue BOOLEAN NOT NULL,   -- matches every catalogue record
     missed_events    VARCHAR,            -- event names of the records missed, comma-separated
     broader_than_reference BOOLEAN,      -- also matches records the reference pattern does not
+    -- the first of the catalogue's ordinary (background) records it matches, if any: a
+    -- filter that matches ordinary traffic keeps its alarm in ALARM
+    background_matched VARCHAR,
     evaluated_at     TIMESTAMP NOT NULL,
     PRIMARY KEY (control_id, control_version, event_set, filter_pattern)
 );

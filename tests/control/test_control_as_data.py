@@ -32,11 +32,15 @@ def _record(name: str, region: str, source: str = "ec2.amazonaws.com", **extra) 
     }
 
 
+BACKGROUND = [{"label": "DescribeInstances by a service", "record": _record("DescribeInstances", "us-east-1", readOnly=True)}]
+
+
 def _write_control(root, folder: str, *, noun: str, names: list[str], records: list[dict]):
     """A control folder in a temporary catalogue: metadata, one catalogue, no SQL."""
     path = root / folder
     path.mkdir(parents=True)
-    (path / "catalogue-v1.json").write_text(json.dumps({"matches": records}), encoding="utf-8")
+    (path / "catalogue-v1.json").write_text(
+        json.dumps({"matches": records, "background": BACKGROUND}), encoding="utf-8")
     (path / "control.toml").write_text(textwrap.dedent(f'''
         id = "{folder}"
         title = "A control made of data"
@@ -134,6 +138,24 @@ def _judge_all(db):
         return run_check(con, [resolve("config_configuration_changes_monitoring")]).results
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("pattern", ["", "{ $.eventVersion = * }"])
+def test_a_filter_that_matches_ordinary_traffic_does_not_monitor(aws, seeder, tmp_path,
+                                                                  security_groups, pattern):
+    # It covers every event, but it also counts every ordinary call: the alarm stays in
+    # ALARM and a real change notifies no one.
+    chain = seeder.chain("us-east-1", pattern=pattern)
+    db = tmp_path / "inv.duckdb"
+    _collect(aws, db, "us-east-1")
+    result = _judge(db, security_groups, "cis-aws@4.0.0")
+    assert result.status == "NON_COMPLIANT"
+    assert result.reason == (
+        f"metric filter {chain.filter_name} on log group {chain.log_group_arn.removesuffix(':*')} "
+        "covers all 3 security group change events, but also matches ordinary traffic "
+        "(DescribeInstances by a service), so its alarm stays in ALARM and an event notifies no one"
+    )
+    assert result.evidence["pattern_matches_ordinary_traffic"] == "DescribeInstances by a service"
 
 
 def test_trail_capture_follows_the_controls_event_sources(aws, seeder, tmp_path):

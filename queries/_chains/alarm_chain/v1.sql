@@ -117,7 +117,7 @@ chain_filter AS (
            f.metric_transformation_default_value AS metric_default_value,
            f.metric_transformation_unit AS metric_unit,
            cov.pattern_valid, cov.pattern_error, cov.covers_catalogue, cov.events_matched,
-           cov.events_total, cov.missed_events, cov.broader_than_reference,
+           cov.events_total, cov.missed_events, cov.broader_than_reference, cov.background_matched,
            mv.positive_number AS value_positive, mv.min_number AS value_number
     FROM trail_log_group tl
     LEFT JOIN aws_cloudwatch_log_metric_filter f
@@ -304,7 +304,10 @@ chain_link AS (
                WHEN COALESCE(c.captures_catalogue, FALSE) = FALSE THEN 4
                WHEN c.cloud_watch_logs_log_group_arn IS NULL THEN 5
                WHEN c.log_group_present = 0 THEN 6
-               WHEN COALESCE(c.covers_catalogue, FALSE) = FALSE THEN 7
+               -- covering every record is not enough when the pattern also matches
+               -- ordinary traffic: its alarm would stay in ALARM and notify no one
+               WHEN COALESCE(c.covers_catalogue, FALSE) = FALSE
+                 OR c.background_matched IS NOT NULL THEN 7
                WHEN COALESCE(c.value_positive, FALSE) = FALSE THEN 8
                WHEN c.alarm_arn IS NULL THEN 9
                WHEN COALESCE(c.actions_enabled, FALSE) = FALSE THEN 10
@@ -601,6 +604,11 @@ SELECT
         WHEN v.broken_link = 6 THEN
             'trail ' || v.trail_arn || ' delivers to log group ' || v.log_group_arn
             || ', which does not exist'
+        WHEN v.broken_link = 7 AND v.covers_catalogue = TRUE THEN
+            'metric filter ' || v.filter_name || ' on log group ' || v.log_group_arn
+            || ' covers all ' || (SELECT CAST(event_count AS VARCHAR) || ' ' || event_noun FROM bound)
+            || ', but also matches ordinary traffic (' || v.background_matched || '), so its '
+            || 'alarm stays in ALARM and an event notifies no one'
         WHEN v.broken_link = 7 THEN
             'log group ' || v.log_group_arn
             || CASE
@@ -781,6 +789,7 @@ SELECT
     v.events_total AS evidence_events_total,
     v.missed_events AS evidence_missed_events,
     v.broader_than_reference AS evidence_pattern_broader_than_reference,
+    v.background_matched AS evidence_pattern_matches_ordinary_traffic,
     v.metric_namespace AS evidence_metric_namespace,
     v.metric_name AS evidence_metric_name,
     v.metric_value AS evidence_metric_value,
