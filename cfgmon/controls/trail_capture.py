@@ -57,7 +57,8 @@ class TrailSelectors:
     multi_region: bool
     home_region: str
     include_global_events: bool
-    collected: bool                 # GetEventSelectors answered
+    organization_trail: bool        # also records the organisation's member accounts
+    collected: bool                 # the selectors are known
     basic: tuple[BasicSelector, ...]
     advanced: tuple[tuple[tuple[str, str, str], ...], ...]   # per selector: (field, op, value)
 
@@ -74,9 +75,10 @@ def judge(selectors: TrailSelectors, events: Sequence[CatalogueEvent]) -> Captur
     """Which catalogue records the trail records, and why it misses the others."""
     if not selectors.collected:
         return Capture(None, None, None, None)
+    home = _home_account(events)
     hits, reasons = [], []
     for event in events:
-        why = _missed_because(selectors, event.record)
+        why = _missed_because(selectors, event.record, home)
         hits.append(why is None)
         if why is not None and why not in reasons:
             reasons.append(why)
@@ -85,9 +87,20 @@ def judge(selectors: TrailSelectors, events: Sequence[CatalogueEvent]) -> Captur
     return Capture(False, sum(hits), describe_missed(events, hits), "; ".join(reasons))
 
 
-def _missed_because(trail: TrailSelectors, record: dict) -> str | None:
+def _home_account(events: Sequence[CatalogueEvent]) -> str | None:
+    """The account a catalogue is written for: the recipient of most of its records."""
+    accounts = [e.record.get("recipientAccountId") for e in events]
+    return max(set(accounts), key=accounts.count) if accounts else None
+
+
+def _missed_because(trail: TrailSelectors, record: dict, home: str | None = None) -> str | None:
     region = record.get("awsRegion")
     source = record.get("eventSource", "")
+    # a record delivered to another account of the organisation (a member's side of a
+    # handshake, say) reaches the judged account's log group only through an
+    # organisation trail
+    if home and record.get("recipientAccountId", home) != home and not trail.organization_trail:
+        return "it is not an organisation trail, so it records no member account's events"
     if source in GLOBAL_EVENT_SOURCES and region == "us-east-1":
         if not trail.include_global_events:
             return "it does not include global service events"
@@ -98,7 +111,7 @@ def _missed_because(trail: TrailSelectors, record: dict) -> str | None:
     if trail.advanced:
         if any(_advanced_selects(selector, record) for selector in trail.advanced):
             return None
-        return "its advanced event selectors do not select them"
+        return _advanced_refusal(trail.advanced, record)
     reason = "no event selector records management events"
     for selector in trail.basic:
         if not selector.include_management_events:
@@ -111,6 +124,17 @@ def _missed_because(trail: TrailSelectors, record: dict) -> str | None:
             return None
         reason = f"it records {_kind(selector.read_write_type)} events only"
     return reason
+
+
+def _advanced_refusal(selectors, record: dict) -> str:
+    """Which condition of the management-event selectors leaves the record out."""
+    for selector in selectors:
+        if ("eventCategory", "Equals", "Management") not in selector:
+            continue
+        for field, operator, value in selector:
+            if not _advanced_selects(((field, operator, value),), record):
+                return f"its advanced event selector on management events requires {field} {operator} {value}"
+    return "its advanced event selectors select no management events"
 
 
 def _kind(read_write_type: str) -> str:
@@ -174,9 +198,10 @@ def trail_selectors(con) -> dict[tuple[str, str], TrailSelectors]:
     ).fetchall():
         advanced[(account, arn)].append(tuple(fields.get((account, arn, index), ())))
     trails = {}
-    for account, arn, multi, home, include_global, collected in con.execute(
+    for account, arn, multi, home, include_global, organization, collected, custom in con.execute(
         """SELECT account_id, arn, is_multi_region_trail, home_region,
-                  include_global_service_events, event_selectors_collected
+                  include_global_service_events, is_organization_trail,
+                  event_selectors_collected, has_custom_event_selectors
            FROM aws_cloudtrail_trail"""
     ).fetchall():
         key = (account, arn)
@@ -184,7 +209,10 @@ def trail_selectors(con) -> dict[tuple[str, str], TrailSelectors]:
             multi_region=bool(multi), home_region=home,
             # AWS's default; a multi-region trail always includes them
             include_global_events=bool(multi) or include_global is not False,
-            collected=bool(collected), basic=tuple(basic.get(key, ())),
+            organization_trail=bool(organization),
+            # DescribeTrails saying "no custom selectors" is AWS's default: known
+            # even when GetEventSelectors was refused
+            collected=bool(collected) or custom is False, basic=tuple(basic.get(key, ())),
             advanced=tuple(advanced.get(key, ())),
         )
     return trails

@@ -291,6 +291,7 @@ class Seeder:
         comparison_operator: str = "GreaterThanOrEqualToThreshold",
         evaluation_periods: int = 1,
         subscriptions: Sequence[tuple[str, str]] = (("email", "security@example.com"),),
+        organization_trail: bool = False,
     ) -> Chain:
         """Build trail -> log group -> metric filter -> alarm -> topic -> subscription.
 
@@ -313,6 +314,7 @@ class Seeder:
                 log_group_arn=log_group_arn,
                 event_selectors=event_selectors,
                 advanced_event_selectors=advanced_event_selectors,
+                organization=organization_trail,
             )
         metric = metric_name or f"{prefix}-config-changes"
         filter_name = f"{prefix}-config-changes"

@@ -131,7 +131,8 @@ def test_advanced_selector_read_only(inspector, seeder):
     assert verdicts["1"]["reason"] == f"trail {chain.trail_arn} {V1_TRAIL_RULE}"
     assert verdicts["2"]["reason"] == (
         f"trail {chain.trail_arn} does not record all AWS Config change events: it misses "
-        f"{ALL_FOUR} (its advanced event selectors do not select them)"
+        f"{ALL_FOUR} (its advanced event selector on management events requires readOnly "
+        "Equals true)"
     )
 
 

@@ -20,6 +20,7 @@ from cfgmon.controls import latest_versions
 from cfgmon.simulation import Seeder
 
 VERBATIM, NARROWED, STANDALONE = "111111111111", "222222222222", "333333333333"
+OWN_TRAIL = "444444444444"
 REGION = "us-east-1"
 CHAINED = [v for v in latest_versions() if v.chain]
 
@@ -48,14 +49,20 @@ def family_results(aws_module, tmp_path_factory):
             pattern = reference
             if account == NARROWED:
                 pattern, dropped[version.control.id] = narrowed(reference, version)
-            seeder.chain(REGION, prefix=f"c{i}", pattern=pattern)
+            # Organizations changes of members reach the management account's log
+            # group through an organisation trail only
+            seeder.chain(REGION, prefix=f"c{i}", pattern=pattern,
+                         organization_trail=version.control.applies_to == "management_account")
     # An account in no organisation, with the Organizations chain verbatim.
     organizations = next(v for v in CHAINED if v.control.applies_to == "management_account")
     Seeder(aws, STANDALONE).chain(REGION, pattern=organizations.control.reference_for())
+    # a management account whose trail is not an organisation trail
+    Seeder(aws, OWN_TRAIL).client("organizations", REGION).create_organization(FeatureSet="ALL")
+    Seeder(aws, OWN_TRAIL).chain(REGION, pattern=organizations.control.reference_for())
     db = tmp_path_factory.mktemp("family") / "family.duckdb"
     collected = run_cli("collect", "--db", str(db), "--endpoint-url", aws.endpoint,
                         "--region", REGION, "--account", VERBATIM, "--account", NARROWED,
-                        "--account", STANDALONE)
+                        "--account", STANDALONE, "--account", OWN_TRAIL)
     assert collected.exit_code == 0, collected.stderr
     checked = run_cli("check", "--db", str(db), "--format", "json")
     assert checked.exit_code in (0, 1), checked.stderr
@@ -99,10 +106,10 @@ def test_a_member_is_not_applicable_even_uncollected_and_however_old(family_resu
 def test_the_table_ends_with_a_summary_per_control(family_results):
     results, _ = family_results
     lines = results["table"].splitlines()
-    assert "  5.9 config_configuration_changes_monitoring@2: 1 passed, 2 failed, 0 insufficient, " \
-           "0 not applicable (3 accounts)" in lines
-    assert "  5.15 organizations_changes_monitoring@1: 1 passed, 1 failed, 1 insufficient, " \
-           "0 not applicable (3 accounts)" in lines
+    assert "  5.9 config_configuration_changes_monitoring@2: 1 passed, 3 failed, 0 insufficient, " \
+           "0 not applicable (4 accounts)" in lines
+    assert "  5.15 organizations_changes_monitoring@1: 1 passed, 2 failed, 1 insufficient, " \
+           "0 not applicable (4 accounts)" in lines
 
 
 def test_organizations_changes_apply_to_management_accounts_only(family_results):
@@ -116,6 +123,10 @@ def test_organizations_changes_apply_to_management_accounts_only(family_results)
     unknown = results[(control.id, f"unknown:{STANDALONE}")]
     assert unknown["status"] == "INSUFFICIENT_DATA"
     assert "could not be collected (DescribeOrganization)" in unknown["reason"]
+    own_trail = results[(control.id, OWN_TRAIL)]
+    assert own_trail["status"] == "NON_COMPLIANT"
+    assert own_trail["reason"].endswith(
+        "(it is not an organisation trail, so it records no member account's events)")
     # every other control judges the account as usual
     assert results[("config_configuration_changes_monitoring", STANDALONE)]["status"] == "NON_COMPLIANT"
 
