@@ -9,9 +9,11 @@ int, float and datetime values as they are; DuckDB casts them to the table's typ
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Sequence
 
+import duckdb
 import numpy as np
 
 _views = itertools.count()
@@ -37,4 +39,8 @@ def insert_rows(
     try:
         con.execute(f"INSERT INTO {target} SELECT * FROM {view}")
     finally:
-        con.unregister(view)
+        # a failed insert aborts the caller's transaction, and DuckDB then refuses the
+        # unregister too: the insert's own error is the one to see (the view's name is
+        # never reused, so one left behind until ROLLBACK is harmless)
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(view)
