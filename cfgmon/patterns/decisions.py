@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from cfgmon.patterns.jsontext import JsonFloat, JsonInt
+
 # -- lexical -------------------------------------------------------------------------
 
 # Keywords are upper case; `is null`, `Not Exists` … are errors, not synonyms
@@ -62,14 +64,16 @@ MAX_NESTING = 100
 
 # -- values --------------------------------------------------------------------------
 
-# Quotes only delimit: a value means the same quoted or bare, so `"400"` is the
-# number 400 and `"Put*"` a wildcard; `%…%` inside quotes is plain text
-# (decided: quotes-only-delimit).
+# A quoted value is text, compared as text even with a JSON number: on
+# {"someInt": 123, "someFloat2": 12.0} AWS matches `$.someInt = "123"` and
+# `$.someFloat2 != "12"`, not `$.someInt = "123.0"`; a bare number compares
+# numerically (`$.someInt = 123.0` matches). Inside quotes `*` is still a wildcard
+# (AWS: `$.someInt = "1*"` matches) and `%…%` plain text (decided: quoted-is-text).
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def parse_number(text: str) -> int | float | None:
-    """The number a value or space-delimited field spells, or None (any notation)."""
+    """The number a bare value or space-delimited field spells, or None (any notation)."""
     if not NUMBER.fullmatch(text):
         return None
     try:
@@ -81,16 +85,19 @@ def parse_number(text: str) -> int | float | None:
 def scalar_text(value: Any) -> str | None:
     """The text a string comparison sees for a JSON scalar; None when none applies.
 
-    Strings are themselves; numbers compare as JSON writes them (400, 1.5); booleans
-    as `true` / `false` (decided: scalar-text); null, objects and arrays never
-    satisfy a comparison (AWS).
+    Strings are themselves; a number is its text as the event writes it (`12.0`
+    stays `12.0`: AWS matches `$.someFloat2 != "12"` on 12.0); booleans are `true` /
+    `false` (decided: scalar-text); null, objects and arrays never satisfy a
+    comparison (AWS).
     """
     kind = type(value)
     if kind is str:
         return value
     if kind is bool:
         return "true" if value else "false"
-    if kind is int or kind is float:
+    if kind is JsonInt or kind is JsonFloat:
+        return value.text
+    if kind is int or kind is float:  # a number built in Python, not read from an event
         return repr(value)
     return None
 

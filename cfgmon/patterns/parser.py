@@ -176,7 +176,9 @@ class _ExpressionParser(_Parser):
         return parse(self, token, op)
 
     def _literal(self, token: Token, op: Token) -> Value:
-        return _literal(token.value if token.type is TokenType.STRING else token.text)
+        if token.type is TokenType.STRING:
+            return _literal(token.value, True)
+        return _literal(token.text)
 
     def _regex(self, token: Token, op: Token) -> Value:
         if op.text not in decisions.REGEX_OPERATORS:

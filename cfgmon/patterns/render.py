@@ -53,7 +53,7 @@ def quote(text: str) -> str:
 
 def _literal(node: Literal) -> str:
     text = node.text
-    if _BARE_VALUE.fullmatch(text) and text not in KEYWORDS and text != "...":
+    if not node.quoted and _BARE_VALUE.fullmatch(text) and text not in KEYWORDS and text != "...":
         return text
     return quote(text)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cfgmon.patterns import decisions, regexes
+from cfgmon.patterns.jsontext import NUMBER_TYPES
 from cfgmon.patterns.nodes import Literal, Regex, Value
 
 TextTest = Callable[[str], bool]
@@ -74,9 +75,16 @@ def text_test(op: str, value: Value) -> TextTest:
     return _never  # order operators are false on text (rule 8)
 
 
+def _bare_number(value: Value) -> int | float | None:
+    """The number a bare value spells; None for quoted values (text) and regexes."""
+    if type(value) is not Literal or value.quoted:
+        return None
+    return decisions.parse_number(value.text)
+
+
 def json_test(op: str, value: Value) -> ScalarTest:
     """The test one JSON value reached by a selector must pass for `op value`."""
-    number = decisions.parse_number(value.text) if type(value) is Literal else None
+    number = _bare_number(value)
     scalar_text = decisions.scalar_text
     if number is None:
         on_text = text_test(op, value)
@@ -91,10 +99,11 @@ def json_test(op: str, value: Value) -> ScalarTest:
     compare = _ORDER[op]
     literal = value.text
     against_text = decisions.number_against_string
+    number_types = NUMBER_TYPES
 
     def numeric_test(v: Any) -> bool:
         kind = type(v)
-        if kind is int or kind is float:
+        if kind in number_types:
             return compare(v, number)
         s = scalar_text(v)
         return s is not None and against_text(op, literal, s)
@@ -104,7 +113,7 @@ def json_test(op: str, value: Value) -> ScalarTest:
 
 def field_test(op: str, value: Value) -> TextTest:
     """The test a space-delimited field must pass for `op value`."""
-    number = decisions.parse_number(value.text) if type(value) is Literal else None
+    number = _bare_number(value)
     if number is None:
         return text_test(op, value)
     compare = _ORDER[op]

@@ -16,7 +16,9 @@ PATTERNS = sorted({case.pattern for case in load_cases()} | {p for p, _, _ in lo
     [
         ("", ""),
         ('""', '""'),
-        ('{$.a="x"}', "{ $.a = x }"),
+        ('{$.a="x"}', '{ $.a = "x" }'),
+        ("{$.a=x}", "{ $.a = x }"),
+        ('{ $.a = "404" }', '{ $.a = "404" }'),
         ('{ $.a = "two words" }', '{ $.a = "two words" }'),
         ('{ $.a = "" }', '{ $.a = "" }'),
         ('{ $.a = "say \\"hi\\"" }', '{ $.a = "say \\"hi\\"" }'),
@@ -32,6 +34,7 @@ PATTERNS = sorted({case.pattern for case in load_cases()} | {p for p, _, _ in lo
         ("ERROR  -DEBUG ?x", "ERROR -DEBUG ?x"),
         ('"a b" "-dash" "{brace"', '"a b" "-dash" "{brace"'),
         ('"plain"', "plain"),
+        ('[a = "200", b = 200]', '[a = "200", b = 200]'),
         ("[a,b=1||b=2,...]", "[a, b = 1 || b = 2, ...]"),
         ('[a = "x y", b = %^c%]', '[a = "x y", b = %^c%]'),
     ],
