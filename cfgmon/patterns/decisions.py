@@ -130,8 +130,12 @@ def number_against_string(op: str, literal: str, value: str) -> bool:
 # value spell numbers, as text otherwise (decided: field-numbers).
 FIELD_IS_NUMBER: Callable[[str], int | float | None] = parse_number
 
-# A %regex% only answers = and !=; with <, <=, >, >= it is an error (decided: regex-operators).
-REGEX_OPERATORS = frozenset({"=", "!="})
+# <, <=, >, >= take a bare number only; any other value (a word, a wildcard, a
+# quoted value, even "123") makes the pattern invalid, not "no match": AWS answers
+# `$.someInt >= someString`, `>= "123"` and `>= "123.0"` with InvalidParameterException
+# "Invalid character(s) in term". That a %regex% after them and the same values in a
+# space-delimited field are refused alike is decided: order-operators.
+ORDER_OPERATORS = frozenset({"<", "<=", ">", ">="})
 
 # -- selectors -----------------------------------------------------------------------
 

@@ -173,7 +173,13 @@ class _ExpressionParser(_Parser):
         if parse is None:
             raise self.unexpected(f"a value after {op.text!r}")
         self.advance()
-        return parse(self, token, op)
+        value = parse(self, token, op)
+        if op.text in decisions.ORDER_OPERATORS and not _is_bare_number(value):
+            raise self.error(
+                f"{op.text} takes a bare number, not {token.text} (AWS: invalid character(s) in term)",
+                token.start,
+            )
+        return value
 
     def _literal(self, token: Token, op: Token) -> Value:
         if token.type is TokenType.STRING:
@@ -181,11 +187,11 @@ class _ExpressionParser(_Parser):
         return _literal(token.text)
 
     def _regex(self, token: Token, op: Token) -> Value:
-        if op.text not in decisions.REGEX_OPERATORS:
-            raise self.error(
-                f"a regular expression can only be compared with = or !=, not {op.text}", op.start
-            )
         return self.regex(token.value, token.start + 1)
+
+
+def _is_bare_number(value: Value) -> bool:
+    return type(value) is Literal and not value.quoted and decisions.parse_number(value.text) is not None
 
 
 def _joined(node: type[And] | type[Or], operands: list[Expression]) -> Expression:

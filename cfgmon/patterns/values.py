@@ -50,10 +50,6 @@ def _always(_: Any) -> bool:
     return True
 
 
-def _never(_: Any) -> bool:
-    return False
-
-
 def _regex_matcher(value: Regex) -> TextTest:
     search = regexes.compile_regex(value.source).search
     return lambda s: search(s) is not None
@@ -72,7 +68,7 @@ def text_test(op: str, value: Value) -> TextTest:
         return matcher
     if op == "!=":
         return lambda s: not matcher(s)
-    return _never  # order operators are false on text (rule 8)
+    raise ValueError(f"{op} takes a bare number (the parser refuses anything else)")
 
 
 def _bare_number(value: Value) -> int | float | None:
