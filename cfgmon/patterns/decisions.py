@@ -109,11 +109,32 @@ def only_strings_spell(text: str) -> bool:
     return text not in ("true", "false") and parse_number(text) is None
 
 
-def wildcard_regex(text: str) -> str:
-    """`*` matches any run of characters, including none, anywhere in the value
-    (start and end: AWS; in the middle, decided: wildcard-middle). The whole value must
-    match."""
-    return "".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", text))
+def wildcard_matches(segments: list[str], value: str) -> bool:
+    """Whether `value` matches a wildcard value split at its `*`s (at least one).
+
+    AWS's matcher does not backtrack: the text before the first `*` must start the
+    value, each later segment is taken at its first occurrence after the previous
+    one, and the last must then end the value unless a `*` ends the pattern. So on
+    `111.111.111.111` AWS matches neither `*111.111.111` nor `111*111` (both
+    segments first occur too early), yet matches `*.111.111.111`; `1*3` matches
+    `123` and `1*4` matches `12.34` (AWS answers, json_filter test suite;
+    decided: wildcard-first-occurrence). In term patterns `*` is no wildcard
+    (term-star below), so this is the rule of JSON and space-delimited values alike
+    (decided: wildcard-fields for the latter).
+    """
+    first, last = segments[0], segments[-1]
+    if not value.startswith(first):
+        return False
+    at = len(first)
+    for segment in segments[1:-1]:
+        found = value.find(segment, at)
+        if found < 0:
+            return False
+        at = found + len(segment)
+    if not last:
+        return True
+    found = value.find(last, at)
+    return found >= 0 and found + len(last) == len(value)
 
 
 # A number compared with a JSON string: = and != compare the text as written, the

@@ -3,13 +3,12 @@ answers for one JSON scalar or one space-delimited field.
 
 The semantics are docs/filter-patterns.md rules 4 to 9; the undocumented corners
 come from decisions.py. Wildcard values compile to the cheapest equivalent check
-(==, startswith, endswith, in) and to a regex only when a `*` sits in the middle.
+(==, startswith, find, in), and to AWS's segment-by-segment scan otherwise.
 """
 
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -31,19 +30,27 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def wildcard_matcher(text: str) -> TextTest:
-    """Whole-value match of `text`, where `*` is any run of characters."""
-    core = text.strip("*")
-    if "*" in core:
-        fullmatch = re.compile(decisions.wildcard_regex(text), re.DOTALL).fullmatch
-        return lambda s: fullmatch(s) is not None
-    leading, trailing = text.startswith("*"), text.endswith("*")
-    if leading and trailing:
+    """Whole-value match of `text`, where `*` is a wildcard (decisions.wildcard_matches),
+    with the common shapes as one string method each."""
+    if "*" not in text:
+        return text.__eq__
+    segments = text.split("*")
+    if len(segments) == 2:
+        first, last = segments
+        if not last:  # Put*
+            return (lambda s: s.startswith(first)) if first else _always
+        if not first:  # *Channel: its first occurrence must end the value
+
+            def ends_at_first(s: str, last: str = last, size: int = len(last)) -> bool:
+                found = s.find(last)
+                return found >= 0 and found + size == len(s)
+
+            return ends_at_first
+    elif len(segments) == 3 and not segments[0] and not segments[2]:  # *date*
+        core = segments[1]
         return (lambda s: core in s) if core else _always
-    if trailing:
-        return lambda s: s.startswith(core)
-    if leading:
-        return lambda s: s.endswith(core)
-    return text.__eq__
+    matches = decisions.wildcard_matches
+    return lambda s: matches(segments, s)
 
 
 def _always(_: Any) -> bool:
