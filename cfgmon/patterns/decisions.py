@@ -51,6 +51,15 @@ def unescape_quoted(body: str) -> str:
     return _ESCAPE.sub(r"\1", body) if "\\" in body else body
 
 
+# Blanks around a pattern. AWS refuses `' {$.ThisFlag IS TRUE} '` ("Invalid metric
+# filter pattern", a TestMetricFilter answer recorded in the json_filter test suite),
+# so a blank before `{` is an error; before `[` as well (decided: leading-blank). A
+# pattern of blanks alone is valid and matches everything (AWS: PutMetricFilter
+# accepts " " in LocalStack's AWS-validated test_put_metric_filter_basic). Blanks
+# after the closing `}` or `]`, and around a term pattern, are ignored
+# (decided: other-blanks).
+LEADING_BLANK_BEFORE_BRACKETS = False
+
 # `{ }` and `[ ]` with nothing inside are errors, not match-all (decided: empty-brackets).
 
 # `==` is not an operator (AWS has `=`; the CDK rewrites `==` before sending): an

@@ -67,7 +67,12 @@ def parse(text: str) -> Pattern:
     start, end = _trimmed(text)
     if start == end:
         return MatchAll()
-    return _KINDS.get(text[start], TermParser)(text, start, end).parse()
+    kind = _KINDS.get(text[start], TermParser)
+    if start and kind is not TermParser and not decisions.LEADING_BLANK_BEFORE_BRACKETS:
+        raise PatternError(
+            f"a pattern that starts with {text[start]!r} may have no blank before it", text, 0
+        )
+    return kind(text, start, end).parse()
 
 
 def _trimmed(text: str) -> tuple[int, int]:
