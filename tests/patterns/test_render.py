@@ -23,6 +23,7 @@ PATTERNS = sorted({case.pattern for case in load_cases()} | {p for p, _, _ in lo
         ('{ $.a = "" }', '{ $.a = "" }'),
         ('{ $.a = "say \\"hi\\"" }', '{ $.a = "say \\"hi\\"" }'),
         ('{ $.a = "NULL" }', '{ $.a = "NULL" }'),
+        ("[f = IS]", "[f = IS]"),
         ("{ $.a = 1e+3 }", "{ $.a = 1e+3 }"),
         ("{ $.a = %x|y% }", "{ $.a = %x|y% }"),
         ("{ ($.a = 1) }", "{ $.a = 1 }"),
