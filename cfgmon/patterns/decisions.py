@@ -60,7 +60,12 @@ def unescape_quoted(body: str) -> str:
 # (decided: other-blanks).
 LEADING_BLANK_BEFORE_BRACKETS = False
 
-# `{ }` and `[ ]` with nothing inside are errors, not match-all (decided: empty-brackets).
+# `{ }` is an error (decided: empty-braces). `[]` is valid and matches every event, and
+# a comma before `]` adds one unnamed field: the API Reference's TestMetricFilter
+# examples "without specifying any fields" (`[]`, all three events match, $1 to $7
+# extracted) and `[..., request=*.html*, status_code=4*,]` (its `$7` is the unnamed
+# last field). An empty entry elsewhere (`[a,,b]`, `[,a]`) stays an error
+# (decided: empty-fields).
 
 # `==` is not an operator (AWS has `=`; the CDK rewrites `==` before sending): an
 # error with a hint (decided: double-equals).
@@ -230,9 +235,11 @@ REGEX_LIMIT_APPLIES_TO_TERMS = True
 
 # -- space-delimited patterns --------------------------------------------------------
 
-# The last field of a pattern takes the rest of the event, which is why AWS asks
-# for "a blank w2 indicator after the w1 term" in `[w1=ERROR, w2]`
-# (decided: last-field-rest, from that example). Text between [ ] or " " forms one
+# An event may have more words than the pattern has fields: AWS's `[w1=ERROR, w2]`
+# matches `ERROR 09/25/2014 12:00:02 Failed to process request` ("a blank w2
+# indicator after the w1 term"). The last field takes the rest of the event rather
+# than dropping it (decided: last-field-rest), so `[a, b = two]` does not match
+# `one two three`. Text between [ ] or " " forms one
 # field, without the delimiters; an unclosed group runs to the end of the event
 # (decided: field-groups).
 FIELD_GROUPS = {'"': '"', "[": "]"}

@@ -368,9 +368,14 @@ class FieldsParser(_ExpressionParser):
 
     def parse(self) -> SpacePattern:
         self.expect(TokenType.LBRACKET, "expected '['")
-        fields = [self.parse_field()]
+        fields: list[AnyFields | Field] = []
+        if self.current.type is not TokenType.RBRACKET:  # `[]`: no field named (decisions.py)
+            fields.append(self.parse_field())
         while self.current.type is TokenType.COMMA:
             self.advance()
+            if self.current.type is TokenType.RBRACKET:  # `[a,]`: one more, unnamed field
+                fields.append(Field(""))
+                break
             fields.append(self.parse_field())
         if self.current.type is not TokenType.RBRACKET:
             raise self.unexpected("',' or ']'")
