@@ -9,11 +9,11 @@ by token type or keyword, as in sqlglot:
     and      := primary ( "&&" primary )*
     primary  := "(" or ")" | selector condition
     condition:= op value | "IS" ("NULL" | "TRUE" | "FALSE") | "NOT" "EXISTS"
-    fields   := "[" field ( "," field )* "]"
+    fields   := "[" [ field ( "," field )* [ "," ] ] "]"
     field    := "..." | name | or                    (primary: "(" or ")" | name op value)
     terms    := ( ["-" | "?"] ( bare | "quoted" | %regex% ) )+
 
-AWS's limits (limits.py) and the decided rules (decisions.py) are enforced here,
+AWS's limits (limits.py) and the rules of decisions.py are enforced here,
 at the token that breaks them.
 """
 
