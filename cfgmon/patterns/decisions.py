@@ -59,7 +59,7 @@ def unescape_quoted(body: str) -> str:
 # accepts " " in LocalStack's AWS-validated test_put_metric_filter_basic). Blanks
 # after the closing `}` or `]`, and around a term pattern, are ignored
 # (rule: other-blanks).
-LEADING_BLANK_BEFORE_BRACKETS = False
+BLANK_BEFORE_BRACKET_ALLOWED = False
 
 # `{ }` is an error (rule: empty-braces). `[]` is valid and matches every event, and
 # a comma before `]` adds one unnamed field: the API Reference's TestMetricFilter

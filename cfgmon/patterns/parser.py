@@ -68,7 +68,7 @@ def parse(text: str) -> Pattern:
     if start == end:
         return MatchAll()
     kind = _KINDS.get(text[start], TermParser)
-    if start and kind is not TermParser and not decisions.LEADING_BLANK_BEFORE_BRACKETS:
+    if start and kind is not TermParser and not decisions.BLANK_BEFORE_BRACKET_ALLOWED:
         raise PatternError(
             f"a pattern that starts with {text[start]!r} may have no blank before it", text, 0
         )
