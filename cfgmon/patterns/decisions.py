@@ -246,7 +246,8 @@ REGEX_LIMIT_APPLIES_TO_TERMS = True
 FIELD_GROUPS = {'"': '"', "[": "]"}
 
 # A condition in a field names that field: `[w1=ERROR || w1=WARN, w2]`; naming
-# another field is an error (rule: conditions-name-their-field).
+# another field is an error, as the console answers "Invalid filter pattern" for
+# `[..., status_code = 4* && bytes > 1000]` (rule: conditions-name-their-field).
 CONDITIONS_NAME_THEIR_FIELD = True
 
 # Regexes allow a space (AWS's own example `%^starting|^initializing|^shutting
