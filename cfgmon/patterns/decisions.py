@@ -53,8 +53,8 @@ def unescape_quoted(body: str) -> str:
 
 
 # Blanks around a pattern. AWS refuses `' {$.ThisFlag IS TRUE} '` ("Invalid metric
-# filter pattern", a TestMetricFilter answer recorded in the json_filter test suite),
-# so a blank before `{` is an error; before `[` as well (rule: leading-blank). A
+# filter pattern", a TestMetricFilter answer recorded in a public test module),
+# so a blank before `{` is an error; before `[` as well, decided (rule: leading-blank). A
 # pattern of blanks alone is valid and matches everything (AWS: PutMetricFilter
 # accepts " " in LocalStack's AWS-validated test_put_metric_filter_basic). Blanks
 # after the closing `}` or `]`, and around a term pattern, are ignored
