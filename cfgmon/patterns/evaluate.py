@@ -120,6 +120,8 @@ def _space_pattern(pattern: SpacePattern) -> Predicate:
     # One entry per pattern field: _ANY_FIELDS for `...`, None for a field with no
     # condition, else the field's test. Matching is a glob over the event's fields.
     elements = [_FIELDS[type(field)](field) for field in pattern.fields]
+    if not elements:  # `[]` names no field and matches every event (decisions.py)
+        return _match_all(MatchAll())
     last = len(elements) - 1
 
     def predicate(event: LogEvent) -> bool:

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from cfgmon.patterns.decisions import FIELD_GROUPS, reject_constant
+from cfgmon.patterns.jsontext import parse_float, parse_int
 
 _UNSET: Any = object()
 
@@ -59,7 +60,9 @@ def _parse_json(text: str) -> dict[str, Any] | None:
     if not stripped.startswith("{"):  # cheap: most raw-text events are not JSON at all
         return None
     try:
-        value = json.loads(stripped, parse_constant=reject_constant)
+        value = json.loads(
+            stripped, parse_constant=reject_constant, parse_int=parse_int, parse_float=parse_float
+        )
     except (ValueError, RecursionError):
         return None
     return value if type(value) is dict else None

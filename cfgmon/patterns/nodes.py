@@ -3,7 +3,7 @@
 The parser builds these, `render` turns them back into text and the evaluator
 compiles them into predicates through a {node type: builder} table. Nodes compare
 by value, so a rendered pattern can be checked to parse back to the same tree.
-Quoting is not recorded: a value means the same quoted or bare (decisions.py).
+A value records whether it was quoted: quoted values compare as text (decisions.py).
 """
 
 from __future__ import annotations
@@ -98,9 +98,11 @@ class Selector:
 
 @dataclass(frozen=True, slots=True)
 class Literal:
-    """A quoted or bare value; `*` is a wildcard, a number literal compares numerically."""
+    """A quoted or bare value; `*` is a wildcard. A bare number compares numerically;
+    a quoted value is always text (decisions.py)."""
 
     text: str
+    quoted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,11 @@ by token type or keyword, as in sqlglot:
     and      := primary ( "&&" primary )*
     primary  := "(" or ")" | selector condition
     condition:= op value | "IS" ("NULL" | "TRUE" | "FALSE") | "NOT" "EXISTS"
-    fields   := "[" field ( "," field )* "]"
+    fields   := "[" [ field ( "," field )* [ "," ] ] "]"
     field    := "..." | name | or                    (primary: "(" or ")" | name op value)
     terms    := ( ["-" | "?"] ( bare | "quoted" | %regex% ) )+
 
-AWS's limits (limits.py) and the decided rules (decisions.py) are enforced here,
+AWS's limits (limits.py) and the rules of decisions.py are enforced here,
 at the token that breaks them.
 """
 
@@ -67,7 +67,12 @@ def parse(text: str) -> Pattern:
     start, end = _trimmed(text)
     if start == end:
         return MatchAll()
-    return _KINDS.get(text[start], TermParser)(text, start, end).parse()
+    kind = _KINDS.get(text[start], TermParser)
+    if start and kind is not TermParser and not decisions.BLANK_BEFORE_BRACKET_ALLOWED:
+        raise PatternError(
+            f"a pattern that starts with {text[start]!r} may have no blank before it", text, 0
+        )
+    return kind(text, start, end).parse()
 
 
 def _trimmed(text: str) -> tuple[int, int]:
@@ -173,17 +178,25 @@ class _ExpressionParser(_Parser):
         if parse is None:
             raise self.unexpected(f"a value after {op.text!r}")
         self.advance()
-        return parse(self, token, op)
+        value = parse(self, token, op)
+        if op.text in decisions.ORDER_OPERATORS and not _is_bare_number(value):
+            raise self.error(
+                f"{op.text} takes a bare number, not {token.text} (AWS: invalid character(s) in term)",
+                token.start,
+            )
+        return value
 
     def _literal(self, token: Token, op: Token) -> Value:
-        return _literal(token.value if token.type is TokenType.STRING else token.text)
+        if token.type is TokenType.STRING:
+            return _literal(token.value, True)
+        return _literal(token.text)
 
     def _regex(self, token: Token, op: Token) -> Value:
-        if op.text not in decisions.REGEX_OPERATORS:
-            raise self.error(
-                f"a regular expression can only be compared with = or !=, not {op.text}", op.start
-            )
         return self.regex(token.value, token.start + 1)
+
+
+def _is_bare_number(value: Value) -> bool:
+    return type(value) is Literal and not value.quoted and decisions.parse_number(value.text) is not None
 
 
 def _joined(node: type[And] | type[Or], operands: list[Expression]) -> Expression:
@@ -355,9 +368,14 @@ class FieldsParser(_ExpressionParser):
 
     def parse(self) -> SpacePattern:
         self.expect(TokenType.LBRACKET, "expected '['")
-        fields = [self.parse_field()]
+        fields: list[AnyFields | Field] = []
+        if self.current.type is not TokenType.RBRACKET:  # `[]`: no field named (decisions.py)
+            fields.append(self.parse_field())
         while self.current.type is TokenType.COMMA:
             self.advance()
+            if self.current.type is TokenType.RBRACKET:  # `[a,]`: one more, unnamed field
+                fields.append(Field(""))
+                break
             fields.append(self.parse_field())
         if self.current.type is not TokenType.RBRACKET:
             raise self.unexpected("',' or ']'")

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from cfgmon.patterns.decisions import BARE_VALUE_CHARS, KEYWORDS, NAME_CHARS
+from cfgmon.patterns.decisions import BARE_VALUE_CHARS, NAME_CHARS
 from cfgmon.patterns.nodes import (
     And,
     AnyFields,
@@ -53,7 +53,7 @@ def quote(text: str) -> str:
 
 def _literal(node: Literal) -> str:
     text = node.text
-    if _BARE_VALUE.fullmatch(text) and text not in KEYWORDS and text != "...":
+    if not node.quoted and _BARE_VALUE.fullmatch(text):  # it was written bare: it reads back bare
         return text
     return quote(text)
 

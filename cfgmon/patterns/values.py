@@ -3,17 +3,17 @@ answers for one JSON scalar or one space-delimited field.
 
 The semantics are docs/filter-patterns.md rules 4 to 9; the undocumented corners
 come from decisions.py. Wildcard values compile to the cheapest equivalent check
-(==, startswith, endswith, in) and to a regex only when a `*` sits in the middle.
+(==, startswith, find, in), and to AWS's segment-by-segment scan otherwise.
 """
 
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
 from typing import Any
 
 from cfgmon.patterns import decisions, regexes
+from cfgmon.patterns.jsontext import NUMBER_TYPES
 from cfgmon.patterns.nodes import Literal, Regex, Value
 
 TextTest = Callable[[str], bool]
@@ -30,27 +30,31 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def wildcard_matcher(text: str) -> TextTest:
-    """Whole-value match of `text`, where `*` is any run of characters."""
-    core = text.strip("*")
-    if "*" in core:
-        fullmatch = re.compile(decisions.wildcard_regex(text), re.DOTALL).fullmatch
-        return lambda s: fullmatch(s) is not None
-    leading, trailing = text.startswith("*"), text.endswith("*")
-    if leading and trailing:
+    """Whole-value match of `text`, where `*` is a wildcard (decisions.wildcard_matches),
+    with the common shapes as one string method each."""
+    if "*" not in text:
+        return text.__eq__
+    segments = text.split("*")
+    if len(segments) == 2:
+        first, last = segments
+        if not last:  # Put*
+            return (lambda s: s.startswith(first)) if first else _always
+        if not first:  # *Channel: its first occurrence must end the value
+
+            def ends_at_first(s: str, last: str = last, size: int = len(last)) -> bool:
+                found = s.find(last)
+                return found >= 0 and found + size == len(s)
+
+            return ends_at_first
+    elif len(segments) == 3 and not segments[0] and not segments[2]:  # *date*
+        core = segments[1]
         return (lambda s: core in s) if core else _always
-    if trailing:
-        return lambda s: s.startswith(core)
-    if leading:
-        return lambda s: s.endswith(core)
-    return text.__eq__
+    matches = decisions.wildcard_matches
+    return lambda s: matches(segments, s)
 
 
 def _always(_: Any) -> bool:
     return True
-
-
-def _never(_: Any) -> bool:
-    return False
 
 
 def _regex_matcher(value: Regex) -> TextTest:
@@ -71,12 +75,19 @@ def text_test(op: str, value: Value) -> TextTest:
         return matcher
     if op == "!=":
         return lambda s: not matcher(s)
-    return _never  # order operators are false on text (rule 8)
+    raise ValueError(f"{op} takes a bare number (the parser refuses anything else)")
+
+
+def _bare_number(value: Value) -> int | float | None:
+    """The number a bare value spells; None for quoted values (text) and regexes."""
+    if type(value) is not Literal or value.quoted:
+        return None
+    return decisions.parse_number(value.text)
 
 
 def json_test(op: str, value: Value) -> ScalarTest:
     """The test one JSON value reached by a selector must pass for `op value`."""
-    number = decisions.parse_number(value.text) if type(value) is Literal else None
+    number = _bare_number(value)
     scalar_text = decisions.scalar_text
     if number is None:
         on_text = text_test(op, value)
@@ -91,10 +102,11 @@ def json_test(op: str, value: Value) -> ScalarTest:
     compare = _ORDER[op]
     literal = value.text
     against_text = decisions.number_against_string
+    number_types = NUMBER_TYPES
 
     def numeric_test(v: Any) -> bool:
         kind = type(v)
-        if kind is int or kind is float:
+        if kind in number_types:
             return compare(v, number)
         s = scalar_text(v)
         return s is not None and against_text(op, literal, s)
@@ -104,7 +116,7 @@ def json_test(op: str, value: Value) -> ScalarTest:
 
 def field_test(op: str, value: Value) -> TextTest:
     """The test a space-delimited field must pass for `op value`."""
-    number = decisions.parse_number(value.text) if type(value) is Literal else None
+    number = _bare_number(value)
     if number is None:
         return text_test(op, value)
     compare = _ORDER[op]

@@ -4,7 +4,8 @@ A case file holds one case a line, `pattern ; event ; expected`, split at the LA
 two " ; " so a pattern may itself contain " ; ". `expected` is `match` or
 `no match`. The event is raw text, or `@name` for an event defined earlier in the
 file (or in cases/events.txt) by a line `@name = raw text`. Lines starting with #
-and blank lines are ignored. In errors.txt a line is `pattern ; column ; message`:
+and blank lines are ignored. A pattern is taken as written, blanks included (AWS
+refuses a blank before `{`). In errors.txt a line is `pattern ; column ; message`:
 the pattern must raise PatternError at that column with that text in its message.
 In cis.txt a line is `pattern ; verdict` (equivalent, narrower or broader).
 """
@@ -73,7 +74,7 @@ def load_cases(*names: str) -> list[Case]:
             if event.startswith("@"):
                 assert event in events, f"{where}: no event named {event}"
                 event = events[event]
-            cases.append(Case(pattern.strip(), event, expected == "match", where))
+            cases.append(Case(pattern, event, expected == "match", where))
     return cases
 
 
@@ -81,7 +82,7 @@ def load_error_cases() -> list[ErrorCase]:
     cases = []
     for where, line in _lines(CASES / "errors.txt"):
         pattern, column, message = line.rsplit(SEPARATOR, 2)
-        cases.append(ErrorCase(pattern.strip(), int(column), message.strip(), where))
+        cases.append(ErrorCase(pattern, int(column), message.strip(), where))
     return cases
 
 

@@ -32,5 +32,5 @@ def test_error_case(case):
 def test_the_case_files_are_substantial():
     # Guards the loader: a broken separator would silently drop cases.
     files = {case.where.split(":")[0] for case in MATCH_CASES}
-    assert files == {"aws_docs.txt", "json.txt", "terms.txt", "space_delimited.txt"}
+    assert files == {"aws_docs.txt", "aws_recorded.txt", "json.txt", "terms.txt", "space_delimited.txt"}
     assert len(MATCH_CASES) > 400 and len(ERROR_CASES) > 100

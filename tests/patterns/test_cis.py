@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cfgmon.patterns import LogEvent, compile_pattern
+from cfgmon.patterns import LogEvent, PatternError, compile_pattern
 from cfgmon.patterns.tokens import TokenType, tokenize
 
 from .casefiles import load_cis_cases
@@ -64,8 +64,14 @@ def test_equivalent_respelt(pattern, separator):
     assert compile_pattern(respelt).ast == compile_pattern(pattern).ast
 
 
-def test_leading_and_trailing_white_space_is_trimmed():
-    assert verdict("\n\t  " + REFERENCE + "  \n") == "equivalent"
+def test_trailing_white_space_is_ignored():
+    assert verdict(REFERENCE + "  \n") == "equivalent"
+
+
+def test_white_space_before_the_reference_makes_it_invalid():
+    # AWS refuses ' {$.ThisFlag IS TRUE} ' (leading-blank in docs/filter-patterns.md)
+    with pytest.raises(PatternError, match="no blank before it"):
+        compile_pattern("\n\t  " + REFERENCE)
 
 
 def test_reference_over_several_lines():

@@ -126,18 +126,23 @@ def valid(text: str):
 # -- the properties ------------------------------------------------------------------
 
 
+# Quoting a value that spells a number makes it text (AWS: `$.someInt = 123.0`
+# matches 123, `$.someInt = "123.0"` does not); any other value means the same
+# quoted or bare with = and !=.
+text_values = bare_values.filter(lambda value: decisions.parse_number(value) is None)
+
+
 @SETTINGS
-@given(selectors, st.sampled_from(OPERATORS), bare_values, st.lists(events, min_size=1, max_size=4))
-def test_quoting_a_bare_value_never_changes_a_result(selector, op, value, sample):
+@given(selectors, st.sampled_from(["=", "!="]), text_values, st.lists(events, min_size=1, max_size=4))
+def test_quoting_a_value_that_is_no_number_never_changes_a_result(selector, op, value, sample):
     bare = compile_pattern(f"{{ {selector} {op} {value} }}")
     quoted = compile_pattern(f'{{ {selector} {op} "{value}" }}')
-    assert bare.ast == quoted.ast
     assert bare.matches_all(sample) == quoted.matches_all(sample)
 
 
 @SETTINGS
-@given(st.sampled_from(OPERATORS), bare_values, st.lists(field_events, min_size=1, max_size=4))
-def test_quoting_a_bare_field_value_never_changes_a_result(op, value, sample):
+@given(st.sampled_from(["=", "!="]), text_values, st.lists(field_events, min_size=1, max_size=4))
+def test_quoting_a_field_value_that_is_no_number_never_changes_a_result(op, value, sample):
     bare = compile_pattern(f"[..., f {op} {value}, ...]")
     quoted = compile_pattern(f'[..., f {op} "{value}", ...]')
     assert bare.matches_all(sample) == quoted.matches_all(sample)
@@ -269,7 +274,8 @@ def test_space_delimited_matching_agrees_with_brute_force(elements, event):
         "f": lambda v: True,
         "f = a*": lambda v: v.startswith("a"),
         "f != b": lambda v: v != "b",
-        "f = *c": lambda v: v.endswith("c"),
+        # the first c must end the value: AWS's wildcards do not backtrack
+        "f = *c": lambda v: v.find("c") == len(v) - 1,
     }
     reference = [element if element == "..." else tests[element] for element in elements]
     expected = _reference_glob(reference, split_fields(event), event)
