@@ -1,3 +1,3 @@
-"""cfgmon: is every AWS account watched for changes to AWS Config's configuration?"""
+"""cfgmon: is every AWS account really watched for the changes the CIS AWS Foundations Benchmark names?"""
 
 __version__ = "0.1.0"

@@ -20,7 +20,7 @@ from cfgmon.store.database import damage_error
 
 app = typer.Typer(
     name="cfgmon",
-    help="Is every AWS account watched for changes to AWS Config's configuration?",
+    help="Is every AWS account really watched for the changes the CIS AWS Foundations Benchmark names?",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
