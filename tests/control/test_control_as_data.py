@@ -96,6 +96,13 @@ def _collect(aws, db, *regions):
     assert result.exit_code == 0, result.stderr
 
 
+def _collected(aws, tmp_path):
+    """The moto account collected (us-east-1) into a new database file."""
+    db = tmp_path / "inv.duckdb"
+    _collect(aws, db, "us-east-1")
+    return db
+
+
 def _judge(db, version, framework=None):
     con = open_database(db)
     try:
@@ -108,8 +115,7 @@ def _judge(db, version, framework=None):
 def test_a_control_added_as_a_folder_is_judged_on_the_shared_chain(aws, seeder, tmp_path,
                                                                    security_groups):
     chain = seeder.chain("us-east-1", pattern=V4_PATTERN)
-    db = tmp_path / "inv.duckdb"
-    _collect(aws, db, "us-east-1")
+    db = _collected(aws, tmp_path)
 
     as_v4 = _judge(db, security_groups, "cis-aws@4.0.0")
     assert as_v4.status == "COMPLIANT", as_v4.reason
@@ -146,8 +152,7 @@ def test_a_filter_that_matches_ordinary_traffic_does_not_monitor(aws, seeder, tm
     # It covers every event, but it also counts every ordinary call: the alarm stays in
     # ALARM and a real change notifies no one.
     chain = seeder.chain("us-east-1", pattern=pattern)
-    db = tmp_path / "inv.duckdb"
-    _collect(aws, db, "us-east-1")
+    db = _collected(aws, tmp_path)
     result = _judge(db, security_groups, "cis-aws@4.0.0")
     assert result.status == "NON_COMPLIANT"
     assert result.reason == (
@@ -171,8 +176,7 @@ def test_trail_capture_follows_the_controls_event_sources(aws, seeder, tmp_path)
     chain = seeder.chain("us-east-1", pattern=pattern, event_selectors=[{
         "ReadWriteType": "All", "IncludeManagementEvents": True,
         "ExcludeManagementEventSources": ["kms.amazonaws.com"]}])
-    db = tmp_path / "inv.duckdb"
-    _collect(aws, db, "us-east-1")
+    db = _collected(aws, tmp_path)
     result = _judge(db, version, "cis-aws@5.0.0")
     assert result.status == "NON_COMPLIANT"
     assert result.reason == (
