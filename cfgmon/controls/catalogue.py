@@ -105,6 +105,7 @@ class ControlVersion:
     catalogue: tuple[CatalogueEvent, ...] = ()   # every record, with its since/until
     near_misses: tuple[CatalogueEvent, ...] = ()
     background: tuple[CatalogueEvent, ...] = ()
+    judged_together: bool = False                # its chain judges every bound control at once
 
     @property
     def ref(self) -> str:
@@ -289,8 +290,8 @@ def _load_control(folder: Path) -> Control:
 def _load_version(control: Control, entry: dict[str, Any]) -> ControlVersion:
     folder = control.folder
     chain = entry.get("chain")
-    sql = load_chain(chain, folder.parent).sql if chain else (folder / entry["sql"]).read_text(
-        encoding="utf-8")
+    shared = load_chain(chain, folder.parent) if chain else None
+    sql = shared.sql if shared else (folder / entry["sql"]).read_text(encoding="utf-8")
     events = json.loads((folder / entry["catalogue"]).read_text(encoding="utf-8"))
     catalogue = _events(events["matches"])
     near_misses = _events(events.get("does_not_match", ()))
@@ -307,6 +308,7 @@ def _load_version(control: Control, entry: dict[str, Any]) -> ControlVersion:
         catalogue=catalogue,
         near_misses=near_misses,
         background=background,
+        judged_together=bool(shared and shared.judges_many),
     )
     if chain:
         # the default event set's records are what `matches` means to every caller

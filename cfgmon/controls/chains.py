@@ -33,6 +33,9 @@ class Chain:
     sql: str
     path: Path
     sha256: str
+    # True when one query judges every control bound in cfgmon_chain_control, its rows
+    # carrying control_id and control_version; False: exactly one bound control
+    judges_many: bool = False
 
     @property
     def ref(self) -> str:
@@ -66,7 +69,7 @@ def _chain_versions(folder: Path) -> dict[str, Chain]:
     for entry in meta.get("versions", ()):
         path = folder / entry["sql"]
         chain = Chain(folder.name, str(entry["version"]), path.read_text(encoding="utf-8"),
-                      path, entry.get("sha256", ""))
+                      path, entry.get("sha256", ""), entry.get("judges", "one") == "many")
         chains[chain.version] = chain
     return chains
 

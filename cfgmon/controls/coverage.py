@@ -10,7 +10,7 @@ plain, portable SQL.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cfgmon.controls.catalogue import CatalogueEvent, ControlVersion, EventSet
@@ -66,30 +66,49 @@ class PatternBook:
 
 
 class _CatalogueEvents:
-    """A version's catalogue as log events, made once for many patterns.
+    """A version's catalogue as one batch of log events, made once for many patterns.
 
-    Each LogEvent keeps its parsed JSON, so thousands of patterns parse the
-    catalogue once rather than once each.
+    The batch holds the matching records, then the near misses, then the ordinary
+    traffic; a pattern's answer for all of them is one EventBatch call, and the
+    leaf conditions patterns share are tested once for the whole catalogue.
     """
 
     def __init__(self, version: ControlVersion) -> None:
+        from cfgmon.patterns.batch import EventBatch
+
         self.version = version
-        self.matches = _log_events(version.matches)
-        self.does_not_match = _log_events(version.does_not_match)
         self.background_events = tuple(getattr(version, "background", ()))
-        self.background = _log_events(self.background_events)
+        records = [*version.matches, *version.does_not_match, *self.background_events]
+        self.batch = EventBatch([event.text for event in records])
+        self._counts = (len(version.matches), len(version.does_not_match),
+                        len(self.background_events))
+        self._missed: dict[int, str | None] = {}  # many patterns miss the same records
 
     def evaluate(self, pattern: str, book: PatternBook | None = None) -> Coverage:
+        from cfgmon.patterns.batch import bits_to_flags
+
+        matching, near, _ = self._counts
         compiled = (book or PatternBook()).compile(pattern)
         if isinstance(compiled, Exception):
-            return Coverage(pattern, False, str(compiled), (False,) * len(self.matches), None, None)
-        matched = tuple(compiled.matches_all(self.matches))
-        outside = compiled.matches_all(self.does_not_match)
-        missed = describe_missed(self.version.matches, matched) if not all(matched) else None
-        ordinary = compiled.matches_all(self.background)
-        background = next((e.label for e, hit in zip(self.background_events, ordinary,
-                                                     strict=True) if hit), None)
-        return Coverage(pattern, True, None, matched, any(outside), missed, background)
+            return Coverage(pattern, False, str(compiled), (False,) * matching, None, None)
+        bits = self.batch.matches(compiled)
+        matched = bits_to_flags(bits, 0, matching)
+        outside = bits >> matching & ((1 << near) - 1)
+        hits = bits >> (matching + near)
+        background = None
+        if hits:
+            first = (hits & -hits).bit_length() - 1  # the lowest set bit: the first record hit
+            background = self.background_events[first].label
+        return Coverage(pattern, True, None, matched, outside != 0, self._describe(bits, matched),
+                        background)
+
+    def _describe(self, bits: int, matched: tuple[bool, ...]) -> str | None:
+        if all(matched):
+            return None
+        key = bits & ((1 << len(matched)) - 1)
+        if key not in self._missed:
+            self._missed[key] = describe_missed(self.version.matches, matched)
+        return self._missed[key]
 
 
 def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -> str:
@@ -110,12 +129,6 @@ def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -
         parts.append(f"{counted(len(partial), 'more record')}: {shown}"
                      + (f"; and {more} more" if more > 0 else ""))
     return ", ".join(parts)
-
-
-def _log_events(events: Iterable[CatalogueEvent]) -> list:
-    from cfgmon.patterns import LogEvent
-
-    return [LogEvent(event.text) for event in events]
 
 
 # Metric transformation expressions -------------------------------------------
@@ -200,16 +213,23 @@ def derive_aside(con) -> None:
 def derive(
     con, version: ControlVersion, events: EventSet | None = None, book: PatternBook | None = None
 ) -> dict[str, int]:
-    """Recompute the derived tables of one control version and event set; returns counts.
+    """Recompute the derived tables of one control version and event set; returns counts."""
+    return derive_many(con, [(version, events or version.event_set())], book)
 
-    A version on a shared chain also gets its trail capture and its binding row
-    (cfgmon_chain_control), which tell the chain which control it judges.
+
+def derive_many(
+    con, bindings: Sequence[tuple[ControlVersion, EventSet]], book: PatternBook | None = None
+) -> dict[str, int]:
+    """Recompute the derived tables of each (control version, event set); returns counts.
+
+    The inventory's distinct patterns and expressions are read once for all of them
+    and every row is written in one transaction. The versions on a shared chain also
+    get their trail capture and a binding row each (cfgmon_chain_control), which tell
+    the chain which controls it judges, and nothing else.
     """
     from cfgmon.controls.trail_capture import capture_rows
 
-    events = events or version.event_set()
-    control = version.control
-    key = (control.id, version.version, events.name)
+    book = book or PatternBook()
     now = utc_now()
     patterns = [
         row[0]
@@ -225,37 +245,47 @@ def derive(
                UNION SELECT value_selector FROM aws_cloudwatch_log_metric_filter_dimension"""
         ).fetchall()
     ]
-    catalogue = _CatalogueEvents(events)
-    coverage_rows = []
-    for pattern in patterns:
-        c = catalogue.evaluate(pattern, book)
-        coverage_rows.append((
-            *key, pattern, c.valid, c.error, len(c.matched),
-            sum(c.matched), c.covers, c.missed, c.broader_than_reference, c.background_matched,
-            now,
-        ))
-    value_rows = []
-    for expression in expressions:
-        v = evaluate_expression(events, expression)
-        value_rows.append((*key, expression, v.constant_value, v.min_number, v.positive_number, now))
-    chained = version.chain is not None
-    capture = capture_rows(con, events.matches, key, now) if chained else []
-    # what reasons count: the event names (of this framework version's records), else records
-    names = {e.event_name for e in events.matches} & set(control.event_names)
-    counted = len(names) or len(events.matches)
+    coverage_rows: list[tuple] = []
+    value_rows: list[tuple] = []
+    capture: list[tuple] = []
+    binding_rows: list[tuple] = []
+    for version, events in bindings:
+        control = version.control
+        key = (control.id, version.version, events.name)
+        catalogue = _CatalogueEvents(events)
+        for pattern in patterns:
+            c = catalogue.evaluate(pattern, book)
+            coverage_rows.append((
+                *key, pattern, c.valid, c.error, len(c.matched),
+                sum(c.matched), c.covers, c.missed, c.broader_than_reference,
+                c.background_matched, now,
+            ))
+        for expression in expressions:
+            v = evaluate_expression(events, expression)
+            value_rows.append((*key, expression, v.constant_value, v.min_number,
+                               v.positive_number, now))
+        if version.chain is not None:
+            capture += capture_rows(con, events.matches, key, now)
+            # what reasons count: the event names (of this framework version's records),
+            # else the records
+            names = {e.event_name for e in events.matches} & set(control.event_names)
+            binding_rows.append((*key, control.event_noun, len(names) or len(events.matches),
+                                 control.applies_to))
+    keys = list({(v.control.id, v.version, e.name) for v, e in bindings})
     with transaction(con):
         for table in ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture"):
-            con.execute(
-                f"DELETE FROM {table} WHERE control_id = ? AND control_version = ? AND event_set = ?",
-                list(key),
-            )
+            for key in keys:
+                con.execute(
+                    f"DELETE FROM {table} "
+                    "WHERE control_id = ? AND control_version = ? AND event_set = ?",
+                    list(key),
+                )
         insert_rows(con, "cfgmon_pattern_coverage", coverage_rows)
         insert_rows(con, "cfgmon_catalogue_value", value_rows)
         insert_rows(con, "cfgmon_trail_capture", capture)
-        if chained:
-            # the chain judges exactly the control bound here
+        if binding_rows:
+            # the chain judges exactly the controls bound here
             con.execute("DELETE FROM cfgmon_chain_control")
-            con.execute("INSERT INTO cfgmon_chain_control VALUES (?, ?, ?, ?, ?, ?)",
-                        [*key, control.event_noun, counted, control.applies_to])
-    return {"patterns": len(coverage_rows), "expressions": len(value_rows),
-            "trails": len(capture)}
+            insert_rows(con, "cfgmon_chain_control", binding_rows)
+    return {"patterns": len(patterns), "expressions": len(expressions),
+            "trails": len(capture) // max(1, len(binding_rows))}

@@ -8,10 +8,13 @@ import shutil
 import pytest
 from clirun import run_cli
 
+from cfgmon.controls import load_catalogue
 from cfgmon.simulation import Seeder
 
 REGIONS = ("us-east-1", "eu-west-1")
 CONTROL = "config_configuration_changes_monitoring"
+# its latest version, which a check without @VERSION runs
+LATEST = load_catalogue()[CONTROL].latest.version
 
 
 class Inspector:
