@@ -10,6 +10,7 @@ names no control, no event source and no event.
 from __future__ import annotations
 
 import functools
+import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,11 @@ class Chain:
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def matches_lock(self) -> bool:
+        """Whether the SQL is byte for byte the released text its sha256 records."""
+        return bool(self.sha256) and hashlib.sha256(self.path.read_bytes()).hexdigest() == self.sha256
 
 
 def load_chain(ref: str, root: Path) -> Chain:

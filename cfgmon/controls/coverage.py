@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cfgmon.controls.catalogue import CatalogueEvent, ControlVersion, EventSet
+from cfgmon.patterns.batch import bits_to_flags
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
 from cfgmon.store.transaction import transaction
@@ -40,7 +41,7 @@ class Coverage:
 
 def evaluate_pattern(version: ControlVersion, pattern: str) -> Coverage:
     """Evaluate one pattern against the version's catalogue."""
-    return _CatalogueEvents(version).evaluate(pattern)
+    return CatalogueBatch([version]).evaluate(pattern)[0]
 
 
 class PatternBook:
@@ -65,50 +66,83 @@ class PatternBook:
         return self._compiled[text]
 
 
-class _CatalogueEvents:
-    """A version's catalogue as one batch of log events, made once for many patterns.
+class CatalogueBatch:
+    """The catalogues of several event sets as one batch of log events, for many patterns.
 
-    The batch holds the matching records, then the near misses, then the ordinary
-    traffic; a pattern's answer for all of them is one EventBatch call, and the
-    leaf conditions patterns share are tested once for the whole catalogue.
+    Each set contributes its matching records, its near misses and its ordinary
+    traffic, one after the other; a pattern's answer for every record of every set is
+    one EventBatch call, so the leaf conditions the inventory's patterns share are
+    tested once per record for the whole run, and each set reads its own bits.
     """
 
-    def __init__(self, version: ControlVersion) -> None:
-        from cfgmon.patterns.batch import EventBatch
+    def __init__(self, sets: Sequence[EventSet | ControlVersion]) -> None:
+        from cfgmon.patterns.batch import EventBatch  # noqa: PLC0415
 
-        self.version = version
-        self.background_events = tuple(getattr(version, "background", ()))
-        records = [*version.matches, *version.does_not_match, *self.background_events]
+        records: list[CatalogueEvent] = []
+        self._sets = []
+        for events in sets:
+            background = tuple(getattr(events, "background", ()))
+            self._sets.append(_SetBits(events, len(records), len(events.matches),
+                                       len(events.does_not_match), background))
+            records += [*events.matches, *events.does_not_match, *background]
         self.batch = EventBatch([event.text for event in records])
-        self._counts = (len(version.matches), len(version.does_not_match),
-                        len(self.background_events))
-        self._missed: dict[int, str | None] = {}  # many patterns miss the same records
 
-    def evaluate(self, pattern: str, book: PatternBook | None = None) -> Coverage:
-        from cfgmon.patterns.batch import bits_to_flags
-
-        matching, near, _ = self._counts
+    def evaluate(self, pattern: str, book: PatternBook | None = None) -> list[Coverage]:
+        """The pattern's coverage of each set, in order."""
         compiled = (book or PatternBook()).compile(pattern)
         if isinstance(compiled, Exception):
-            return Coverage(pattern, False, str(compiled), (False,) * matching, None, None)
+            return [Coverage(pattern, False, str(compiled), (False,) * s.matching, None, None)
+                    for s in self._sets]
         bits = self.batch.matches(compiled)
-        matched = bits_to_flags(bits, 0, matching)
-        outside = bits >> matching & ((1 << near) - 1)
-        hits = bits >> (matching + near)
-        background = None
-        if hits:
-            first = (hits & -hits).bit_length() - 1  # the lowest set bit: the first record hit
-            background = self.background_events[first].label
-        return Coverage(pattern, True, None, matched, outside != 0, self._describe(bits, matched),
-                        background)
+        return [s.coverage(pattern, bits) for s in self._sets]
 
-    def _describe(self, bits: int, matched: tuple[bool, ...]) -> str | None:
-        if all(matched):
+    def rows(self, pattern: str, book: PatternBook) -> list[tuple]:
+        """Per set: (valid, error, total, matched, covers, missed, broader, background),
+        the coverage table's columns, without building a Coverage for each."""
+        compiled = book.compile(pattern)
+        if isinstance(compiled, Exception):
+            return [(False, str(compiled), s.matching, 0, False, None, None, None)
+                    for s in self._sets]
+        bits = self.batch.matches(compiled)
+        return [s.row(bits) for s in self._sets]
+
+
+class _SetBits:
+    """Where one event set's records sit in a CatalogueBatch, and what its bits mean."""
+
+    def __init__(self, events, start: int, matching: int, near: int,
+                 background: tuple[CatalogueEvent, ...]) -> None:
+        self.events = events
+        self.start, self.matching, self.near = start, matching, near
+        self.background = background
+        self.all = (1 << matching) - 1
+        self._missed: dict[int, str] = {}  # many patterns miss the same records
+
+    def _split(self, bits: int) -> tuple[int, bool, str | None]:
+        own = bits >> self.start
+        hits = own & self.all
+        outside = (own >> self.matching) & ((1 << self.near) - 1) != 0
+        ordinary = (own >> (self.matching + self.near)) & ((1 << len(self.background)) - 1)
+        # the lowest set bit: the first ordinary record the pattern matches
+        first = self.background[(ordinary & -ordinary).bit_length() - 1].label if ordinary else None
+        return hits, outside, first
+
+    def _describe(self, hits: int) -> str | None:
+        if hits == self.all:
             return None
-        key = bits & ((1 << len(matched)) - 1)
-        if key not in self._missed:
-            self._missed[key] = describe_missed(self.version.matches, matched)
-        return self._missed[key]
+        if hits not in self._missed:
+            self._missed[hits] = describe_missed(self.events.matches, bits_to_flags(hits, 0, self.matching))
+        return self._missed[hits]
+
+    def coverage(self, pattern: str, bits: int) -> Coverage:
+        hits, outside, first = self._split(bits)
+        return Coverage(pattern, True, None, bits_to_flags(hits, 0, self.matching), outside,
+                        self._describe(hits), first)
+
+    def row(self, bits: int) -> tuple:
+        hits, outside, first = self._split(bits)
+        return (True, None, self.matching, hits.bit_count(), hits == self.all,
+                self._describe(hits), outside, first)
 
 
 def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -> str:
@@ -249,17 +283,13 @@ def derive_many(
     value_rows: list[tuple] = []
     capture: list[tuple] = []
     binding_rows: list[tuple] = []
-    for version, events in bindings:
+    keys = [(v.control.id, v.version, e.name) for v, e in bindings]
+    catalogue = CatalogueBatch([events for _, events in bindings])
+    for pattern in patterns:
+        for key, row in zip(keys, catalogue.rows(pattern, book), strict=True):
+            coverage_rows.append((*key, pattern, *row, now))
+    for (version, events), key in zip(bindings, keys, strict=True):
         control = version.control
-        key = (control.id, version.version, events.name)
-        catalogue = _CatalogueEvents(events)
-        for pattern in patterns:
-            c = catalogue.evaluate(pattern, book)
-            coverage_rows.append((
-                *key, pattern, c.valid, c.error, len(c.matched),
-                sum(c.matched), c.covers, c.missed, c.broader_than_reference,
-                c.background_matched, now,
-            ))
         for expression in expressions:
             v = evaluate_expression(events, expression)
             value_rows.append((*key, expression, v.constant_value, v.min_number,
@@ -271,10 +301,9 @@ def derive_many(
             names = {e.event_name for e in events.matches} & set(control.event_names)
             binding_rows.append((*key, control.event_noun, len(names) or len(events.matches),
                                  control.applies_to))
-    keys = list({(v.control.id, v.version, e.name) for v, e in bindings})
     with transaction(con):
         for table in ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture"):
-            for key in keys:
+            for key in dict.fromkeys(keys):
                 con.execute(
                     f"DELETE FROM {table} "
                     "WHERE control_id = ? AND control_version = ? AND event_set = ?",

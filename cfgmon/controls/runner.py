@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import duckdb
@@ -45,7 +45,11 @@ class ControlResult:
     framework: str | None = None   # the framework version judged (cis-aws@5.0.0); None: default
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # shallow, with a copy of the evidence: asdict would deep-copy every value of
+        # tens of thousands of results
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["evidence"] = dict(self.evidence)
+        return values
 
 
 def run_controls(

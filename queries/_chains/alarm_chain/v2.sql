@@ -267,7 +267,8 @@ alarm_scope AS (
 ),
 
 chain_alarm AS (
-    SELECT cf.*, a.arn AS alarm_arn, a.actions_enabled, wa.stat AS alarm_stat,
+    SELECT cf.*, a.arn AS alarm_arn, wa.metric_id AS alarm_metric_id, a.actions_enabled,
+           wa.stat AS alarm_stat,
            a.threshold, a.comparison_operator, a.evaluation_periods, a.datapoints_to_alarm,
            a.threshold_metric_id, a.treat_missing_data, a.evaluate_low_sample_count_percentile,
            CASE WHEN sc.account_id IS NOT NULL THEN 1 ELSE 0 END AS alarm_scope_ok
@@ -410,23 +411,60 @@ chain_judged AS (
     FROM chain_link cl
 ),
 
+-- The chains each account's verdict may rest on, per control: the furthest, and the
+-- furthest undecided one. Ranked over the chains' keys alone, then joined back (a
+-- window over the chains' every column sorts far more than it needs to); only the
+-- few undecided chains are ranked for the second.
+chain_rank AS (
+    SELECT cj.judged_control_id, cj.judged_control_version, cj.subject_account_id,
+           COALESCE(cj.trail_arn, '') AS trail_key, COALESCE(cj.filter_name, '') AS filter_key,
+           COALESCE(cj.alarm_arn, '') AS alarm_key, COALESCE(cj.alarm_metric_id, '') AS metric_key,
+           COALESCE(cj.topic_arn, '') AS topic_key,
+           ROW_NUMBER() OVER (
+               PARTITION BY cj.judged_control_id, cj.judged_control_version, cj.subject_account_id
+               ORDER BY cj.broken_link DESC, COALESCE(cj.events_matched, 0) DESC,
+                        CASE WHEN cj.pattern_valid = FALSE THEN 0 ELSE 1 END,
+                        cj.trail_arn, cj.filter_name, cj.alarm_arn, cj.topic_arn
+           ) AS chain_rank
+    FROM chain_judged cj
+),
+
+missing_rank AS (
+    SELECT cj.judged_control_id, cj.judged_control_version, cj.subject_account_id,
+           COALESCE(cj.trail_arn, '') AS trail_key, COALESCE(cj.filter_name, '') AS filter_key,
+           COALESCE(cj.alarm_arn, '') AS alarm_key, COALESCE(cj.alarm_metric_id, '') AS metric_key,
+           COALESCE(cj.topic_arn, '') AS topic_key,
+           ROW_NUMBER() OVER (
+               PARTITION BY cj.judged_control_id, cj.judged_control_version, cj.subject_account_id
+               ORDER BY cj.broken_link DESC, cj.trail_arn, cj.filter_name, cj.alarm_arn, cj.topic_arn
+           ) AS missing_rank
+    FROM chain_judged cj
+    WHERE cj.data_missing = 1
+),
+
+-- the furthest chain (rank 1), and the furthest undecided one when it is another
+-- (ranked after the furthest: its own rank is above 1)
+best_key AS (
+    SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, MIN(chain_rank) AS chain_rank
+    FROM (
+        SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, chain_rank FROM chain_rank WHERE chain_rank = 1
+        UNION ALL
+        SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, 2 AS chain_rank FROM missing_rank WHERE missing_rank = 1
+    ) winners
+    GROUP BY judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key
+),
+
 best_chain AS (
-    SELECT * FROM (
-        SELECT cj.*,
-               ROW_NUMBER() OVER (
-                   PARTITION BY cj.judged_control_id, cj.judged_control_version, cj.subject_account_id
-                   ORDER BY cj.broken_link DESC, COALESCE(cj.events_matched, 0) DESC,
-                            CASE WHEN cj.pattern_valid = FALSE THEN 0 ELSE 1 END,
-                            cj.trail_arn, cj.filter_name, cj.alarm_arn, cj.topic_arn
-               ) AS chain_rank,
-               ROW_NUMBER() OVER (
-                   PARTITION BY cj.judged_control_id, cj.judged_control_version, cj.subject_account_id
-                   ORDER BY cj.data_missing DESC, cj.broken_link DESC,
-                            cj.trail_arn, cj.filter_name, cj.alarm_arn, cj.topic_arn
-               ) AS missing_rank
-        FROM chain_judged cj
-    ) ranked
-    WHERE chain_rank = 1 OR (missing_rank = 1 AND data_missing = 1)
+    SELECT cj.*, bk.chain_rank
+    FROM best_key bk
+    JOIN chain_judged cj
+      ON cj.judged_control_id = bk.judged_control_id
+     AND cj.judged_control_version = bk.judged_control_version
+     AND cj.subject_account_id = bk.subject_account_id
+     AND COALESCE(cj.trail_arn, '') = bk.trail_key AND COALESCE(cj.filter_name, '') = bk.filter_key
+     AND COALESCE(cj.alarm_arn, '') = bk.alarm_key
+     AND COALESCE(cj.alarm_metric_id, '') = bk.metric_key
+     AND COALESCE(cj.topic_arn, '') = bk.topic_key
 ),
 
 -- CloudTrail scopes whose latest collection failed: a trail hidden there could
