@@ -55,11 +55,9 @@ class Inventory:
             key = (row["account_id"], row["region"], row["namespace"], row["metric_name"])
             self.alarms_by_metric[key].append(row["arn"])
         self.topics: dict[tuple, list[str]] = defaultdict(list)
-        self.topic_arns: set[str] = set()
         for row in _rows(con, "SELECT DISTINCT account_id, region, topic_arn FROM aws_sns_topic "
                               "ORDER BY topic_arn"):
             self.topics[(row["account_id"], row["region"])].append(row["topic_arn"])
-            self.topic_arns.add(row["topic_arn"])
         self.confirmed = dict(con.execute(
             "SELECT topic_arn, count(*) FROM aws_sns_topic_subscription "
             "WHERE NOT pending_confirmation GROUP BY topic_arn").fetchall())

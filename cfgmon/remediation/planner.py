@@ -341,9 +341,11 @@ class _Planner:
         found = self.inv.delivering_topic(account, region)
         if found:
             return found
-        arn = f"arn:aws:sns:{region}:{account}:{NEW_TOPIC}"
+        # a topic the account has (that nobody subscribed to yet), or a new one
+        existing = self.inv.topics.get((account, region), [])
+        arn = existing[0] if existing else f"arn:aws:sns:{region}:{account}:{NEW_TOPIC}"
         if arn not in [s.call.params.get("TopicArn") for s in self.steps]:
-            if arn not in self.inv.topic_arns:
+            if not existing:
                 self.add("topic", f"create SNS topic {NEW_TOPIC}", "sns", "CreateTopic",
                          {"Name": NEW_TOPIC}, account, region)
             self.subscribe(arn)
