@@ -25,6 +25,7 @@ from cfgmon.controls.freshness import parse_max_age
 from cfgmon.controls.report import run_check
 from cfgmon.errors import DatabaseError
 from cfgmon.output import FORMATS
+from cfgmon.output.report_view import prepare
 from cfgmon.store import open_database, resolve_db_path
 
 
@@ -90,6 +91,7 @@ def check(
         try:
             report = run_check(con, versions, max_age=oldest_allowed, framework=chosen,
                                record=not no_record)
+            report = prepare(con, report, [t.format for t in targets])
         finally:
             con.close()
         shown = show(report, streams, statuses=statuses, accounts=account or [],
