@@ -13,7 +13,7 @@ from pathlib import Path
 from cfgmon.controls.links import LINKS
 from cfgmon.output import RenderContext, html_format
 
-from .conftest import AUDITED_ACCOUNTS, CONTROL
+from .conftest import AUDITED_ACCOUNTS, CONTROL, LATEST
 
 DATA = re.compile(r'<script type="application/json" id="cfgmon-data">(.*?)</script>', re.S)
 
@@ -56,7 +56,7 @@ def test_each_detail_has_its_chain_evidence_and_fix(db, cli, tmp_path):
     report = tmp_path / "report.html"
     cli("check", "--db", db, "--control", CONTROL, "--format", "html", "--output", str(report))
     found = details(page_data(report.read_text(encoding="utf-8")))
-    ref = f"{CONTROL}@2"
+    ref = f"{CONTROL}@{LATEST}"
     compliant, threshold, unsubscribed = (found[(a, ref)] for a in sorted(AUDITED_ACCOUNTS))
     assert compliant["links"] == "oooooo" and "fix" not in compliant
     # 222222222222's alarm needs three events: the alarm is the broken link
