@@ -243,7 +243,7 @@ def _as_number(value) -> float | None:
 DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
                   "cfgmon_metric_coverage", "cfgmon_chain_control")
 COVERAGE_COLUMNS = (
-    "control_id", "control_version", "event_set", "account_id", "filter_pattern",
+    "control_id", "control_version", "event_set", "judged_account_id", "filter_pattern",
     "pattern_valid", "pattern_error", "events_total", "events_matched", "covers_catalogue",
     "missed_events", "broader_than_reference", "background_matched", "evaluated_at",
 )

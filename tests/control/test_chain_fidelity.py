@@ -90,7 +90,8 @@ def test_a_pattern_that_reads_no_account_field_is_evaluated_once(inspector, seed
     inspector.check("--control", CONTROL)
     con = duckdb.connect(inspector.db, read_only=True)
     rows = dict(con.execute(
-        "SELECT filter_pattern, list(account_id ORDER BY account_id) FROM cfgmon_pattern_coverage "
+        "SELECT filter_pattern, list(judged_account_id ORDER BY judged_account_id) "
+        "FROM cfgmon_pattern_coverage "
         "WHERE control_id = ? GROUP BY filter_pattern", [CONTROL]).fetchall())
     con.close()
     assert rows[CIS_CONFIG_PATTERN] == [""]

@@ -157,18 +157,18 @@ filter_judged AS (
      AND cap.account_id = tf.seen_in_account AND cap.trail_arn = tf.trail_arn
     LEFT JOIN coverage cov
       ON cov.control_id = b.control_id AND cov.control_version = b.control_version
-     AND cov.account_id = '' AND cov.filter_pattern = COALESCE(tf.filter_pattern, '')
+     AND cov.judged_account_id = '' AND cov.filter_pattern = COALESCE(tf.filter_pattern, '')
     LEFT JOIN coverage acov
       ON acov.control_id = b.control_id AND acov.control_version = b.control_version
-     AND acov.account_id = tf.account_id AND acov.filter_pattern = COALESCE(tf.filter_pattern, '')
+     AND acov.judged_account_id = tf.account_id AND acov.filter_pattern = COALESCE(tf.filter_pattern, '')
     LEFT JOIN metric_coverage mc
       ON mc.control_id = b.control_id AND mc.control_version = b.control_version
-     AND mc.account_id = '' AND mc.log_group_account_id = tf.log_group_account_id
+     AND mc.judged_account_id = '' AND mc.log_group_account_id = tf.log_group_account_id
      AND mc.region = tf.log_group_region AND mc.log_group_name = tf.log_group_name
      AND mc.filter_name = tf.filter_name
     LEFT JOIN metric_coverage amc
       ON amc.control_id = b.control_id AND amc.control_version = b.control_version
-     AND amc.account_id = tf.account_id AND amc.log_group_account_id = tf.log_group_account_id
+     AND amc.judged_account_id = tf.account_id AND amc.log_group_account_id = tf.log_group_account_id
      AND amc.region = tf.log_group_region AND amc.log_group_name = tf.log_group_name
      AND amc.filter_name = tf.filter_name
     LEFT JOIN catalogue_value mv
