@@ -58,6 +58,11 @@ def queries_dir() -> Path:
     raise ControlError("the control catalogue (queries/) is missing from this installation")
 
 
+# The account every catalogue record is written for (AWS's documentation example): a
+# judged account's rendering of a record puts its own id wherever this one stands.
+CATALOGUE_ACCOUNT = "111122223333"
+
+
 @dataclass(frozen=True)
 class CatalogueEvent:
     label: str

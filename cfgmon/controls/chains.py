@@ -24,7 +24,8 @@ CHAINS_FOLDER = "_chains"
 BINDING_TABLE = "cfgmon_chain_control"
 # Derived tables hold rows of every control; a chain may read them only keyed by the
 # bound control.
-KEYED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture")
+KEYED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
+                "cfgmon_metric_coverage")
 
 
 @dataclass(frozen=True)

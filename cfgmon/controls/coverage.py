@@ -13,8 +13,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cfgmon.controls.catalogue import CatalogueEvent, ControlVersion, EventSet
-from cfgmon.patterns.batch import bits_to_flags
+from cfgmon.controls.catalogue import CATALOGUE_ACCOUNT, CatalogueEvent, ControlVersion, EventSet
+from cfgmon.patterns.batch import EventBatch, bits_to_flags
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
 from cfgmon.store.transaction import transaction
@@ -76,8 +76,6 @@ class CatalogueBatch:
     """
 
     def __init__(self, sets: Sequence[EventSet | ControlVersion]) -> None:
-        from cfgmon.patterns.batch import EventBatch  # noqa: PLC0415
-
         records: list[CatalogueEvent] = []
         self._sets = []
         for events in sets:
@@ -85,7 +83,9 @@ class CatalogueBatch:
             self._sets.append(_SetBits(events, len(records), len(events.matches),
                                        len(events.does_not_match), background))
             records += [*events.matches, *events.does_not_match, *background]
-        self.batch = EventBatch([event.text for event in records])
+        self._texts = [event.text for event in records]
+        self.batch = EventBatch(self._texts)
+        self._rendered: dict[str, EventBatch] = {}
 
     def evaluate(self, pattern: str, book: PatternBook | None = None) -> list[Coverage]:
         """The pattern's coverage of each set, in order."""
@@ -96,15 +96,33 @@ class CatalogueBatch:
         bits = self.batch.matches(compiled)
         return [s.coverage(pattern, bits) for s in self._sets]
 
-    def rows(self, pattern: str, book: PatternBook) -> list[tuple]:
+    def answer(self, compiled, account_id: str = "") -> int:
+        """The records a compiled pattern matches, as bits; with `account_id`, in that
+        account's rendering of the catalogue (its id where the records have theirs)."""
+        if not account_id:
+            return self.batch.matches(compiled)
+        if account_id not in self._rendered:
+            self._rendered[account_id] = EventBatch(
+                [text.replace(CATALOGUE_ACCOUNT, account_id) for text in self._texts])
+        return self._rendered[account_id].matches(compiled)
+
+    def reads_account(self, compiled) -> bool:
+        """Whether the pattern can answer differently for different judged accounts."""
+        return self.batch.reads_text(compiled, CATALOGUE_ACCOUNT)
+
+    def rows(self, compiled_or_error, bits: int = 0) -> list[tuple]:
         """Per set: (valid, error, total, matched, covers, missed, broader, background),
         the coverage table's columns, without building a Coverage for each."""
-        compiled = book.compile(pattern)
-        if isinstance(compiled, Exception):
-            return [(False, str(compiled), s.matching, 0, False, None, None, None)
+        if isinstance(compiled_or_error, Exception):
+            return [(False, str(compiled_or_error), s.matching, 0, False, None, None, None)
                     for s in self._sets]
-        bits = self.batch.matches(compiled)
         return [s.row(bits) for s in self._sets]
+
+    def union_row(self, index: int, bits: int) -> tuple:
+        """(total, matched, covers, missed, background) of set `index` for several
+        patterns' answers or'ed together."""
+        row = self._sets[index].row(bits)
+        return row[2:6] + row[7:]
 
 
 class _SetBits:
@@ -223,7 +241,12 @@ def _as_number(value) -> float | None:
 # Writing the derived tables ------------------------------------------------
 
 DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
-                  "cfgmon_chain_control")
+                  "cfgmon_metric_coverage", "cfgmon_chain_control")
+COVERAGE_COLUMNS = (
+    "control_id", "control_version", "event_set", "judged_account_id", "filter_pattern",
+    "pattern_valid", "pattern_error", "events_total", "events_matched", "covers_catalogue",
+    "missed_events", "broader_than_reference", "background_matched", "evaluated_at",
+)
 
 
 def derive_aside(con) -> None:
@@ -285,13 +308,29 @@ def derive_many(
     binding_rows: list[tuple] = []
     keys = [(v.control.id, v.version, e.name) for v, e in bindings]
     catalogue = CatalogueBatch([events for _, events in bindings])
+    judged = _judged_accounts(con)
+    answers: dict[tuple[str, str], int] = {}  # (pattern, account or ''): bits
     for pattern in patterns:
-        for key, row in zip(keys, catalogue.rows(pattern, book), strict=True):
-            coverage_rows.append((*key, pattern, *row, now))
+        compiled = book.compile(pattern)
+        bits = 0
+        if not isinstance(compiled, Exception):
+            bits = answers[pattern, ""] = catalogue.answer(compiled)
+        for key, row in zip(keys, catalogue.rows(compiled, bits), strict=True):
+            coverage_rows.append((*key, "", pattern, *row, now))
+        if isinstance(compiled, Exception) or not catalogue.reads_account(compiled):
+            continue
+        # a pattern that reads the account's id is judged in each account's own rendering
+        for account in judged.get(pattern, ()):
+            bits = answers[pattern, account] = catalogue.answer(compiled, account)
+            for key, row in zip(keys, catalogue.rows(compiled, bits), strict=True):
+                coverage_rows.append((*key, account, pattern, *row, now))
+    values: dict[tuple, dict[str, bool]] = {}
     for (version, events), key in zip(bindings, keys, strict=True):
         control = version.control
+        values[key] = {}
         for expression in expressions:
             v = evaluate_expression(events, expression)
+            values[key][expression] = v.positive_number
             value_rows.append((*key, expression, v.constant_value, v.min_number,
                                v.positive_number, now))
         if version.chain is not None:
@@ -301,15 +340,18 @@ def derive_many(
             names = {e.event_name for e in events.matches} & set(control.event_names)
             binding_rows.append((*key, control.event_noun, len(names) or len(events.matches),
                                  control.applies_to))
+    metric_rows = _metric_union_rows(con, catalogue, keys, answers, values, now)
     with transaction(con):
-        for table in ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture"):
+        for table in ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
+                      "cfgmon_metric_coverage"):
             for key in dict.fromkeys(keys):
                 con.execute(
                     f"DELETE FROM {table} "
                     "WHERE control_id = ? AND control_version = ? AND event_set = ?",
                     list(key),
                 )
-        insert_rows(con, "cfgmon_pattern_coverage", coverage_rows)
+        insert_rows(con, "cfgmon_pattern_coverage", coverage_rows, COVERAGE_COLUMNS)
+        insert_rows(con, "cfgmon_metric_coverage", metric_rows)
         insert_rows(con, "cfgmon_catalogue_value", value_rows)
         insert_rows(con, "cfgmon_trail_capture", capture)
         if binding_rows:
@@ -318,3 +360,70 @@ def derive_many(
             insert_rows(con, "cfgmon_chain_control", binding_rows)
     return {"patterns": len(patterns), "expressions": len(expressions),
             "trails": len(capture) // max(1, len(binding_rows))}
+
+
+def _judged_accounts(con) -> dict[str, list[str]]:
+    """For each pattern, the accounts whose chains may reach a filter with it.
+
+    A trail delivers to a log group of its own account, and a trail applies to its
+    own account or, as an organisation trail, to the members of its management
+    account's organisation: so a filter in account F is judged for F and, when F
+    manages an organisation, for its members.
+    """
+    judged: dict[str, list[str]] = {}
+    for pattern, account in con.execute(
+        """SELECT DISTINCT COALESCE(f.filter_pattern, ''), a.account_id
+           FROM aws_cloudwatch_log_metric_filter f
+           JOIN cfgmon_account a
+             ON a.account_id = f.account_id OR a.management_account_id = f.account_id
+           ORDER BY 1, 2"""
+    ).fetchall():
+        judged.setdefault(pattern, []).append(account)
+    return judged
+
+
+def _metric_union_rows(con, catalogue: CatalogueBatch, keys, answers, values, now) -> list[tuple]:
+    """Rows for the filters of a log group that publish one metric together.
+
+    A metric is its namespace, name, unit and dimensions (name and value selector);
+    a filter counts towards what the metric's alarm sees only when its value is a
+    positive number for the control (a zero or negative value raises nothing).
+    """
+    groups: dict[tuple, list[tuple[str, str, str]]] = {}
+    for row in con.execute(
+        """SELECT f.account_id, f.region, f.log_group_name, f.name,
+                  COALESCE(f.filter_pattern, ''), f.metric_transformation_value,
+                  f.metric_transformation_namespace, f.metric_transformation_name,
+                  COALESCE(f.metric_transformation_unit, 'None'),
+                  COALESCE((SELECT STRING_AGG(d.dimension_name || '=' || d.value_selector, ','
+                                              ORDER BY d.dimension_name)
+                            FROM aws_cloudwatch_log_metric_filter_dimension d
+                            WHERE d.account_id = f.account_id AND d.region = f.region
+                              AND d.log_group_name = f.log_group_name
+                              AND d.filter_name = f.name), '')
+           FROM aws_cloudwatch_log_metric_filter f
+           WHERE f.metric_transformation_name IS NOT NULL
+           ORDER BY f.account_id, f.region, f.log_group_name, f.name"""
+    ).fetchall():
+        account, region, log_group, name, pattern, value, *metric = row
+        groups.setdefault((account, region, log_group, *metric), []).append((name, pattern, value))
+    judged = _judged_accounts(con)
+    rows: list[tuple] = []
+    for (account, region, log_group, *_), members in groups.items():
+        if len(members) < 2:
+            continue
+        names = ", ".join(name for name, _, _ in members)
+        renderings = [""] + sorted({a for _, pattern, _ in members
+                                    for a in judged.get(pattern, ()) if (pattern, a) in answers})
+        for judged_account in renderings:
+            for index, key in enumerate(keys):
+                bits = 0
+                for _, pattern, value in members:
+                    if values[key].get(value):
+                        bits |= answers.get((pattern, judged_account),
+                                            answers.get((pattern, ""), 0))
+                total, matched, covers, missed, background = catalogue.union_row(index, bits)
+                for name, _, _ in members:
+                    rows.append((*key, judged_account, account, region, log_group, name, names,
+                                 len(members), total, matched, covers, missed, background, now))
+    return rows

@@ -15,12 +15,13 @@ own tests (tests/patterns/test_batch.py compares the two over every case file).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from cfgmon.patterns.compiled import FilterPattern
-from cfgmon.patterns.evaluate import build
+from cfgmon.patterns.evaluate import build, values_at
 from cfgmon.patterns.events import LogEvent
-from cfgmon.patterns.nodes import And, JsonPattern, Or
+from cfgmon.patterns.nodes import And, Comparison, JsonPattern, MatchAll, Or
 
 
 class EventBatch:
@@ -45,6 +46,24 @@ class EventBatch:
             if hit:
                 bits |= 1 << i
         return bits
+
+    def reads_text(self, pattern: FilterPattern, needle: str) -> bool:
+        """Whether the pattern's answers could change were `needle` replaced in the events.
+
+        A JSON pattern reads the values its comparisons reach (whether a key exists, or
+        holds null or a boolean, does not depend on text in it); every other pattern
+        but match-all reads the whole message.
+        """
+        if type(pattern.ast) is MatchAll:
+            return False
+        if type(pattern.ast) is not JsonPattern:
+            return True
+        return any(
+            needle in json.dumps(value) if isinstance(value, dict | list) else needle in str(value)
+            for leaf in _comparisons(pattern.ast.expression)
+            for _, document in self._documents
+            for value in values_at(leaf.selector)(document)
+        )
 
     def _expression(self, node) -> int:
         kind = type(node)
@@ -72,6 +91,14 @@ class EventBatch:
                     bits |= 1 << i
             self._leaves[node] = bits
         return bits
+
+
+def _comparisons(node):
+    if type(node) in (And, Or):
+        for operand in node.operands:
+            yield from _comparisons(operand)
+    elif type(node) is Comparison:
+        yield node
 
 
 def bits_to_flags(bits: int, start: int, count: int) -> tuple[bool, ...]:

@@ -39,6 +39,13 @@ catalogue_value AS (
      AND cv.event_set = b.event_set
 ),
 
+metric_coverage AS (
+    SELECT mc.*
+    FROM cfgmon_metric_coverage mc
+    JOIN bound b ON mc.control_id = b.control_id AND mc.control_version = b.control_version
+     AND mc.event_set = b.event_set
+),
+
 trail_capture AS (
     SELECT tc.*
     FROM cfgmon_trail_capture tc
@@ -119,13 +126,29 @@ trail_filter AS (
 
 -- Each bound control's view of those filters: whether the trail records its
 -- catalogue records (derived from its selectors, excluded event sources, global
--- service events and home region) and what the pattern and value do to them.
-chain_filter AS (
+-- service events and home region) and what the pattern and value do to them. A
+-- pattern that reads the account's id is judged in the judged account's rendering of
+-- the records; filters of one log group publishing one metric are judged together
+-- (what the metric's alarm sees is every event any of them matches).
+filter_judged AS (
     SELECT tf.*, b.control_id, b.control_version,
            cap.captures_catalogue, cap.missed_events AS capture_missed_events,
            cap.missed_because AS capture_missed_because,
-           cov.pattern_valid, cov.pattern_error, cov.covers_catalogue, cov.events_matched,
-           cov.events_total, cov.missed_events, cov.broader_than_reference, cov.background_matched,
+           -- the judged account's own rendering where the pattern has one
+           CASE WHEN acov.filter_pattern IS NOT NULL THEN acov.pattern_valid ELSE cov.pattern_valid END AS pattern_valid,
+           CASE WHEN acov.filter_pattern IS NOT NULL THEN acov.pattern_error ELSE cov.pattern_error END AS pattern_error,
+           CASE WHEN acov.filter_pattern IS NOT NULL THEN acov.events_total ELSE cov.events_total END AS events_total,
+           CASE WHEN acov.filter_pattern IS NOT NULL THEN acov.broader_than_reference ELSE cov.broader_than_reference END AS broader_than_reference,
+           CASE WHEN acov.filter_pattern IS NOT NULL THEN acov.covers_catalogue ELSE cov.covers_catalogue END AS own_covers_catalogue,
+           CASE WHEN acov.filter_pattern IS NOT NULL THEN acov.events_matched ELSE cov.events_matched END AS own_events_matched,
+           CASE WHEN acov.filter_pattern IS NOT NULL THEN acov.missed_events ELSE cov.missed_events END AS own_missed_events,
+           CASE WHEN acov.filter_pattern IS NOT NULL THEN acov.background_matched ELSE cov.background_matched END AS own_background_matched,
+           -- the filters publishing the same metric, together
+           CASE WHEN amc.filter_name IS NOT NULL THEN amc.filter_names ELSE mc.filter_names END AS metric_filters,
+           CASE WHEN amc.filter_name IS NOT NULL THEN amc.covers_catalogue ELSE mc.covers_catalogue END AS metric_covers_catalogue,
+           CASE WHEN amc.filter_name IS NOT NULL THEN amc.events_matched ELSE mc.events_matched END AS metric_events_matched,
+           CASE WHEN amc.filter_name IS NOT NULL THEN amc.missed_events ELSE mc.missed_events END AS metric_missed_events,
+           CASE WHEN amc.filter_name IS NOT NULL THEN amc.background_matched ELSE mc.background_matched END AS metric_background_matched,
            mv.positive_number AS value_positive, mv.min_number AS value_number
     FROM trail_filter tf
     CROSS JOIN bound b
@@ -134,10 +157,38 @@ chain_filter AS (
      AND cap.account_id = tf.seen_in_account AND cap.trail_arn = tf.trail_arn
     LEFT JOIN coverage cov
       ON cov.control_id = b.control_id AND cov.control_version = b.control_version
-     AND cov.filter_pattern = COALESCE(tf.filter_pattern, '')
+     AND cov.judged_account_id = '' AND cov.filter_pattern = COALESCE(tf.filter_pattern, '')
+    LEFT JOIN coverage acov
+      ON acov.control_id = b.control_id AND acov.control_version = b.control_version
+     AND acov.judged_account_id = tf.account_id AND acov.filter_pattern = COALESCE(tf.filter_pattern, '')
+    LEFT JOIN metric_coverage mc
+      ON mc.control_id = b.control_id AND mc.control_version = b.control_version
+     AND mc.judged_account_id = '' AND mc.log_group_account_id = tf.log_group_account_id
+     AND mc.region = tf.log_group_region AND mc.log_group_name = tf.log_group_name
+     AND mc.filter_name = tf.filter_name
+    LEFT JOIN metric_coverage amc
+      ON amc.control_id = b.control_id AND amc.control_version = b.control_version
+     AND amc.judged_account_id = tf.account_id AND amc.log_group_account_id = tf.log_group_account_id
+     AND amc.region = tf.log_group_region AND amc.log_group_name = tf.log_group_name
+     AND amc.filter_name = tf.filter_name
     LEFT JOIN catalogue_value mv
       ON mv.control_id = b.control_id AND mv.control_version = b.control_version
      AND mv.expression = tf.metric_value
+),
+
+-- A filter covers what its metric's alarm sees: its own matches, or, with other
+-- filters publishing the same metric, theirs together.
+chain_filter AS (
+    SELECT fj.*,
+           CASE WHEN fj.metric_filters IS NOT NULL THEN fj.metric_covers_catalogue
+                ELSE fj.own_covers_catalogue END AS covers_catalogue,
+           CASE WHEN fj.metric_filters IS NOT NULL THEN fj.metric_events_matched
+                ELSE fj.own_events_matched END AS events_matched,
+           CASE WHEN fj.metric_filters IS NOT NULL THEN fj.metric_missed_events
+                ELSE fj.own_missed_events END AS missed_events,
+           CASE WHEN fj.metric_filters IS NOT NULL THEN fj.metric_background_matched
+                ELSE fj.own_background_matched END AS background_matched
+    FROM filter_judged fj
 ),
 
 -- The metrics an alarm evaluates: its own metric, or a metric-math MetricStat that
@@ -641,7 +692,10 @@ SELECT
             || '(DescribeOrganization), so whether this control applies to it is unknown'
         WHEN v.broken_link = 15 THEN
             'trail ' || v.trail_arn || ' delivers to log group ' || v.log_group_arn
-            || ', whose metric filter ' || v.filter_name || ' covers all '
+            || CASE WHEN v.own_covers_catalogue = TRUE OR v.metric_filters IS NULL
+                    THEN ', whose metric filter ' || v.filter_name || ' covers all '
+                    ELSE ', whose metric filters ' || v.metric_filters
+                         || ', publishing one metric, together cover all ' END
             || CAST(v.events_total AS VARCHAR) || ' catalogue events; alarm ' || v.alarm_arn
             || ' notifies SNS topic ' || v.topic_arn || ', which has '
             || CAST(v.confirmed_subscriptions AS VARCHAR) || ' confirmed subscription(s)'
@@ -724,8 +778,19 @@ SELECT
                    ELSE
                        ' has no metric filter covering all '
                        || CAST(v.event_count AS VARCHAR) || ' ' || v.event_noun
-                       || '; closest, filter '
-                       || v.filter_name || ', misses ' || COALESCE(v.missed_events, 'some catalogue events')
+                       || CASE
+                              -- a filter of another control is no one's closest
+                              WHEN COALESCE(v.events_matched, 0) = 0 THEN
+                                  '; none of its metric filters matches any of them (filter '
+                                  || v.filter_name || ' among them)'
+                              WHEN v.metric_filters IS NOT NULL THEN
+                                  '; closest, filters ' || v.metric_filters
+                                  || ', which publish one metric, miss together '
+                                  || COALESCE(v.missed_events, 'some catalogue events')
+                              ELSE
+                                  '; closest, filter ' || v.filter_name || ', misses '
+                                  || COALESCE(v.missed_events, 'some catalogue events')
+                          END
                END
             -- the near miss a join on log group names alone would count: a covering
             -- filter on a log group the trail does not deliver to
