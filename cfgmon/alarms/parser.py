@@ -49,6 +49,7 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.at = 0
+        self.inside_unsupported = 0  # their arguments may be any words: SORT(x, AVG, DESC)
 
     # -- token helpers ----------------------------------------------------------------
 
@@ -131,7 +132,9 @@ class _Parser:
         if self.token.type is TokenType.LPAREN:
             return self.call(token)
         upper = token.text.upper()
-        if upper in decisions.KEYWORD_ARGUMENTS:
+        if upper in decisions.KEYWORD_ARGUMENTS or (
+            self.inside_unsupported and not token.text[0].islower()
+        ):
             return Keyword(upper, token.start)
         if upper in decisions.WORD_OPERATORS:
             raise self.error(f"expected an operand before {token.text}", token)
@@ -146,8 +149,10 @@ class _Parser:
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise self.error(f"unknown function {name.text}{hint}", name)
         self.advance()  # (
-        args = self.arguments(TokenType.RPAREN, "')'")
         known = FUNCTIONS.get(function)
+        self.inside_unsupported += known is None
+        args = self.arguments(TokenType.RPAREN, "')'")
+        self.inside_unsupported -= known is None
         if known is not None and not known.min_args <= len(args) <= known.max_args:
             wanted = (
                 str(known.min_args)
