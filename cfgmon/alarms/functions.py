@@ -92,14 +92,10 @@ def _fill(window: Window, args: list[Value]) -> Value:
 
 
 def _if(window: Window, args: list[Value]) -> Value:
-    condition, when_true = args[0], args[1]
-    when_false = args[2] if len(args) > 2 else None
+    if len(args) == 3:
+        return pointwise(lambda c, a, b: a if c != 0 else b, *args, length=window.length)
     # IF(c, a) has no datapoint where c is false (decisions.py: if-two-arguments)
-    return pointwise(
-        lambda c, a, b: a if c != 0 else b, condition, when_true, when_false, length=window.length
-    ) if len(args) > 2 else pointwise(
-        lambda c, a: a if c != 0 else None, condition, when_true, length=window.length
-    )
+    return pointwise(lambda c, a: a if c != 0 else None, *args, length=window.length)
 
 
 def _previous_pairs(series: Series):
