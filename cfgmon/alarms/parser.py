@@ -51,7 +51,7 @@ class _Parser:
         self.at = 0
         self.inside_unsupported = 0  # their arguments may be any words: SORT(x, AVG, DESC)
 
-    # -- token helpers ----------------------------------------------------------------
+    # -- reading tokens ----------------------------------------------------------------
 
     @property
     def token(self) -> Token:

@@ -1,4 +1,4 @@
-"""Case files of the alarm languages, read by one helper.
+"""Case files of the alarm languages, read by one loader.
 
 One case a line, fields separated by " ; " (split at the LAST separators, so the
 first field, an expression or a rule, may hold anything); lines starting with # and
