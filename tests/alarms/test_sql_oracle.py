@@ -1,6 +1,6 @@
 """judge_alarm against the released chain SQL for simple alarms (alarm_chain v2).
 
-The CTE `alarm_breach` of queries/_chains/alarm_chain/v2.sql and the link-11 test of
+The CTE `alarm_breach` of queries/_chains/alarm_chain/v1.sql (released, never edited) and the link-11 test of
 `chain_link` run in DuckDB over a grid of own-metric alarms; wherever the SQL judges
 (GreaterThan operators, the SQL's domain), judge_alarm must break link 11 exactly
 when the SQL does, and be in ALARM without any event wherever the SQL says so.
@@ -16,7 +16,7 @@ import duckdb
 
 from cfgmon.alarms import AlarmSpec, judge_alarm
 
-SQL = (Path(__file__).resolve().parents[2] / "queries" / "_chains" / "alarm_chain" / "v2.sql").read_text()
+SQL = (Path(__file__).resolve().parents[2] / "queries" / "_chains" / "alarm_chain" / "v1.sql").read_text()
 ALARM_BREACH = re.search(r"\nalarm_breach AS \((.*?)\n\),\n", SQL, re.S).group(1)
 COLUMNS = (
     ("alarm_stat", "VARCHAR"), ("value_number", "DOUBLE"), ("metric_default_value", "DOUBLE"),
