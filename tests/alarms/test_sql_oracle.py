@@ -1,7 +1,7 @@
-"""judge_alarm against the released chain SQL for simple alarms (alarm_chain v2).
+"""judge_alarm against the released chain SQL for simple alarms (alarm_chain v1).
 
-The CTE `alarm_breach` of queries/_chains/alarm_chain/v1.sql (released, never edited) and the link-11 test of
-`chain_link` run in DuckDB over a grid of own-metric alarms; wherever the SQL judges
+The CTE `alarm_breach` of queries/_chains/alarm_chain/v1.sql (released, never edited)
+and the link-11 test of `chain_link` run in DuckDB over a grid of own-metric alarms; wherever the SQL judges
 (GreaterThan operators, the SQL's domain), judge_alarm must break link 11 exactly
 when the SQL does, and be in ALARM without any event wherever the SQL says so.
 """
