@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cfgmon.controls import alarm_judgement
 from cfgmon.controls.catalogue import CATALOGUE_ACCOUNT, CatalogueEvent, ControlVersion, EventSet
 from cfgmon.patterns.batch import EventBatch, bits_to_flags
 from cfgmon.store.bulk import insert_rows
@@ -241,7 +242,8 @@ def _as_number(value) -> float | None:
 # Writing the derived tables ------------------------------------------------
 
 DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
-                  "cfgmon_metric_coverage", "cfgmon_chain_control")
+                  "cfgmon_metric_coverage", "cfgmon_alarm_response", "cfgmon_alarm_route",
+                  "cfgmon_chain_control")
 COVERAGE_COLUMNS = (
     "control_id", "control_version", "event_set", "judged_account_id", "filter_pattern",
     "pattern_valid", "pattern_error", "events_total", "events_matched", "covers_catalogue",
@@ -325,12 +327,14 @@ def derive_many(
             for key, row in zip(keys, catalogue.rows(compiled, bits), strict=True):
                 coverage_rows.append((*key, account, pattern, *row, now))
     values: dict[tuple, dict[str, bool]] = {}
+    event_values: dict[str | None, set[float | None]] = {}
     for (version, events), key in zip(bindings, keys, strict=True):
         control = version.control
         values[key] = {}
         for expression in expressions:
             v = evaluate_expression(events, expression)
             values[key][expression] = v.positive_number
+            event_values.setdefault(expression, set()).add(v.min_number)
             value_rows.append((*key, expression, v.constant_value, v.min_number,
                                v.positive_number, now))
         if version.chain is not None:
@@ -341,6 +345,8 @@ def derive_many(
             binding_rows.append((*key, control.event_noun, len(names) or len(events.matches),
                                  control.applies_to))
     metric_rows = _metric_union_rows(con, catalogue, keys, answers, values, now)
+    responses = alarm_judgement.response_rows(con, event_values, now)
+    routes = alarm_judgement.route_rows(con, now)
     with transaction(con):
         for table in ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
                       "cfgmon_metric_coverage"):
@@ -352,6 +358,11 @@ def derive_many(
                 )
         insert_rows(con, "cfgmon_pattern_coverage", coverage_rows, COVERAGE_COLUMNS)
         insert_rows(con, "cfgmon_metric_coverage", metric_rows)
+        # what alarms do is the same for every control: only this run's rows are kept
+        con.execute("DELETE FROM cfgmon_alarm_response")
+        con.execute("DELETE FROM cfgmon_alarm_route")
+        insert_rows(con, "cfgmon_alarm_response", responses)
+        insert_rows(con, "cfgmon_alarm_route", routes)
         insert_rows(con, "cfgmon_catalogue_value", value_rows)
         insert_rows(con, "cfgmon_trail_capture", capture)
         if binding_rows:

@@ -56,7 +56,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         4,
         "cfgmon_pattern_coverage keyed by judged account too (recreated: check derives it "
-        "anew); new table cfgmon_metric_coverage",
+        "anew); new tables cfgmon_metric_coverage, cfgmon_alarm_response and "
+        "cfgmon_alarm_route",
         ("DROP TABLE IF EXISTS cfgmon_pattern_coverage",),
     ),
 )

@@ -336,6 +336,37 @@ CREATE TABLE IF NOT EXISTS cfgmon_pattern_coverage (
     PRIMARY KEY (control_id, control_version, event_set, judged_account_id, filter_pattern)
 );
 
+-- How a metric alarm answers what a metric filter publishes (cfgmon.alarms simulates
+-- it): one matching event's value, and the filter's default value for every other
+-- log event. metric_id is '' for the alarm's own metric, else the metric-math
+-- MetricStat that carries the filter's metric.
+CREATE TABLE IF NOT EXISTS cfgmon_alarm_response (
+    account_id       VARCHAR NOT NULL,
+    region           VARCHAR NOT NULL,
+    alarm_arn        VARCHAR NOT NULL,
+    metric_id        VARCHAR NOT NULL,
+    event_value      DOUBLE,             -- NULL: the event publishes no usable number
+    default_value    DOUBLE,             -- NULL: the filter has no default value
+    alarms_on_event  BOOLEAN,            -- one event puts it into ALARM
+    alarm_when_quiet BOOLEAN,            -- in ALARM without any event
+    leaves_alarm     BOOLEAN,            -- back out of ALARM once quiet again
+    unsupported      VARCHAR,            -- what cfgmon does not evaluate (then the rest is NULL)
+    why              VARCHAR NOT NULL,   -- the statistic, threshold and datapoints, in words
+    evaluated_at     TIMESTAMP NOT NULL
+);
+
+-- The SNS topics a metric alarm's going into ALARM notifies: its own ALARM actions
+-- (via_alarm_arn NULL), and those of each composite alarm that it alone puts into
+-- ALARM, actions enabled and not suppressed (via_alarm_arn, the composite).
+CREATE TABLE IF NOT EXISTS cfgmon_alarm_route (
+    account_id    VARCHAR NOT NULL,
+    region        VARCHAR NOT NULL,
+    alarm_arn     VARCHAR NOT NULL,
+    topic_arn     VARCHAR NOT NULL,
+    via_alarm_arn VARCHAR,
+    evaluated_at  TIMESTAMP NOT NULL
+);
+
 -- Several metric filters on one log group that publish the same metric (namespace,
 -- name, unit and dimensions) feed one alarm: what their patterns match together. One
 -- row per filter of such a group; judged_account_id as in cfgmon_pattern_coverage.

@@ -3,9 +3,17 @@ narrowed to one account (real moto server; `cfgmon collect` and `cfgmon check`).
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
-from cfgmon.simulation import CIS_CONFIG_PATTERN, DEFAULT_ACCOUNT, Seeder
+from cfgmon.simulation import (
+    CIS_CONFIG_PATTERN,
+    DEFAULT_ACCOUNT,
+    Seeder,
+    expression_query,
+    stat_query,
+)
 
 from .conftest import CONTROL
 
@@ -96,3 +104,123 @@ def test_a_pattern_that_reads_no_account_field_is_evaluated_once(inspector, seed
     con.close()
     assert rows[CIS_CONFIG_PATTERN] == [""]
     assert rows[_narrowed(DEFAULT_ACCOUNT)] == ["", DEFAULT_ACCOUNT]
+
+
+# -- metric math ---------------------------------------------------------------------
+
+
+def _math_chain(seeder, expression: str, *, threshold: float = 1):
+    """The CIS chain with its alarm replaced by a metric-math alarm on `expression`."""
+    chain = seeder.chain("us-east-1")
+    seeder.client("cloudwatch", "us-east-1").delete_alarms(AlarmNames=[chain.alarm_name])
+    arn = seeder.math_alarm("us-east-1", "math-alarm",
+                            [stat_query("m1", chain.metric_name), expression_query("e1", expression)],
+                            alarm_actions=[chain.topic_arn], threshold=threshold)
+    return chain, arn
+
+
+def test_a_fill_alarm_is_evaluated_not_missed(inspector, seeder):
+    _, arn = _math_chain(seeder, "FILL(m1, 0)")
+    result = _judged(inspector)
+    assert result["status"] == "COMPLIANT", result["reason"]
+    assert f"alarm {arn} notifies SNS topic" in result["reason"]
+
+
+def test_a_math_alarm_one_event_cannot_raise_is_named(inspector, seeder):
+    _, arn = _math_chain(seeder, "IF(m1 > 5, 1, 0)")
+    result = _judged(inspector)
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"alarm {arn} does not go into ALARM on a single event "
+        f"({result['evidence']['alarm_response']})")
+    assert result["evidence"]["alarm_response"].startswith("expression IF(m1 > 5, 1, 0) ")
+
+
+def test_a_math_alarm_cfgmon_cannot_evaluate_is_insufficient_data(inspector, seeder):
+    _, arn = _math_chain(seeder, "ANOMALY_DETECTION_BAND(m1, 2)")
+    result = _judged(inspector)
+    assert result["status"] == "INSUFFICIENT_DATA"
+    assert result["reason"].startswith(f"whether alarm {arn} goes into ALARM on a single event "
+                                       "is unknown: ")
+    assert "ANOMALY_DETECTION_BAND" in result["reason"]
+
+
+# -- composite alarms ----------------------------------------------------------------
+# moto has no PutCompositeAlarm: the composites are inserted as collected rows, the way
+# the collector stores DescribeAlarms' CompositeAlarms, after a real collection.
+
+
+def _composite(db: str, region: str, name: str, rule: str, topic: str | None, *,
+               enabled: bool = True, suppressor: str | None = None) -> str:
+    arn = f"arn:aws:cloudwatch:{region}:{DEFAULT_ACCOUNT}:alarm:{name}"
+    raw = {"AlarmArn": arn, "AlarmName": name, "AlarmRule": rule, "ActionsEnabled": enabled,
+           "StateValue": "OK", **({"ActionsSuppressor": suppressor} if suppressor else {})}
+    con = duckdb.connect(db)
+    con.execute(
+        "INSERT INTO aws_cloudwatch_alarm (account_id, region, collected_at, arn, name, "
+        "alarm_type, actions_enabled, state_value, alarm_rule, raw) "
+        "VALUES (?, ?, now(), ?, ?, 'CompositeAlarm', ?, 'OK', ?, ?)",
+        [DEFAULT_ACCOUNT, region, arn, name, enabled, rule, json.dumps(raw)])
+    if topic:
+        con.execute(
+            "INSERT INTO aws_cloudwatch_alarm_action VALUES (?, ?, now(), ?, 'ALARM', 0, ?)",
+            [DEFAULT_ACCOUNT, region, arn, topic])
+    con.close()
+    return arn
+
+
+def _silent_chain(seeder):
+    """The CIS chain whose metric alarm notifies no one itself (no actions)."""
+    chain = seeder.chain("us-east-1")
+    seeder.alarm("us-east-1", chain.alarm_name, metric_name=chain.metric_name,
+                 alarm_actions=[], actions_enabled=False)
+    return chain
+
+
+def _check_latest(inspector) -> dict:
+    [result] = inspector.check("--control", CONTROL)
+    return result
+
+
+def test_a_composite_that_the_alarm_alone_raises_notifies_for_it(inspector, seeder):
+    chain = _silent_chain(seeder)
+    inspector.collect()
+    composite = _composite(inspector.db, "us-east-1", "security-events",
+                           f'ALARM("{chain.alarm_name}") OR ALARM(other-alarm)', chain.topic_arn)
+    result = _check_latest(inspector)
+    assert result["status"] == "COMPLIANT", result["reason"]
+    assert f"alarm {chain.alarm_arn}, through composite alarm {composite}, notifies SNS topic " \
+        in result["reason"]
+    assert result["evidence"]["composite_alarm_arn"] == composite
+
+
+def test_a_nested_composite_counts_too(inspector, seeder):
+    chain = _silent_chain(seeder)
+    inspector.collect()
+    inner = _composite(inspector.db, "us-east-1", "inner", f"ALARM({chain.alarm_arn})", None)
+    outer = _composite(inspector.db, "us-east-1", "outer", f"ALARM({inner}) OR FALSE",
+                       chain.topic_arn)
+    result = _check_latest(inspector)
+    assert result["status"] == "COMPLIANT", result["reason"]
+    assert result["evidence"]["composite_alarm_arn"] == outer
+
+
+def test_a_composite_that_needs_another_alarm_too_does_not_count(inspector, seeder):
+    chain = _silent_chain(seeder)
+    seeder.alarm("us-east-1", "quiet-partner", metric_name="nothing-here", alarm_actions=[])
+    inspector.collect()
+    _composite(inspector.db, "us-east-1", "both", f"ALARM({chain.alarm_name}) AND "
+               "ALARM(quiet-partner)", chain.topic_arn)
+    result = _check_latest(inspector)
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == f"alarm {chain.alarm_arn} has its actions disabled"
+
+
+def test_a_composite_suppressed_by_the_alarm_itself_or_disabled_does_not_count(inspector, seeder):
+    chain = _silent_chain(seeder)
+    inspector.collect()
+    _composite(inspector.db, "us-east-1", "suppressed", f"ALARM({chain.alarm_name})",
+               chain.topic_arn, suppressor=chain.alarm_name)
+    _composite(inspector.db, "us-east-1", "disabled", f"ALARM({chain.alarm_name})",
+               chain.topic_arn, enabled=False)
+    assert _check_latest(inspector)["status"] == "NON_COMPLIANT"

@@ -13,7 +13,7 @@ from clirun import run_cli
 
 from cfgmon.simulation import CIS_CONFIG_PATTERN, Seeder, expression_query, stat_query
 
-from .conftest import LATEST
+from .conftest import CONTROL, LATEST
 
 # These tests are about one control; `check` alone runs the whole family.
 CONFIG_CONTROL = "config_configuration_changes_monitoring"
@@ -433,9 +433,11 @@ def test_metric_math_alarm_on_an_expression_only(inspector, seeder):
                       [stat_query("m1", chain.metric_name),
                        expression_query("e1", "m1 * 2")],
                       alarm_actions=[chain.topic_arn])
-    result = inspector.verdict()
-    assert result["status"] == "NON_COMPLIANT"
-    assert "watches metric" in result["reason"]
+    inspector.collect()
+    [result] = inspector.check("--control", CONTROL)  # version 1 saw no alarm here
+    assert result["status"] == "COMPLIANT", result["reason"]
+    assert result["evidence"]["alarm_arn"].endswith(":alarm:math-alarm")
+    assert result["evidence"]["alarm_response"].startswith("expression m1 * 2 ")
 
 
 def test_filter_dimensions_must_be_matched_by_the_alarm(inspector, seeder):

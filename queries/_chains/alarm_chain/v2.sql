@@ -191,8 +191,9 @@ chain_filter AS (
     FROM filter_judged fj
 ),
 
--- The metrics an alarm evaluates: its own metric, or a metric-math MetricStat that
--- returns data. metric_id is '' for an alarm's own metric.
+-- The metrics an alarm evaluates: its own metric, or a metric-math MetricStat (whether
+-- the expression it feeds raises the alarm is the alarm response's to say). metric_id
+-- is '' for an alarm's own metric.
 alarm_metric AS (
     SELECT account_id, region, arn AS alarm_arn, '' AS metric_id, metric_name, namespace,
            COALESCE(statistic, extended_statistic) AS stat, unit
@@ -201,7 +202,7 @@ alarm_metric AS (
     UNION ALL
     SELECT account_id, region, alarm_arn, id AS metric_id, metric_name, namespace, stat, unit
     FROM aws_cloudwatch_alarm_metric
-    WHERE metric_name IS NOT NULL AND COALESCE(return_data, TRUE) = TRUE
+    WHERE metric_name IS NOT NULL
       AND (metric_account_id IS NULL OR metric_account_id = account_id)
 ),
 
@@ -276,10 +277,11 @@ watching_alarm AS (
                    AND ad.name = fd.dimension_name AND ad.value = fd.constant_value))
 ),
 
--- What each alarm does with a notification, the same for every control: its ALARM
--- actions' SNS topics, whether they exist and were collected, and their subscriptions.
+-- What each alarm's ALARM notifies, the same for every control: the SNS topics of its
+-- own ALARM actions and of the composite alarms it alone raises (cfgmon_alarm_route),
+-- whether they exist and were collected, and their subscriptions.
 alarm_topic AS (
-    SELECT act.account_id, act.region, act.alarm_arn, act.action_arn AS topic_arn,
+    SELECT act.account_id, act.region, act.alarm_arn, act.topic_arn, act.via_alarm_arn,
            t.topic_arn AS topic_present_arn, t.account_id AS topic_account_id,
            t.region AS topic_region,
            -- whether the topic's SNS scope was collected in the latest run: a stored
@@ -292,14 +294,14 @@ alarm_topic AS (
            ) OR EXISTS (
                SELECT 1 FROM scope_ok s
                WHERE t.topic_arn IS NULL AND s.service = 'sns'
-                 AND act.action_arn LIKE ('arn:%:sns:' || s.region || ':' || s.account_id || ':%')
+                 AND act.topic_arn LIKE ('arn:%:sns:' || s.region || ':' || s.account_id || ':%')
            ) THEN 1 ELSE 0 END AS topic_scope_ok,
            COALESCE(sub.confirmed, 0) AS confirmed_subscriptions,
            COALESCE(sub.pending, 0) AS pending_subscriptions,
            sub.subscription_arn
-    FROM aws_cloudwatch_alarm_action act
+    FROM cfgmon_alarm_route act
     LEFT JOIN (SELECT DISTINCT topic_arn, account_id, region FROM aws_sns_topic) t
-      ON t.topic_arn = act.action_arn
+      ON t.topic_arn = act.topic_arn
     LEFT JOIN (
         SELECT topic_arn,
                COUNT(*) FILTER (WHERE pending_confirmation = FALSE) AS confirmed,
@@ -309,8 +311,7 @@ alarm_topic AS (
         FROM aws_sns_topic_subscription
         GROUP BY topic_arn
     ) sub ON sub.topic_arn = t.topic_arn
-    WHERE act.action_type = 'ALARM' AND act.action_arn LIKE 'arn:%:sns:%'
-      AND act.alarm_arn IN (SELECT alarm_arn FROM filter_alarm)
+    WHERE act.alarm_arn IN (SELECT alarm_arn FROM filter_alarm)
 ),
 
 alarm_scope AS (
@@ -336,56 +337,25 @@ chain_alarm AS (
       ON sc.account_id = cf.log_group_account_id AND sc.region = cf.log_group_region
 ),
 
--- What one event puts into the alarm's statistic for a period. A default value
--- makes quiet log events publish too, which dilutes Minimum, Average and
--- percentiles, so those are only trusted without one.
--- Review fix: an alarm notifies only when its state changes, so it must also
--- leave ALARM when nothing happens. A default value is published for every other
--- log event: it makes SampleCount count them all, a negative one dilutes Sum, and
--- a positive one (Sum adds them up) or one that breaches on its own (Sum of 0,
--- Maximum) keeps the alarm in ALARM without any event; so does missing data
--- treated as breaching when the filter publishes nothing between events. A
--- percentile that ignores low sample counts never evaluates a lone datapoint.
+-- How the alarm answers one event and quiet (cfgmon_alarm_response, simulated by
+-- cfgmon.alarms for what the filter publishes: its metric-math expression, statistic,
+-- threshold, datapoints to alarm, missing data and the filter's default value). An
+-- alarm notifies only when its state changes, so it must go into ALARM on one event,
+-- not be in ALARM without any, and leave ALARM again.
 alarm_breach AS (
-    SELECT b.*,
-           CASE WHEN b.single_event_value IS NOT NULL AND b.threshold_metric_id IS NULL
-                 AND COALESCE(b.datapoints_to_alarm, b.evaluation_periods, 1) = 1
-                 AND ((b.comparison_operator = 'GreaterThanOrEqualToThreshold'
-                       AND b.single_event_value >= b.threshold)
-                   OR (b.comparison_operator = 'GreaterThanThreshold'
-                       AND b.single_event_value > b.threshold))
-                THEN 1 ELSE 0 END AS single_event_breaches
-    FROM (
-        SELECT ca.*,
-               CASE
-                   WHEN ca.metric_default_value IS NULL THEN
-                       CASE WHEN ca.alarm_stat = 'SampleCount' THEN 1.0
-                            WHEN ca.alarm_stat LIKE 'p%'
-                             AND ca.evaluate_low_sample_count_percentile = 'ignore' THEN NULL
-                            ELSE ca.value_number END
-                   WHEN ca.alarm_stat = 'Maximum' THEN ca.value_number
-                   WHEN ca.alarm_stat = 'Sum' AND ca.metric_default_value >= 0 THEN ca.value_number
-                   ELSE NULL
-               END AS single_event_value,
-               CASE
-                   WHEN ca.metric_default_value IS NULL THEN
-                       CASE WHEN ca.treat_missing_data = 'breaching' THEN 1 ELSE 0 END
-                   WHEN ca.alarm_stat NOT IN ('Sum', 'Maximum')
-                     OR ca.comparison_operator NOT IN ('GreaterThanOrEqualToThreshold',
-                                                       'GreaterThanThreshold') THEN 0
-                   WHEN ca.alarm_stat = 'Sum' AND ca.metric_default_value > 0 THEN 1
-                   WHEN (ca.comparison_operator = 'GreaterThanOrEqualToThreshold'
-                         AND ca.metric_default_value >= ca.threshold)
-                     OR (ca.comparison_operator = 'GreaterThanThreshold'
-                         AND ca.metric_default_value > ca.threshold) THEN 1
-                   ELSE 0
-               END AS quiet_breaches
-        FROM chain_alarm ca
-    ) b
+    SELECT ca.*, r.alarms_on_event, r.alarm_when_quiet, r.leaves_alarm,
+           r.unsupported AS alarm_unsupported, r.why AS alarm_why
+    FROM chain_alarm ca
+    LEFT JOIN cfgmon_alarm_response r
+      ON r.account_id = ca.log_group_account_id AND r.region = ca.log_group_region
+     AND r.alarm_arn = ca.alarm_arn AND r.metric_id = ca.alarm_metric_id
+     AND r.event_value IS NOT DISTINCT FROM ca.value_number
+     AND r.default_value IS NOT DISTINCT FROM ca.metric_default_value
 ),
 
 chain_action AS (
-    SELECT ab.*, tp.topic_arn, tp.topic_present_arn, tp.topic_account_id, tp.topic_region,
+    SELECT ab.*, tp.topic_arn, tp.via_alarm_arn, tp.topic_present_arn, tp.topic_account_id,
+           tp.topic_region,
            COALESCE(tp.topic_scope_ok, 0) AS topic_scope_ok,
            COALESCE(tp.confirmed_subscriptions, 0) AS confirmed_subscriptions,
            COALESCE(tp.pending_subscriptions, 0) AS pending_subscriptions,
@@ -424,12 +394,13 @@ chain_link AS (
                  OR c.background_matched IS NOT NULL THEN 7
                WHEN COALESCE(c.value_positive, FALSE) = FALSE THEN 8
                WHEN c.alarm_arn IS NULL THEN 9
-               WHEN COALESCE(c.actions_enabled, FALSE) = FALSE THEN 10
+               -- a composite alarm it raises notifies with the composite's actions
+               WHEN COALESCE(c.actions_enabled, FALSE) = FALSE AND c.via_alarm_arn IS NULL THEN 10
                -- link 11 (see alarm_breach): in ALARM without any event, no ALARM on
-               -- one event, or never back out of ALARM once in it (missing data
-               -- ignored while the filter publishes nothing between events)
-               WHEN c.quiet_breaches = 1 OR c.single_event_breaches = 0
-                 OR (c.treat_missing_data = 'ignore' AND c.metric_default_value IS NULL) THEN 11
+               -- one event, never back out of ALARM once in it, or not evaluated
+               WHEN c.alarm_unsupported IS NOT NULL OR c.alarm_when_quiet = TRUE
+                 OR COALESCE(c.alarms_on_event, FALSE) = FALSE
+                 OR c.leaves_alarm = FALSE THEN 11
                WHEN c.topic_arn IS NULL THEN 12
                WHEN c.topic_present_arn IS NULL THEN 13
                WHEN c.confirmed_subscriptions = 0 THEN 14
@@ -575,6 +546,8 @@ verdict AS (
                    THEN 'INSUFFICIENT_DATA'
                WHEN b.broken_link = 15 THEN 'COMPLIANT'
                WHEN b.data_missing = 1 THEN 'INSUFFICIENT_DATA'
+               -- an alarm whose expression cfgmon does not evaluate: never a guess
+               WHEN b.broken_link = 11 AND b.alarm_unsupported IS NOT NULL THEN 'INSUFFICIENT_DATA'
                WHEN (tf.account_id IS NOT NULL OR tfm.account_id IS NOT NULL
                      OR mm.account_id IS NOT NULL) AND b.broken_link <= 5 THEN 'INSUFFICIENT_DATA'
                ELSE 'NON_COMPLIANT'
@@ -697,11 +670,13 @@ SELECT
                     ELSE ', whose metric filters ' || v.metric_filters
                          || ', publishing one metric, together cover all ' END
             || CAST(v.events_total AS VARCHAR) || ' catalogue events; alarm ' || v.alarm_arn
+            || COALESCE(', through composite alarm ' || v.via_alarm_arn || ',', '')
             || ' notifies SNS topic ' || v.topic_arn || ', which has '
             || CAST(v.confirmed_subscriptions AS VARCHAR) || ' confirmed subscription(s)'
             || CASE WHEN v.broader_than_reference = TRUE
                     THEN ' (the filter pattern is broader than the CIS reference pattern)' ELSE '' END
-        WHEN v.status = 'INSUFFICIENT_DATA' AND v.data_missing = 0 THEN
+        WHEN v.status = 'INSUFFICIENT_DATA' AND v.data_missing = 0
+         AND NOT (v.broken_link = 11 AND v.alarm_unsupported IS NOT NULL) THEN
             CASE
                 WHEN v.trail_failed_region IS NOT NULL AND v.trail_failed_management IS NULL THEN
                     'CloudTrail could not be collected in ' || v.trail_failed_region
@@ -873,50 +848,35 @@ SELECT
                END
         WHEN v.broken_link = 10 THEN
             'alarm ' || v.alarm_arn || ' has its actions disabled'
-        WHEN v.broken_link = 11 AND v.quiet_breaches = 1 THEN
-            'alarm ' || v.alarm_arn || ' is in ALARM without any event ('
-            || CASE
-                   WHEN v.metric_default_value IS NULL THEN 'missing data treated as breaching'
-                   ELSE 'the metric filter''s default value '
-                        || CASE WHEN v.metric_default_value = FLOOR(v.metric_default_value)
-                                THEN CAST(CAST(v.metric_default_value AS BIGINT) AS VARCHAR)
-                                ELSE CAST(v.metric_default_value AS VARCHAR) END
-                        || ', published for every other log event, breaches '
-                        || v.alarm_stat || ' ' || v.comparison_operator || ' '
-                        || CASE WHEN v.threshold = FLOOR(v.threshold)
-                                THEN CAST(CAST(v.threshold AS BIGINT) AS VARCHAR)
-                                ELSE CAST(v.threshold AS VARCHAR) END
-               END
+        WHEN v.broken_link = 11 AND v.alarm_unsupported IS NOT NULL THEN
+            'whether alarm ' || v.alarm_arn || ' goes into ALARM on a single event is unknown: '
+            || v.alarm_why
+        WHEN v.broken_link = 11 AND v.alarm_when_quiet = TRUE THEN
+            'alarm ' || v.alarm_arn || ' is in ALARM without any event (' || v.alarm_why
             || '), so an event changes nothing and notifies no one'
-        WHEN v.broken_link = 11 AND v.single_event_breaches = 1 THEN
-            'alarm ' || v.alarm_arn || ' never leaves ALARM after an event (missing data ignored, '
-            || 'and the metric filter publishes nothing between events), so later events notify '
-            || 'no one'
-        WHEN v.broken_link = 11 THEN
+        WHEN v.broken_link = 11 AND COALESCE(v.alarms_on_event, FALSE) = FALSE THEN
             'alarm ' || v.alarm_arn || ' does not go into ALARM on a single event ('
-            || COALESCE(v.alarm_stat, 'no statistic') || ' '
-            || COALESCE(v.comparison_operator, 'no operator') || ' '
-            || CASE WHEN v.threshold IS NULL THEN 'no threshold'
-                    WHEN v.threshold = FLOOR(v.threshold) THEN CAST(CAST(v.threshold AS BIGINT) AS VARCHAR)
-                    ELSE CAST(v.threshold AS VARCHAR) END || ', '
-            || CAST(COALESCE(v.datapoints_to_alarm, v.evaluation_periods, 1) AS VARCHAR)
-            || ' of ' || CAST(COALESCE(v.evaluation_periods, 1) AS VARCHAR) || ' datapoints'
-            || CASE WHEN v.alarm_stat LIKE 'p%' AND v.evaluate_low_sample_count_percentile = 'ignore'
-                    THEN '; low sample counts ignored' ELSE '' END || ')'
+            || COALESCE(v.alarm_why, 'not judged') || ')'
+        WHEN v.broken_link = 11 THEN
+            'alarm ' || v.alarm_arn || ' never leaves ALARM after an event (' || v.alarm_why
+            || '), so later events notify no one'
         WHEN v.broken_link = 12 THEN
             'alarm ' || v.alarm_arn || ' has no SNS topic among its ALARM actions'
         WHEN v.broken_link = 13 AND v.data_missing = 1 THEN
-            'alarm ' || v.alarm_arn || ' notifies SNS topic ' || v.topic_arn
+            'alarm ' || v.alarm_arn || COALESCE(', through composite alarm ' || v.via_alarm_arn || ',', '')
+            || ' notifies SNS topic ' || v.topic_arn
             || ', whose account and region were not collected'
             || COALESCE((
                 SELECT ' (' || COALESCE(sf.error_operation || ': ', '') || sf.error_code || ')'
                 FROM scope_failed sf
                 WHERE sf.service = 'sns' AND v.topic_arn LIKE ('arn:%:sns:' || sf.region || ':' || sf.account_id || ':%')), '')
         WHEN v.broken_link = 13 THEN
-            'alarm ' || v.alarm_arn || ' notifies SNS topic ' || v.topic_arn
+            'alarm ' || v.alarm_arn || COALESCE(', through composite alarm ' || v.via_alarm_arn || ',', '')
+            || ' notifies SNS topic ' || v.topic_arn
             || ', which does not exist'
         ELSE
             'SNS topic ' || v.topic_arn || ' of alarm ' || v.alarm_arn
+            || COALESCE(' (through composite alarm ' || v.via_alarm_arn || ')', '')
             || ' has no confirmed subscription'
             || CASE WHEN v.pending_subscriptions > 0
                     THEN ' (' || CAST(v.pending_subscriptions AS VARCHAR) || ' pending confirmation)'
@@ -968,6 +928,8 @@ SELECT
     v.metric_name AS evidence_metric_name,
     v.metric_value AS evidence_metric_value,
     v.alarm_arn AS evidence_alarm_arn,
+    v.via_alarm_arn AS evidence_composite_alarm_arn,
+    v.alarm_why AS evidence_alarm_response,
     v.topic_arn AS evidence_topic_arn,
     v.subscription_arn AS evidence_subscription_arn,
     v.confirmed_subscriptions AS evidence_confirmed_subscriptions,

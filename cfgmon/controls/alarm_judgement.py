@@ -1,0 +1,215 @@
+"""Alarm judgement: how each alarm on a metric filter's metric answers one event, and
+which SNS topics its ALARM reaches, directly or through composite alarms.
+
+Before the chain runs, every metric alarm whose metric (its own, or a metric-math
+MetricStat) has the name and namespace of some metric filter's metric is simulated
+with cfgmon.alarms for what that filter publishes: one matching event's value (per
+control, from the catalogue) and its default value. Identical alarm settings are
+judged once. The answers go into cfgmon_alarm_response; the chain decides which alarm
+watches which filter (account, region, dimensions, unit) and reads the answer.
+
+cfgmon_alarm_route lists, for every metric alarm, the SNS topics its going into
+ALARM notifies: its own ALARM actions, and those of every composite alarm that its
+going into ALARM alone puts into ALARM (nested composites too) with actions enabled
+and not suppressed. What "alone" means is decided below.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+from cfgmon.alarms import AlarmRuleError, AlarmSpec, MetricQuery, judge_alarm, parse_alarm_rule
+from cfgmon.alarms.judge import AlarmResponse
+
+# Decided (AWS documents no "quiet" state): while nothing happens, every other alarm
+# is in the state it was collected in (StateValue, INSUFFICIENT_DATA when unknown),
+# and the alarm whose event is judged is in its collected state unless that is ALARM,
+# when it counts as OK (it is about to go into ALARM on the event). A composite's
+# quiet state is its rule over those states. A composite counts when the event's
+# alarm going into ALARM turns its rule from false to true: a rule already true
+# while quiet never changes state, so never notifies. An ActionsSuppressor in ALARM
+# at that moment suppresses the composite's actions.
+# Nested composites are followed this deep (AWS allows composites of composites; a
+# cycle cannot be created, but stored rows could hold one).
+MAX_NESTING = 10
+
+
+def response_rows(con, event_values: Mapping[str | None, set[float | None]], now) -> list[tuple]:
+    """cfgmon_alarm_response rows for every candidate (alarm, metric id, value, default).
+
+    `event_values`: for each metric value expression of the inventory's filters, the
+    numbers one matching event publishes under the controls judged (None: none).
+    """
+    specs = _alarm_specs(con)
+    rows = []
+    for account, region, alarm_arn, metric_id, expression, default in con.execute(
+        """WITH alarm_metric AS (
+               SELECT account_id, region, arn AS alarm_arn, '' AS metric_id, metric_name,
+                      namespace
+               FROM aws_cloudwatch_alarm
+               WHERE alarm_type = 'MetricAlarm' AND metric_name IS NOT NULL
+               UNION ALL
+               SELECT account_id, region, alarm_arn, id, metric_name, namespace
+               FROM aws_cloudwatch_alarm_metric
+               WHERE metric_name IS NOT NULL
+                 AND (metric_account_id IS NULL OR metric_account_id = account_id))
+           SELECT DISTINCT am.account_id, am.region, am.alarm_arn, am.metric_id,
+                  f.metric_transformation_value, f.metric_transformation_default_value
+           FROM aws_cloudwatch_log_metric_filter f
+           JOIN alarm_metric am
+             ON am.account_id = f.account_id AND am.region = f.region
+            AND am.metric_name = f.metric_transformation_name
+            AND am.namespace = f.metric_transformation_namespace"""
+    ).fetchall():
+        spec = specs.get((account, region, alarm_arn))
+        if spec is None:
+            continue
+        for value in event_values.get(expression, {None}):
+            answer = _judge(spec, metric_id, value, default)
+            rows.append((account, region, alarm_arn, metric_id, value, default,
+                         answer.alarms_on_event, answer.alarm_when_quiet, answer.leaves_alarm,
+                         answer.unsupported, answer.why, now))
+    return rows
+
+
+@lru_cache(maxsize=4096)
+def _judge(spec: AlarmSpec, metric_id: str, value: float | None,
+           default: float | None) -> AlarmResponse:
+    # thousands of alarms share a handful of settings: each is simulated once
+    return judge_alarm(spec, frozenset({metric_id}), value, default)
+
+
+def _alarm_specs(con) -> dict[tuple[str, str, str], AlarmSpec]:
+    metrics: dict[tuple[str, str, str], list[MetricQuery]] = {}
+    for account, region, alarm_arn, query_id, expression, stat, period, return_data in con.execute(
+        """SELECT account_id, region, alarm_arn, id, expression, stat, period, return_data
+           FROM aws_cloudwatch_alarm_metric ORDER BY account_id, region, alarm_arn, metric_index"""
+    ).fetchall():
+        metrics.setdefault((account, region, alarm_arn), []).append(
+            MetricQuery(query_id, expression, stat, period, return_data))
+    specs = {}
+    for row in con.execute(
+        """SELECT account_id, region, arn, COALESCE(statistic, extended_statistic), period,
+                  evaluation_periods, datapoints_to_alarm, threshold, comparison_operator,
+                  treat_missing_data, evaluate_low_sample_count_percentile, threshold_metric_id
+           FROM aws_cloudwatch_alarm WHERE alarm_type = 'MetricAlarm'"""
+    ).fetchall():
+        key = tuple(row[:3])
+        specs[key] = AlarmSpec(*row[3:], metrics=tuple(metrics.get(key, ())))
+    return specs
+
+
+# -- routes to SNS topics ----------------------------------------------------------------
+
+
+def route_rows(con, now) -> list[tuple]:
+    """cfgmon_alarm_route rows: (account, region, metric alarm, topic, via composite)."""
+    alarms = con.execute(
+        """SELECT account_id, region, arn, name, alarm_type, actions_enabled, state_value,
+                  alarm_rule, raw
+           FROM aws_cloudwatch_alarm"""
+    ).fetchall()
+    topics: dict[str, list[str]] = {}
+    for alarm_arn, topic in con.execute(
+        """SELECT alarm_arn, action_arn FROM aws_cloudwatch_alarm_action
+           WHERE action_type = 'ALARM' AND action_arn LIKE 'arn:%:sns:%'
+           ORDER BY alarm_arn, action_index"""
+    ).fetchall():
+        topics.setdefault(alarm_arn, []).append(topic)
+    rows = []
+    for scope, members in _by_scope(alarms).items():
+        account, region = scope
+        composites = [a for a in members if a[4] == "CompositeAlarm"]
+        states = {a[2]: a[6] or "INSUFFICIENT_DATA" for a in members}
+        names = {a[3]: a[2] for a in members}
+        rules = _rules(composites)
+        for alarm in members:
+            if alarm[4] != "MetricAlarm":
+                continue
+            arn = alarm[2]
+            rows += [(account, region, arn, topic, None, now) for topic in topics.get(arn, ())]
+            if not composites:
+                continue
+            for composite in _composites_raised(arn, states, names, rules, composites):
+                rows += [(account, region, arn, topic, composite, now)
+                         for topic in topics.get(composite, ())]
+    return rows
+
+
+def _by_scope(alarms: Iterable[tuple]) -> dict[tuple[str, str], list[tuple]]:
+    scopes: dict[tuple[str, str], list[tuple]] = {}
+    for alarm in alarms:
+        scopes.setdefault((alarm[0], alarm[1]), []).append(alarm)
+    return scopes
+
+
+def _rules(composites: list[tuple]) -> dict[str, object]:
+    rules = {}
+    for composite in composites:
+        try:
+            rules[composite[2]] = parse_alarm_rule(composite[7] or "")
+        except AlarmRuleError:
+            continue  # a rule AWS would refuse raises nothing
+    return rules
+
+
+def _composites_raised(alarm_arn: str, states: Mapping[str, str], names: Mapping[str, str],
+                       rules: Mapping[str, object], composites: list[tuple]) -> list[str]:
+    """The composites with actions enabled, not suppressed, that go into ALARM when
+    `alarm_arn` does and every other alarm stays quiet (decided above)."""
+    quiet = dict(states)
+    if quiet.get(alarm_arn) == "ALARM":
+        quiet[alarm_arn] = "OK"
+    raised = dict(quiet, **{alarm_arn: "ALARM"})
+    quiet = _settle(quiet, rules, names)
+    raised = _settle(raised, rules, names)
+    chosen = []
+    for composite in composites:
+        arn, enabled, raw = composite[2], composite[5], composite[8]
+        if not enabled or quiet.get(arn) == "ALARM" or raised.get(arn) != "ALARM":
+            continue
+        suppressor = (json.loads(raw) if isinstance(raw, str) else raw or {}).get("ActionsSuppressor")
+        if suppressor and _state_of(suppressor, raised, names) == "ALARM":
+            continue  # its actions are suppressed just when it would notify
+        chosen.append(arn)
+    return chosen
+
+
+def _settle(states: dict[str, str], rules: Mapping[str, object], names: Mapping[str, str]):
+    """Each composite's state from its rule, nested composites following their parts."""
+    by_name = _NameView(states, names)
+    for _ in range(MAX_NESTING):
+        changed = False
+        for arn, rule in rules.items():
+            state = "ALARM" if rule.is_true(by_name) else "OK"
+            if states.get(arn) != state:
+                states[arn], changed = state, True
+        if not changed:
+            break
+    return states
+
+
+def _state_of(reference: str, states: Mapping[str, str], names: Mapping[str, str]) -> str:
+    return states.get(reference) or states.get(names.get(reference, ""), "INSUFFICIENT_DATA")
+
+
+class _NameView(Mapping):
+    """States by ARN, also reachable by alarm name (a rule may use either)."""
+
+    def __init__(self, states: dict[str, str], names: Mapping[str, str]) -> None:
+        self._states, self._names = states, names
+
+    def __getitem__(self, key: str) -> str:
+        if key in self._states:
+            return self._states[key]
+        if key in self._names:
+            return self._states[self._names[key]]
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(list(self._states) + list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._states) + len(self._names)
