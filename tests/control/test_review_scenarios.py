@@ -115,8 +115,9 @@ def test_sample_count_with_a_default_value_counts_every_log_event(inspector, see
     result = inspector.verdict(HOME)
     assert result["status"] == "NON_COMPLIANT", result["reason"]
     assert result["reason"] == (
-        f"alarm {chain.alarm_arn} does not go into ALARM on a single event "
-        "(SampleCount GreaterThanOrEqualToThreshold 1, 1 of 1 datapoints)"
+        f"alarm {chain.alarm_arn} is in ALARM without any event (the metric filter's default "
+        "value 0, published for every other log event, breaches SampleCount "
+        "GreaterThanOrEqualToThreshold 1), so an event changes nothing and notifies no one"
     )
 
 
@@ -256,5 +257,6 @@ def test_negative_default_value_dilutes_the_sum(inspector, seeder):
     assert result["status"] == "NON_COMPLIANT", result["reason"]
     assert result["reason"] == (
         f"alarm {chain.alarm_arn} does not go into ALARM on a single event "
-        "(Sum GreaterThanOrEqualToThreshold 1, 1 of 1 datapoints)"
+        "(Sum GreaterThanOrEqualToThreshold 1, 1 of 1 datapoints; Sum of a metric with a "
+        "default value depends on how many other log events share the period)"
     )
