@@ -223,7 +223,7 @@ def _as_number(value) -> float | None:
 # Writing the derived tables ------------------------------------------------
 
 DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
-                  "cfgmon_chain_control")
+                  "cfgmon_chain_control", "cfgmon_topic_delivery")
 
 
 def derive_aside(con) -> None:

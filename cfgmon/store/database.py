@@ -55,8 +55,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         4,
-        "new tables aws_sns_topic_attributes, aws_sns_topic_subscription_attributes, "
-        "aws_sns_topic_kms_key (collected with the sns scope)",
+        # no statement: schema.sql creates them. The version still moves, so that an
+        # older cfgmon refuses the file rather than collect SNS scopes without replacing
+        # their rows in these tables, which would then read as current
+        "new tables aws_sns_topic_attributes, aws_sns_topic_subscription_attributes and "
+        "aws_sns_topic_kms_key (collected with the sns scope), cfgmon_topic_delivery",
         (),
     ),
 )

@@ -424,6 +424,34 @@ CREATE TABLE IF NOT EXISTS cfgmon_trail_capture (
     PRIMARY KEY (control_id, control_version, event_set, account_id, trail_arn)
 );
 
+-- Whether an SNS topic an alarm's ALARM action names can deliver that alarm's
+-- notification, one row per (topic, account of the alarms that publish to it),
+-- derived in Python before a chain runs (cfgmon.controls.topic_delivery; the rules
+-- and their evidence are in cfgmon.controls.delivery_rules). can_deliver is NULL when
+-- the answer rests on something that could not be collected or evaluated
+-- (undecided_because says what); undeliverable_because names the first broken rule.
+CREATE TABLE IF NOT EXISTS cfgmon_topic_delivery (
+    topic_arn                      VARCHAR NOT NULL,
+    publisher_account_id           VARCHAR NOT NULL,   -- the account of the alarms
+    topic_account_id               VARCHAR,
+    topic_region                   VARCHAR,
+    topic_collected                BOOLEAN NOT NULL,   -- the topic's attributes are in the inventory
+    can_deliver                    BOOLEAN,
+    undeliverable_because          VARCHAR,
+    undecided_because              VARCHAR,
+    kms_key_arn                    VARCHAR,
+    kms_key_manager                VARCHAR,
+    working_subscriptions          INTEGER NOT NULL,
+    first_working_subscription_arn VARCHAR,
+    pending_subscriptions          INTEGER NOT NULL,
+    filtered_out_subscriptions     INTEGER NOT NULL,
+    filtered_out_example           VARCHAR,            -- a subscription ARN, and why
+    undecided_subscriptions        INTEGER NOT NULL,   -- filter policies that could not be evaluated
+    alarms                         INTEGER NOT NULL,   -- the publisher's alarms that notify the topic
+    evaluated_at                   TIMESTAMP NOT NULL,
+    PRIMARY KEY (topic_arn, publisher_account_id)
+);
+
 -- The control a chain query judges, written by cfgmon just before the chain runs: a
 -- chain names no control, and reads its facts (and its derived rows) through this row.
 CREATE TABLE IF NOT EXISTS cfgmon_chain_control (
