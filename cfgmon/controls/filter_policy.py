@@ -1,8 +1,8 @@
 """SNS subscription filter policies (scope MessageBody) judged against a message body.
 
 The body may hold values cfgmon cannot know in advance (an alarm notification's
-StateChangeTime, say): those are UNKNOWN, and so is an object whose other keys
-cannot be listed (an OpenObject). A policy then matches True, False, or None when
+StateChangeTime, say): those are UNKNOWN; and an object whose other keys cannot be
+listed is an OpenObject, whose unlisted keys may or may not be there. A policy then matches True, False, or None when
 the answer depends on what is unknown or on an operator not evaluated here.
 
 Semantics, after AWS's filter policy documentation: the policy's keys must all
@@ -29,6 +29,7 @@ class _Unknown:
 
 UNKNOWN = _Unknown()   # a value the body has, unknown in advance
 _MISSING = object()    # a key the body does not have
+_MAYBE = object()      # a key an OpenObject may or may not have
 
 
 class OpenObject(dict):
@@ -46,7 +47,7 @@ def matches(policy: dict, body: dict) -> bool | None:
             continue
         value = _lookup(body, key)
         if isinstance(condition, dict):
-            if value is UNKNOWN:
+            if value is UNKNOWN or value is _MAYBE:
                 results.append(None)
             else:
                 results.append(matches(condition, value if isinstance(value, dict) else {}))
@@ -74,7 +75,7 @@ def any_of(results: Iterable[bool | None]) -> bool | None:
 def _lookup(body: dict, key: str) -> Any:
     if key in body:
         return body[key]
-    return UNKNOWN if isinstance(body, OpenObject) else _MISSING
+    return _MAYBE if isinstance(body, OpenObject) else _MISSING
 
 
 _NUMERIC: dict[str, Callable[[float, float], bool]] = {
@@ -84,6 +85,8 @@ _NUMERIC: dict[str, Callable[[float, float], bool]] = {
 
 def _leaf(condition: Any, value: Any) -> bool | None:
     """One condition of a leaf against the body's value there."""
+    if value is _MAYBE:
+        return None
     if isinstance(condition, dict) and len(condition) == 1 and "exists" in condition:
         wanted = condition["exists"]
         if not isinstance(wanted, bool):
