@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cfgmon.aws.resource_errors import tolerated
 from cfgmon.aws.scope import Row, ScopeContext, ScopeData
 from cfgmon.aws.values import log_group_from_arn, parse_arn, utc, without_metadata
 
@@ -22,15 +23,6 @@ SERVICE = "cloudtrail"
 
 # Field selector operators, in the API's order; each is a list of values.
 FIELD_OPERATORS = ("Equals", "StartsWith", "EndsWith", "NotEquals", "NotStartsWith", "NotEndsWith")
-
-# Errors of a per-trail call that mean the whole fetch failed rather than that
-# this one trail's details are unknown (throttled even after retries, say).
-_FATAL_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
-    "TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
-    "SlowDown", "InternalFailure", "InternalError", "ServiceUnavailable",
-})
-
 
 _TABLES = (
     "aws_cloudtrail_trail",
@@ -76,11 +68,11 @@ def fetch_details(client: Any, trail_arn: str) -> tuple[dict | None, dict | None
     try:
         status = without_metadata(client.get_trail_status(Name=trail_arn))
     except ClientError as exc:
-        errors.append(_tolerated(exc))
+        errors.append(tolerated(exc))
     try:
         selectors = without_metadata(client.get_event_selectors(TrailName=trail_arn))
     except ClientError as exc:
-        errors.append(_tolerated(exc))
+        errors.append(tolerated(exc))
     return status, selectors, "; ".join(errors) or None
 
 
@@ -166,12 +158,3 @@ def trail_rows(
 def _merge(into: dict[str, list[Row]], rows: dict[str, list[Row]]) -> None:
     for table, table_rows in rows.items():
         into.setdefault(table, []).extend(table_rows)
-
-
-def _tolerated(exc: ClientError) -> str:
-    error = exc.response.get("Error", {})
-    code = error.get("Code", "")
-    http_status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    if code in _FATAL_CODES or http_status >= 500:
-        raise exc
-    return f"{exc.operation_name}: {code}: {error.get('Message', '')}".rstrip(": ")

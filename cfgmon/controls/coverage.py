@@ -243,7 +243,7 @@ def _as_number(value) -> float | None:
 
 DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
                   "cfgmon_metric_coverage", "cfgmon_alarm_response", "cfgmon_alarm_route",
-                  "cfgmon_chain_control")
+                  "cfgmon_chain_control", "cfgmon_topic_delivery")
 COVERAGE_COLUMNS = (
     "control_id", "control_version", "event_set", "judged_account_id", "filter_pattern",
     "pattern_valid", "pattern_error", "events_total", "events_matched", "covers_catalogue",

@@ -16,6 +16,7 @@ from cfgmon.controls.catalogue import (
 )
 from cfgmon.controls.coverage import PatternBook, derive_aside, derive_many
 from cfgmon.controls.freshness import MaxAge, apply_max_age
+from cfgmon.controls.topic_delivery import derive_topic_delivery
 from cfgmon.errors import ControlError, DatabaseError
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
@@ -72,6 +73,7 @@ def run_controls(
     evaluated_at = utc_now()
     by_ref: dict[str, list[ControlResult]] = {}
     book = PatternBook()  # the inventory's patterns, compiled once for every control
+    derive_topic_delivery(con)  # control-independent: once for every chain of the run
     for group in run_groups(versions):
         derive_many(con, [(v, v.event_set(framework)) for v in group], book)
         by_ref.update(_run_group(con, group, run_id, evaluated_at, framework))

@@ -26,6 +26,7 @@ reports HasCustomEventSelectors false.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -257,16 +258,35 @@ class Seeder:
 
     # -- SNS --------------------------------------------------------------------------
 
-    def topic(self, region: str, name: str) -> str:
-        return self.client("sns", region).create_topic(Name=name)["TopicArn"]
+    def topic(self, region: str, name: str, *, attributes: Mapping[str, str] | None = None) -> str:
+        """Create a topic; `attributes` as CreateTopic takes them (KmsMasterKeyId, Policy)."""
+        return self.client("sns", region).create_topic(
+            Name=name, Attributes=dict(attributes or {}))["TopicArn"]
 
     def subscription(
-        self, topic_arn: str, *, protocol: str = "email", endpoint: str = "security@example.com"
+        self, topic_arn: str, *, protocol: str = "email", endpoint: str = "security@example.com",
+        attributes: Mapping[str, str] | None = None,
     ) -> str:
+        """Subscribe; `attributes` as Subscribe takes them (FilterPolicy, FilterPolicyScope)."""
         region = topic_arn.split(":")[3]
         return self.client("sns", region).subscribe(
-            TopicArn=topic_arn, Protocol=protocol, Endpoint=endpoint
+            TopicArn=topic_arn, Protocol=protocol, Endpoint=endpoint,
+            Attributes=dict(attributes or {}),
         )["SubscriptionArn"]
+
+    # -- KMS --------------------------------------------------------------------------
+
+    def kms_key(
+        self, region: str, *, policy: Mapping | None = None, alias: str | None = None
+    ) -> str:
+        """Create a customer managed key (with `policy`, else KMS's default) and, when
+        given, an alias (`alias/...`) for it; returns the key ARN."""
+        kms = self.client("kms", region)
+        params: dict[str, Any] = {"Policy": json.dumps(policy)} if policy is not None else {}
+        arn = kms.create_key(**params)["KeyMetadata"]["Arn"]
+        if alias:
+            kms.create_alias(AliasName=alias, TargetKeyId=arn)
+        return arn
 
     # -- the whole chain --------------------------------------------------------------
 

@@ -56,8 +56,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         4,
         "cfgmon_pattern_coverage keyed by judged account too (recreated: check derives it "
-        "anew); new tables cfgmon_metric_coverage, cfgmon_alarm_response and "
-        "cfgmon_alarm_route",
+        "anew); new tables cfgmon_metric_coverage, cfgmon_alarm_response, "
+        "cfgmon_alarm_route, aws_sns_topic_attributes, aws_sns_topic_subscription_attributes "
+        "and aws_sns_topic_kms_key (collected with the sns scope), cfgmon_topic_delivery",
         ("DROP TABLE IF EXISTS cfgmon_pattern_coverage",),
     ),
 )

@@ -267,6 +267,80 @@ CREATE TABLE IF NOT EXISTS aws_sns_topic_subscription (
     raw                  JSON
 );
 
+-- GetTopicAttributes of each topic listed in the scope. kms_key_arn is the key that
+-- kms_master_key_id (a key id, key ARN, alias name or alias ARN, as SNS returns it)
+-- names, resolved through ListAliases or DescribeKey; NULL when the topic is not
+-- encrypted or the key could not be identified (kms_key_error says why).
+-- attributes_error and subscriptions_error say why GetTopicAttributes or
+-- ListSubscriptionsByTopic was refused for this topic; its columns are then unknown.
+CREATE TABLE IF NOT EXISTS aws_sns_topic_attributes (
+    account_id                VARCHAR NOT NULL,
+    region                    VARCHAR NOT NULL,
+    collected_at              TIMESTAMP NOT NULL,
+    topic_arn                 VARCHAR NOT NULL,
+    owner                     VARCHAR,
+    display_name              VARCHAR,
+    policy                    JSON,
+    kms_master_key_id         VARCHAR,
+    kms_key_arn               VARCHAR,
+    kms_key_error             VARCHAR,
+    delivery_policy           JSON,
+    effective_delivery_policy JSON,
+    fifo_topic                BOOLEAN,
+    signature_version         VARCHAR,
+    subscriptions_confirmed   INTEGER,
+    subscriptions_pending     INTEGER,
+    subscriptions_deleted     INTEGER,
+    attributes_error          VARCHAR,
+    subscriptions_error       VARCHAR,
+    raw                       JSON,
+    PRIMARY KEY (account_id, region, topic_arn)
+);
+
+-- Every subscription on the scope's topics as ListSubscriptionsByTopic shows it to
+-- the topic owner, other accounts' subscriptions included, with GetSubscriptionAttributes
+-- for the confirmed ones. filter_policy_scope is as AWS returned it (NULL without a
+-- filter policy); attributes_error says why the attributes could not be read.
+-- endpoint and raw have the query string and user-info of http/https URLs masked.
+CREATE TABLE IF NOT EXISTS aws_sns_topic_subscription_attributes (
+    account_id                     VARCHAR NOT NULL,
+    region                         VARCHAR NOT NULL,
+    collected_at                   TIMESTAMP NOT NULL,
+    topic_arn                      VARCHAR NOT NULL,
+    subscription_arn               VARCHAR NOT NULL,   -- 'PendingConfirmation' while pending
+    owner                          VARCHAR,
+    protocol                       VARCHAR,
+    endpoint                       VARCHAR,
+    pending_confirmation           BOOLEAN NOT NULL,
+    filter_policy                  JSON,
+    filter_policy_scope            VARCHAR,            -- MessageAttributes | MessageBody
+    raw_message_delivery           BOOLEAN,
+    confirmation_was_authenticated BOOLEAN,
+    attributes_error               VARCHAR,
+    raw                            JSON
+);
+
+-- The KMS keys the scope's topics are encrypted with: DescribeKey and, for customer
+-- managed keys, GetKeyPolicy (policy name default). describe_error and policy_error
+-- say why either was refused; the columns they fill are then unknown.
+CREATE TABLE IF NOT EXISTS aws_sns_topic_kms_key (
+    account_id     VARCHAR NOT NULL,
+    region         VARCHAR NOT NULL,
+    collected_at   TIMESTAMP NOT NULL,
+    key_arn        VARCHAR NOT NULL,
+    key_id         VARCHAR,
+    key_manager    VARCHAR,   -- AWS | CUSTOMER
+    key_state      VARCHAR,   -- Enabled | Disabled | PendingDeletion | ...
+    enabled        BOOLEAN,
+    key_spec       VARCHAR,
+    aliases        JSON,      -- the alias names ListAliases gave for it
+    policy         JSON,
+    describe_error VARCHAR,
+    policy_error   VARCHAR,
+    raw            JSON,      -- DescribeKey's KeyMetadata
+    PRIMARY KEY (account_id, region, key_arn)
+);
+
 -- cfgmon's own tables -------------------------------------------------------------
 
 CREATE TABLE IF NOT EXISTS cfgmon_schema (
@@ -407,6 +481,34 @@ CREATE TABLE IF NOT EXISTS cfgmon_trail_capture (
     missed_because     VARCHAR,            -- why: home region, global events, selectors
     evaluated_at       TIMESTAMP NOT NULL,
     PRIMARY KEY (control_id, control_version, event_set, account_id, trail_arn)
+);
+
+-- Whether an SNS topic an alarm's ALARM action names can deliver that alarm's
+-- notification, one row per (topic, account of the alarms that publish to it),
+-- derived in Python before a chain runs (cfgmon.controls.topic_delivery; the rules
+-- and their evidence are in cfgmon.controls.delivery_rules). can_deliver is NULL when
+-- the answer rests on something that could not be collected or evaluated
+-- (undecided_because says what); undeliverable_because names the first broken rule.
+CREATE TABLE IF NOT EXISTS cfgmon_topic_delivery (
+    topic_arn                      VARCHAR NOT NULL,
+    publisher_account_id           VARCHAR NOT NULL,   -- the account of the alarms
+    topic_account_id               VARCHAR,
+    topic_region                   VARCHAR,
+    topic_collected                BOOLEAN NOT NULL,   -- the topic's attributes are in the inventory
+    can_deliver                    BOOLEAN,
+    undeliverable_because          VARCHAR,
+    undecided_because              VARCHAR,
+    kms_key_arn                    VARCHAR,
+    kms_key_manager                VARCHAR,
+    working_subscriptions          INTEGER NOT NULL,
+    first_working_subscription_arn VARCHAR,
+    pending_subscriptions          INTEGER NOT NULL,
+    filtered_out_subscriptions     INTEGER NOT NULL,
+    filtered_out_example           VARCHAR,            -- a subscription ARN, and why
+    undecided_subscriptions        INTEGER NOT NULL,   -- filter policies that could not be evaluated
+    alarms                         INTEGER NOT NULL,   -- the publisher's alarms that notify the topic
+    evaluated_at                   TIMESTAMP NOT NULL,
+    PRIMARY KEY (topic_arn, publisher_account_id)
 );
 
 -- The control a chain query judges, written by cfgmon just before the chain runs: a

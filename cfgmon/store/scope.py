@@ -37,7 +37,13 @@ SERVICE_TABLES: dict[str, tuple[str, ...]] = {
         "aws_cloudwatch_alarm_metric",
         "aws_cloudwatch_alarm_metric_dimension",
     ),
-    "sns": ("aws_sns_topic", "aws_sns_topic_subscription"),
+    "sns": (
+        "aws_sns_topic",
+        "aws_sns_topic_subscription",
+        "aws_sns_topic_attributes",
+        "aws_sns_topic_subscription_attributes",
+        "aws_sns_topic_kms_key",
+    ),
 }
 
 # Trails are also upserted one by one (a trail seen only as a shadow of a region

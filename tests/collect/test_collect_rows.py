@@ -225,10 +225,13 @@ def test_each_list_call_once_per_region_and_trail_details_once_per_trail(collect
                       "DescribeAlarms", "ListTopics", "ListSubscriptions"):
         assert calls[operation] == 2, operation
     assert calls["DescribeRegions"] == 1
-    assert not {"ListSubscriptionsByTopic", "GetTopicAttributes", "ListTrails"} & set(calls)
+    assert not {"ListTrails", "ListAliases", "DescribeKey", "GetKeyPolicy"} & set(calls)
+    # one topic per region; the two subscriptions are on SECOND's (neither encrypted)
+    assert calls["GetTopicAttributes"] == calls["ListSubscriptionsByTopic"] == 2
+    assert calls["GetSubscriptionAttributes"] == 2
 
     by_scope = {(o.scope.region, o.scope.service): o.api_call_total for o in report.outcomes}
     stored = {(r["region"], r["service"]): r["api_calls"]
               for r in query("SELECT region, service, api_calls FROM cfgmon_collection")}
     assert stored == by_scope
-    assert stored[(FIRST, "logs")] == 2 and stored[(SECOND, "sns")] == 2
+    assert stored[(FIRST, "logs")] == 2 and stored[(SECOND, "sns")] == 6

@@ -224,3 +224,66 @@ def test_a_composite_suppressed_by_the_alarm_itself_or_disabled_does_not_count(i
     _composite(inspector.db, "us-east-1", "disabled", f"ALARM({chain.alarm_name})",
                chain.topic_arn, enabled=False)
     assert _check_latest(inspector)["status"] == "NON_COMPLIANT"
+
+
+# -- SNS delivery --------------------------------------------------------------------
+
+CLOUDWATCH_USES_KEY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "account", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{DEFAULT_ACCOUNT}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "cloudwatch", "Effect": "Allow",
+         "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
+    ],
+}
+
+
+def _encrypted_chain(seeder, key: str):
+    chain = seeder.chain("us-east-1")
+    seeder.client("sns", "us-east-1").set_topic_attributes(
+        TopicArn=chain.topic_arn, AttributeName="KmsMasterKeyId", AttributeValue=key)
+    return chain
+
+
+def test_a_topic_encrypted_with_the_aws_managed_key_cannot_notify(inspector, seeder):
+    chain = _encrypted_chain(seeder, "alias/aws/sns")
+    result = _judged(inspector)
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"SNS topic {chain.topic_arn} of alarm {chain.alarm_arn} cannot deliver its "
+        "notification: it is encrypted with the AWS managed key alias/aws/sns, which "
+        "CloudWatch cannot use")
+    assert result["evidence"]["broken_link"] == 14
+
+
+def test_a_customer_key_cloudwatch_may_use_delivers(inspector, seeder):
+    key = seeder.kms_key("us-east-1", policy=CLOUDWATCH_USES_KEY)
+    _encrypted_chain(seeder, key)
+    result = _judged(inspector)
+    assert result["status"] == "COMPLIANT", result["reason"]
+    assert result["evidence"]["topic_kms_key"] == key
+
+
+def test_a_customer_key_without_cloudwatch_cannot_notify(inspector, seeder):
+    key = seeder.kms_key("us-east-1")  # KMS's default policy: the account alone
+    _encrypted_chain(seeder, key)
+    result = _judged(inspector)
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"].endswith(
+        f"cannot deliver its notification: the policy of its KMS key {key} does not let "
+        "cloudwatch.amazonaws.com use it (kms:Decrypt, kms:GenerateDataKey*)")
+
+
+def test_a_subscription_filtering_on_attributes_is_not_a_working_one(inspector, seeder):
+    chain = seeder.chain("us-east-1", subscriptions=())
+    subscription = seeder.subscription(chain.topic_arn, attributes={
+        "FilterPolicy": json.dumps({"severity": ["high"]})})
+    result = _judged(inspector)
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"] == (
+        f"SNS topic {chain.topic_arn} of alarm {chain.alarm_arn} has no confirmed subscription "
+        f"that receives alarm notifications (1 filtered out by a filter policy: {subscription} "
+        "filters on message attributes, which alarm notifications do not carry)")

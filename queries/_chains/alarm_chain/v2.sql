@@ -296,21 +296,23 @@ alarm_topic AS (
                WHERE t.topic_arn IS NULL AND s.service = 'sns'
                  AND act.topic_arn LIKE ('arn:%:sns:' || s.region || ':' || s.account_id || ':%')
            ) THEN 1 ELSE 0 END AS topic_scope_ok,
-           COALESCE(sub.confirmed, 0) AS confirmed_subscriptions,
-           COALESCE(sub.pending, 0) AS pending_subscriptions,
-           sub.subscription_arn
+           -- whether the topic can deliver the alarm's notification, and to whom
+           -- (cfgmon_topic_delivery: its KMS key, its policy, every subscription on it
+           -- with its filter policy, whoever owns it)
+           dl.can_deliver AS topic_can_deliver,
+           dl.undeliverable_because AS topic_undeliverable_because,
+           dl.undecided_because AS topic_undecided_because,
+           dl.kms_key_arn AS topic_kms_key_arn,
+           COALESCE(dl.working_subscriptions, 0) AS confirmed_subscriptions,
+           COALESCE(dl.pending_subscriptions, 0) AS pending_subscriptions,
+           COALESCE(dl.filtered_out_subscriptions, 0) AS filtered_out_subscriptions,
+           dl.filtered_out_example,
+           dl.first_working_subscription_arn AS subscription_arn
     FROM cfgmon_alarm_route act
     LEFT JOIN (SELECT DISTINCT topic_arn, account_id, region FROM aws_sns_topic) t
       ON t.topic_arn = act.topic_arn
-    LEFT JOIN (
-        SELECT topic_arn,
-               COUNT(*) FILTER (WHERE pending_confirmation = FALSE) AS confirmed,
-               COUNT(*) FILTER (WHERE pending_confirmation = TRUE) AS pending,
-               MIN(subscription_arn) FILTER (WHERE pending_confirmation = FALSE)
-                   AS subscription_arn
-        FROM aws_sns_topic_subscription
-        GROUP BY topic_arn
-    ) sub ON sub.topic_arn = t.topic_arn
+    LEFT JOIN cfgmon_topic_delivery dl
+      ON dl.topic_arn = act.topic_arn AND dl.publisher_account_id = act.account_id
     WHERE act.alarm_arn IN (SELECT alarm_arn FROM filter_alarm)
 ),
 
@@ -357,6 +359,9 @@ chain_action AS (
     SELECT ab.*, tp.topic_arn, tp.via_alarm_arn, tp.topic_present_arn, tp.topic_account_id,
            tp.topic_region,
            COALESCE(tp.topic_scope_ok, 0) AS topic_scope_ok,
+           tp.topic_can_deliver, tp.topic_undeliverable_because, tp.topic_undecided_because,
+           tp.topic_kms_key_arn, COALESCE(tp.filtered_out_subscriptions, 0)
+               AS filtered_out_subscriptions, tp.filtered_out_example,
            COALESCE(tp.confirmed_subscriptions, 0) AS confirmed_subscriptions,
            COALESCE(tp.pending_subscriptions, 0) AS pending_subscriptions,
            tp.subscription_arn
@@ -403,7 +408,9 @@ chain_link AS (
                  OR c.leaves_alarm = FALSE THEN 11
                WHEN c.topic_arn IS NULL THEN 12
                WHEN c.topic_present_arn IS NULL THEN 13
-               WHEN c.confirmed_subscriptions = 0 THEN 14
+               -- the topic must be able to deliver (key, policy) to a working subscription
+               WHEN COALESCE(c.topic_can_deliver, FALSE) = FALSE
+                 OR c.confirmed_subscriptions = 0 THEN 14
                ELSE 15
            END AS broken_link
     FROM chain c
@@ -548,6 +555,8 @@ verdict AS (
                WHEN b.data_missing = 1 THEN 'INSUFFICIENT_DATA'
                -- an alarm whose expression cfgmon does not evaluate: never a guess
                WHEN b.broken_link = 11 AND b.alarm_unsupported IS NOT NULL THEN 'INSUFFICIENT_DATA'
+               -- a topic whose delivery cannot be told (a key policy not readable, ...)
+               WHEN b.broken_link = 14 AND b.topic_can_deliver IS NULL THEN 'INSUFFICIENT_DATA'
                WHEN (tf.account_id IS NOT NULL OR tfm.account_id IS NOT NULL
                      OR mm.account_id IS NOT NULL) AND b.broken_link <= 5 THEN 'INSUFFICIENT_DATA'
                ELSE 'NON_COMPLIANT'
@@ -676,7 +685,8 @@ SELECT
             || CASE WHEN v.broader_than_reference = TRUE
                     THEN ' (the filter pattern is broader than the CIS reference pattern)' ELSE '' END
         WHEN v.status = 'INSUFFICIENT_DATA' AND v.data_missing = 0
-         AND NOT (v.broken_link = 11 AND v.alarm_unsupported IS NOT NULL) THEN
+         AND NOT (v.broken_link = 11 AND v.alarm_unsupported IS NOT NULL)
+         AND NOT (v.broken_link = 14 AND v.topic_can_deliver IS NULL) THEN
             CASE
                 WHEN v.trail_failed_region IS NOT NULL AND v.trail_failed_management IS NULL THEN
                     'CloudTrail could not be collected in ' || v.trail_failed_region
@@ -874,12 +884,27 @@ SELECT
             'alarm ' || v.alarm_arn || COALESCE(', through composite alarm ' || v.via_alarm_arn || ',', '')
             || ' notifies SNS topic ' || v.topic_arn
             || ', which does not exist'
+        -- (no working subscription at all is said below, in the words of version 1)
+        WHEN v.broken_link = 14 AND v.topic_can_deliver = FALSE AND v.confirmed_subscriptions > 0 THEN
+            'SNS topic ' || v.topic_arn || ' of alarm ' || v.alarm_arn
+            || COALESCE(' (through composite alarm ' || v.via_alarm_arn || ')', '')
+            || ' cannot deliver its notification: ' || v.topic_undeliverable_because
+        WHEN v.broken_link = 14 AND v.topic_can_deliver IS NULL THEN
+            'whether SNS topic ' || v.topic_arn || ' can deliver the notification of alarm '
+            || v.alarm_arn || COALESCE(' (through composite alarm ' || v.via_alarm_arn || ')', '')
+            || ' is unknown: ' || COALESCE(v.topic_undecided_because, 'not judged')
         ELSE
             'SNS topic ' || v.topic_arn || ' of alarm ' || v.alarm_arn
             || COALESCE(' (through composite alarm ' || v.via_alarm_arn || ')', '')
             || ' has no confirmed subscription'
             || CASE WHEN v.pending_subscriptions > 0
                     THEN ' (' || CAST(v.pending_subscriptions AS VARCHAR) || ' pending confirmation)'
+                    ELSE '' END
+            || CASE WHEN v.filtered_out_subscriptions > 0
+                    THEN ' that receives alarm notifications ('
+                         || CAST(v.filtered_out_subscriptions AS VARCHAR)
+                         || ' filtered out by a filter policy: '
+                         || COALESCE(v.filtered_out_example, 'no alarm notification matches') || ')'
                     ELSE '' END
     END
     -- a link decided by rows an earlier run stored, because the latest fetch failed
@@ -932,6 +957,8 @@ SELECT
     v.alarm_why AS evidence_alarm_response,
     v.topic_arn AS evidence_topic_arn,
     v.subscription_arn AS evidence_subscription_arn,
+    v.topic_kms_key_arn AS evidence_topic_kms_key,
+    COALESCE(v.topic_undeliverable_because, v.topic_undecided_because) AS evidence_topic_delivery,
     v.confirmed_subscriptions AS evidence_confirmed_subscriptions,
     v.pending_subscriptions AS evidence_pending_subscriptions,
     oldest.last_success_at AS evidence_collected_at,

@@ -1,0 +1,219 @@
+"""Topic delivery: can each SNS topic an alarm notifies deliver that alarm's notification?
+
+Derived once per check, before the chain runs, for every topic an alarm's ALARM
+action names, and written to cfgmon_topic_delivery: one row per (topic, account of
+the alarms publishing to it). The chain joins it on topic ARN and alarm account;
+it names no control, so every control on the chain reads the same rows.
+
+The rules and their evidence are in cfgmon.controls.delivery_rules; this module
+reads the inventory, applies them to each alarm's notification, and sums up the
+publisher's alarms: a topic can deliver when it can for every one of them, cannot
+when it can for none, and otherwise cannot be told, with the alarms named.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cfgmon.aws.values import parse_arn
+from cfgmon.controls.delivery_rules import (
+    FILTERED_OUT,
+    PENDING,
+    WORKING,
+    Alarm,
+    Finding,
+    Key,
+    Subscription,
+    Topic,
+    judge_key,
+    judge_subscription,
+    judge_subscriptions,
+    judge_topic_policy,
+    refusal,
+)
+from cfgmon.store.bulk import insert_rows
+from cfgmon.store.database import utc_now
+from cfgmon.store.transaction import transaction
+
+TABLE = "cfgmon_topic_delivery"
+COLUMNS = (
+    "topic_arn", "publisher_account_id", "topic_account_id", "topic_region", "topic_collected",
+    "can_deliver", "undeliverable_because", "undecided_because", "kms_key_arn",
+    "kms_key_manager", "working_subscriptions", "first_working_subscription_arn",
+    "pending_subscriptions", "filtered_out_subscriptions", "filtered_out_example",
+    "undecided_subscriptions", "alarms", "evaluated_at",
+)
+
+
+def derive_topic_delivery(con) -> int:
+    """Recompute cfgmon_topic_delivery from the inventory; returns the rows written."""
+    inventory = _Inventory.read(con)
+    now = utc_now()
+    rows = [
+        _row(topic_arn, publisher, alarms, inventory, now)
+        for (topic_arn, publisher), alarms in sorted(inventory.publishers.items())
+    ]
+    with transaction(con):
+        con.execute(f"DELETE FROM {TABLE}")
+        insert_rows(con, TABLE, rows, COLUMNS)
+    return len(rows)
+
+
+@dataclass
+class _Inventory:
+    publishers: dict[tuple[str, str], list[Alarm]]   # (topic ARN, alarm account) -> alarms
+    topics: dict[str, Topic]
+    listed_topics: set[str]                           # in ListTopics, attributes or not
+    collected_scopes: set[tuple[str, str]]            # (account, region) of SNS scopes collected
+    keys: dict[tuple[str, str, str], Key]              # (account, region, key ARN)
+    subscriptions: dict[tuple[str, str], list[Subscription]]   # (account, topic ARN)
+
+    @classmethod
+    def read(cls, con) -> _Inventory:
+        publishers: dict[tuple[str, str], list[Alarm]] = defaultdict(list)
+        for row in _rows(con, """
+            SELECT DISTINCT act.action_arn, a.account_id, a.arn, a.name, a.alarm_type,
+                   a.alarm_description, a.metric_name, a.namespace, a.period,
+                   a.evaluation_periods, a.comparison_operator, a.threshold
+            FROM aws_cloudwatch_alarm_action act
+            JOIN aws_cloudwatch_alarm a
+              ON a.account_id = act.account_id AND a.region = act.region
+             AND a.arn = act.alarm_arn
+            WHERE act.action_type = 'ALARM' AND act.action_arn LIKE 'arn:%:sns:%'
+            ORDER BY a.arn"""):
+            publishers[(row["action_arn"], row["account_id"])].append(Alarm(
+                arn=row["arn"], name=row["name"], account_id=row["account_id"],
+                alarm_type=row["alarm_type"], description=row["alarm_description"],
+                metric_name=row["metric_name"], namespace=row["namespace"],
+                period=row["period"], evaluation_periods=row["evaluation_periods"],
+                comparison_operator=row["comparison_operator"], threshold=row["threshold"],
+            ))
+        topics = {}
+        for row in _rows(con, "SELECT * FROM aws_sns_topic_attributes ORDER BY collected_at"):
+            topics[row["topic_arn"]] = Topic(
+                topic_arn=row["topic_arn"], account_id=row["account_id"], region=row["region"],
+                policy=_json(row["policy"]), kms_master_key_id=row["kms_master_key_id"],
+                kms_key_arn=row["kms_key_arn"], kms_key_error=row["kms_key_error"],
+                attributes_error=row["attributes_error"],
+                subscriptions_error=row["subscriptions_error"],
+            )
+        keys = {
+            (row["account_id"], row["region"], row["key_arn"]): Key(
+                key_arn=row["key_arn"], key_manager=row["key_manager"],
+                key_state=row["key_state"], enabled=row["enabled"],
+                aliases=tuple(_json(row["aliases"]) or ()), policy=_json(row["policy"]),
+                describe_error=row["describe_error"], policy_error=row["policy_error"],
+            )
+            for row in _rows(con, "SELECT * FROM aws_sns_topic_kms_key")
+        }
+        subscriptions: dict[tuple[str, str], list[Subscription]] = defaultdict(list)
+        for row in _rows(con, """SELECT * FROM aws_sns_topic_subscription_attributes
+                                 ORDER BY subscription_arn"""):
+            subscriptions[(row["account_id"], row["topic_arn"])].append(Subscription(
+                subscription_arn=row["subscription_arn"], owner=row["owner"],
+                pending=row["pending_confirmation"], filter_policy=_json(row["filter_policy"]),
+                filter_policy_scope=row["filter_policy_scope"],
+                attributes_error=row["attributes_error"],
+            ))
+        listed = {row["topic_arn"] for row in _rows(con, "SELECT topic_arn FROM aws_sns_topic")}
+        scopes = {(row["account_id"], row["region"]) for row in _rows(
+            con, "SELECT account_id, region FROM cfgmon_collection "
+                 "WHERE service = 'sns' AND status = 'ok'")}
+        return cls(dict(publishers), topics, listed, scopes, keys, dict(subscriptions))
+
+
+def _rows(con, sql: str) -> list[dict[str, Any]]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def _json(text: Any) -> Any:
+    return json.loads(text) if isinstance(text, str) else text
+
+
+def _row(topic_arn: str, publisher: str, alarms: Sequence[Alarm], inventory: _Inventory,
+         now) -> tuple:
+    arn = parse_arn(topic_arn)
+    topic_account, topic_region = (arn.account_id, arn.region) if arn else (None, None)
+    topic = inventory.topics.get(topic_arn)
+    if topic is None:
+        finding = _absent(topic_arn, topic_account, topic_region, inventory)
+        return (topic_arn, publisher, topic_account, topic_region, False,
+                finding.can_deliver, *_because(finding), None, None, 0, None, 0, 0, None, 0,
+                len(alarms), now)
+    key = (inventory.keys.get((topic.account_id, topic.region, topic.kms_key_arn))
+           if topic.kms_key_arn else None)
+    subscriptions = inventory.subscriptions.get((topic.account_id, topic_arn), [])
+    verdicts = [(alarm, _judge(topic, key, subscriptions, alarm)) for alarm in alarms]
+    can_deliver, undeliverable, undecided = _sum_up(verdicts)
+    counts = _subscription_counts(subscriptions, alarms)
+    return (topic_arn, publisher, topic.account_id, topic.region, True, can_deliver,
+            undeliverable, undecided, topic.kms_key_arn, key.key_manager if key else None,
+            *counts, len(alarms), now)
+
+
+def _absent(topic_arn: str, account: str | None, region: str | None,
+            inventory: _Inventory) -> Finding:
+    """Rule topic-present, for a topic without collected attributes."""
+    if topic_arn in inventory.listed_topics:
+        return Finding(None, "its attributes were not collected (collect again to read them)")
+    if (account, region) in inventory.collected_scopes:
+        return Finding(False, "it does not exist")
+    return Finding(None, f"SNS of account {account} in {region} was not collected")
+
+
+def _because(finding: Finding) -> tuple[str | None, str | None]:
+    """(undeliverable_because, undecided_because) of a finding."""
+    return (finding.reason, None) if finding.can_deliver is False else (None, finding.reason)
+
+
+def _judge(topic: Topic, key: Key | None, subscriptions: Sequence[Subscription],
+           alarm: Alarm) -> Finding | None:
+    """The alarm's verdict: the first rule that fails, else the first that cannot tell."""
+    if topic.attributes_error:
+        return Finding(None, f"its attributes could not be read ({refusal(topic.attributes_error)})")
+    findings = [f for f in (judge_key(topic, key, alarm), judge_topic_policy(topic, alarm),
+                            judge_subscriptions(topic, subscriptions, alarm)) if f]
+    broken = [f for f in findings if f.can_deliver is False]
+    return (broken or findings or [None])[0]
+
+
+def _sum_up(verdicts: Sequence[tuple[Alarm, Finding | None]]
+            ) -> tuple[bool | None, str | None, str | None]:
+    """(can_deliver, undeliverable_because, undecided_because) for all the alarms together."""
+    delivered = [alarm for alarm, finding in verdicts if finding is None]
+    broken = [(alarm, f) for alarm, f in verdicts if f is not None and f.can_deliver is False]
+    unknown = [(alarm, f) for alarm, f in verdicts if f is not None and f.can_deliver is None]
+    if len(delivered) == len(verdicts):
+        return True, None, None
+    if len(broken) == len(verdicts):
+        return False, broken[0][1].reason, None
+    if unknown:
+        return None, None, unknown[0][1].reason
+    alarm, finding = broken[0]
+    return None, None, (f"it can deliver the notification of alarm {delivered[0].arn} but not "
+                        f"that of alarm {alarm.arn}: {finding.reason}")
+
+
+def _subscription_counts(subscriptions: Sequence[Subscription], alarms: Sequence[Alarm]) -> tuple:
+    """working (for every alarm), first working ARN, pending, filtered out (for every
+    alarm), an example of why, and undecided (the rest)."""
+    working, pending, filtered, undecided = [], 0, [], 0
+    for subscription in subscriptions:
+        outcomes = [judge_subscription(subscription, alarm) for alarm in alarms]
+        kinds = {outcome for outcome, _ in outcomes}
+        if kinds == {WORKING}:
+            working.append(subscription.subscription_arn)
+        elif kinds == {PENDING}:
+            pending += 1
+        elif kinds == {FILTERED_OUT}:
+            filtered.append(outcomes[0][1])
+        else:
+            undecided += 1
+    return (len(working), working[0] if working else None, pending, len(filtered),
+            filtered[0] if filtered else None, undecided)
