@@ -268,13 +268,38 @@ def build(db: Path, *, accounts: int, regions: int, filters: int, patterns: int,
         FROM range($subscriptions) t(s)
         JOIN account ac ON ac.a = hash(s, 'acct') % $accounts
         JOIN region_name rn ON rn.r = hash(s, 'region') % $nregions""")
+    # GetTopicAttributes with AWS's default topic policy, and every subscription as
+    # ListSubscriptionsByTopic and GetSubscriptionAttributes give it
+    run(f"""
+        INSERT INTO aws_sns_topic_attributes (account_id, region, collected_at, topic_arn, owner,
+            policy, subscriptions_confirmed, subscriptions_pending, raw)
+        SELECT t.account_id, t.region, {T0}, t.topic_arn, t.account_id,
+               json_object('Version', '2008-10-17', 'Statement', json_array(json_object(
+                   'Sid', '__default_statement_ID', 'Effect', 'Allow',
+                   'Principal', json_object('AWS', '*'),
+                   'Action', json_array('SNS:GetTopicAttributes', 'SNS:SetTopicAttributes',
+                                        'SNS:AddPermission', 'SNS:RemovePermission',
+                                        'SNS:DeleteTopic', 'SNS:Subscribe',
+                                        'SNS:ListSubscriptionsByTopic', 'SNS:Publish'),
+                   'Resource', t.topic_arn,
+                   'Condition', json_object('StringEquals',
+                                            json_object('AWS:SourceOwner', t.account_id))))),
+               0, 0, '{{}}'
+        FROM aws_sns_topic t""")
+    run(f"""
+        INSERT INTO aws_sns_topic_subscription_attributes (account_id, region, collected_at,
+            topic_arn, subscription_arn, owner, protocol, endpoint, pending_confirmation, raw)
+        SELECT account_id, region, {T0}, topic_arn, subscription_arn, owner, protocol, endpoint,
+               pending_confirmation, '{{}}'
+        FROM aws_sns_topic_subscription""")
     con.execute("COMMIT")
     counts = {
         table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         for table in ("cfgmon_account", "cfgmon_collection", "aws_cloudtrail_trail",
                       "aws_cloudwatch_log_group", "aws_cloudwatch_log_metric_filter",
                       "aws_cloudwatch_alarm", "aws_cloudwatch_alarm_action", "aws_sns_topic",
-                      "aws_sns_topic_subscription")
+                      "aws_sns_topic_subscription", "aws_sns_topic_attributes",
+                      "aws_sns_topic_subscription_attributes")
     }
     counts["distinct patterns"] = con.execute(
         "SELECT count(DISTINCT filter_pattern) FROM aws_cloudwatch_log_metric_filter"
@@ -307,10 +332,15 @@ def profile_stages(db: Path) -> None:
     """Time derive, the query of each run group and recording results, in this process."""
     from cfgmon.controls.coverage import PatternBook, derive_many
     from cfgmon.controls.runner import _run_group, record_results, run_groups
+    from cfgmon.controls.topic_delivery import derive_topic_delivery
     from cfgmon.store.database import utc_now
 
     con = open_database(db)
     try:
+        began = time.perf_counter()
+        topics = derive_topic_delivery(con)
+        print(f"  topic delivery: {topics:,} topics and publishers in "
+              f"{time.perf_counter() - began:.2f} s")
         book = PatternBook()
         for group in run_groups(latest_versions()):
             began = time.perf_counter()

@@ -21,6 +21,7 @@ listed in CONDITION_OPERATORS make the statement UNKNOWN.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -169,9 +170,16 @@ def _any_match(patterns: Any, value: str, *, ignore_case: bool = False) -> bool:
 
 def wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
     """AWS's `*` (any run) and `?` (one character) wildcards; nothing else is special."""
+    if "*" not in pattern and "?" not in pattern:
+        return pattern.lower() == value.lower() if ignore_case else pattern == value
+    return _wildcard_regex(pattern, ignore_case).fullmatch(value) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _wildcard_regex(pattern: str, ignore_case: bool) -> re.Pattern:
+    # the same few policy patterns recur over thousands of topics: compile each once
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
-    return re.fullmatch(regex, value, flags) is not None
+    return re.compile(regex, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
 # Condition operators cfgmon evaluates: name -> (compare one request value with one

@@ -2,7 +2,8 @@
 which SNS topics its ALARM reaches, directly or through composite alarms.
 
 Before the chain runs, every metric alarm whose metric (its own, or a metric-math
-MetricStat) has the name and namespace of some metric filter's metric is simulated
+MetricStat) has the name and namespace of the metric of a filter on a log group some
+trail delivers to is simulated
 with cfgmon.alarms for what that filter publishes: one matching event's value (per
 control, from the catalogue) and its default value. Identical alarm settings are
 judged once. The answers go into cfgmon_alarm_response; the chain decides which alarm
@@ -61,7 +62,12 @@ def response_rows(con, event_values: Mapping[str | None, set[float | None]], now
            JOIN alarm_metric am
              ON am.account_id = f.account_id AND am.region = f.region
             AND am.metric_name = f.metric_transformation_name
-            AND am.namespace = f.metric_transformation_namespace"""
+            AND am.namespace = f.metric_transformation_namespace
+           -- only a log group some trail delivers to is on a chain
+           WHERE EXISTS (SELECT 1 FROM aws_cloudtrail_trail t
+                         WHERE t.log_group_account_id = f.account_id
+                           AND t.log_group_region = f.region
+                           AND t.log_group_name = f.log_group_name)"""
     ).fetchall():
         spec = specs.get((account, region, alarm_arn))
         if spec is None:
@@ -104,23 +110,43 @@ def _alarm_specs(con) -> dict[tuple[str, str, str], AlarmSpec]:
 # -- routes to SNS topics ----------------------------------------------------------------
 
 
-def route_rows(con, now) -> list[tuple]:
-    """cfgmon_alarm_route rows: (account, region, metric alarm, topic, via composite)."""
+# A metric alarm's own route: each SNS topic among its ALARM actions (its actions
+# being enabled is the chain's to judge).
+DIRECT_ROUTES = """
+    INSERT INTO cfgmon_alarm_route
+    SELECT act.account_id, act.region, act.alarm_arn, act.action_arn, NULL, ?
+    FROM aws_cloudwatch_alarm_action act
+    JOIN aws_cloudwatch_alarm a
+      ON a.account_id = act.account_id AND a.region = act.region AND a.arn = act.alarm_arn
+    WHERE a.alarm_type = 'MetricAlarm' AND act.action_type = 'ALARM'
+      AND act.action_arn LIKE 'arn:%:sns:%'"""
+
+
+def composite_route_rows(con, now) -> list[tuple]:
+    """cfgmon_alarm_route rows through composites: (account, region, metric alarm, topic,
+    composite), for the accounts and regions that hold composite alarms."""
     alarms = con.execute(
-        """SELECT account_id, region, arn, name, alarm_type, actions_enabled, state_value,
-                  alarm_rule, raw
-           FROM aws_cloudwatch_alarm"""
+        """SELECT a.account_id, a.region, a.arn, a.name, a.alarm_type, a.actions_enabled,
+                  a.state_value, a.alarm_rule, a.raw
+           FROM aws_cloudwatch_alarm a
+           JOIN (SELECT DISTINCT account_id, region FROM aws_cloudwatch_alarm
+                 WHERE alarm_type = 'CompositeAlarm') c
+             ON c.account_id = a.account_id AND c.region = a.region"""
     ).fetchall()
+    if not alarms:
+        return []
     topics: dict[str, list[str]] = {}
     for alarm_arn, topic in con.execute(
-        """SELECT alarm_arn, action_arn FROM aws_cloudwatch_alarm_action
-           WHERE action_type = 'ALARM' AND action_arn LIKE 'arn:%:sns:%'
-           ORDER BY alarm_arn, action_index"""
+        """SELECT act.alarm_arn, act.action_arn FROM aws_cloudwatch_alarm_action act
+           JOIN aws_cloudwatch_alarm a
+             ON a.account_id = act.account_id AND a.region = act.region AND a.arn = act.alarm_arn
+           WHERE a.alarm_type = 'CompositeAlarm' AND act.action_type = 'ALARM'
+             AND act.action_arn LIKE 'arn:%:sns:%'
+           ORDER BY act.alarm_arn, act.action_index"""
     ).fetchall():
         topics.setdefault(alarm_arn, []).append(topic)
     rows = []
-    for scope, members in _by_scope(alarms).items():
-        account, region = scope
+    for (account, region), members in _by_scope(alarms).items():
         composites = [a for a in members if a[4] == "CompositeAlarm"]
         states = {a[2]: a[6] or "INSUFFICIENT_DATA" for a in members}
         names = {a[3]: a[2] for a in members}
@@ -128,12 +154,8 @@ def route_rows(con, now) -> list[tuple]:
         for alarm in members:
             if alarm[4] != "MetricAlarm":
                 continue
-            arn = alarm[2]
-            rows += [(account, region, arn, topic, None, now) for topic in topics.get(arn, ())]
-            if not composites:
-                continue
-            for composite in _composites_raised(arn, states, names, rules, composites):
-                rows += [(account, region, arn, topic, composite, now)
+            for composite in _composites_raised(alarm[2], states, names, rules, composites):
+                rows += [(account, region, alarm[2], topic, composite, now)
                          for topic in topics.get(composite, ())]
     return rows
 

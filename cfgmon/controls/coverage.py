@@ -310,7 +310,7 @@ def derive_many(
     binding_rows: list[tuple] = []
     keys = [(v.control.id, v.version, e.name) for v, e in bindings]
     catalogue = CatalogueBatch([events for _, events in bindings])
-    judged = _judged_accounts(con)
+    judged: dict[str, list[str]] | None = None  # read only if a pattern reads the account
     answers: dict[tuple[str, str], int] = {}  # (pattern, account or ''): bits
     for pattern in patterns:
         compiled = book.compile(pattern)
@@ -322,6 +322,8 @@ def derive_many(
         if isinstance(compiled, Exception) or not catalogue.reads_account(compiled):
             continue
         # a pattern that reads the account's id is judged in each account's own rendering
+        if judged is None:
+            judged = _judged_accounts(con)
         for account in judged.get(pattern, ()):
             bits = answers[pattern, account] = catalogue.answer(compiled, account)
             for key, row in zip(keys, catalogue.rows(compiled, bits), strict=True):
@@ -344,9 +346,9 @@ def derive_many(
             names = {e.event_name for e in events.matches} & set(control.event_names)
             binding_rows.append((*key, control.event_noun, len(names) or len(events.matches),
                                  control.applies_to))
-    metric_rows = _metric_union_rows(con, catalogue, keys, answers, values, now)
+    metric_rows = _metric_union_rows(con, catalogue, keys, answers, values, judged or {}, now)
     responses = alarm_judgement.response_rows(con, event_values, now)
-    routes = alarm_judgement.route_rows(con, now)
+    routes = alarm_judgement.composite_route_rows(con, now)
     with transaction(con):
         for table in ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
                       "cfgmon_metric_coverage"):
@@ -362,6 +364,7 @@ def derive_many(
         con.execute("DELETE FROM cfgmon_alarm_response")
         con.execute("DELETE FROM cfgmon_alarm_route")
         insert_rows(con, "cfgmon_alarm_response", responses)
+        con.execute(alarm_judgement.DIRECT_ROUTES, [now])
         insert_rows(con, "cfgmon_alarm_route", routes)
         insert_rows(con, "cfgmon_catalogue_value", value_rows)
         insert_rows(con, "cfgmon_trail_capture", capture)
@@ -383,17 +386,20 @@ def _judged_accounts(con) -> dict[str, list[str]]:
     """
     judged: dict[str, list[str]] = {}
     for pattern, account in con.execute(
-        """SELECT DISTINCT COALESCE(f.filter_pattern, ''), a.account_id
+        """SELECT DISTINCT COALESCE(f.filter_pattern, ''), f.account_id
            FROM aws_cloudwatch_log_metric_filter f
-           JOIN cfgmon_account a
-             ON a.account_id = f.account_id OR a.management_account_id = f.account_id
+           UNION
+           SELECT DISTINCT COALESCE(f.filter_pattern, ''), a.account_id
+           FROM aws_cloudwatch_log_metric_filter f
+           JOIN cfgmon_account a ON a.management_account_id = f.account_id
            ORDER BY 1, 2"""
     ).fetchall():
         judged.setdefault(pattern, []).append(account)
     return judged
 
 
-def _metric_union_rows(con, catalogue: CatalogueBatch, keys, answers, values, now) -> list[tuple]:
+def _metric_union_rows(con, catalogue: CatalogueBatch, keys, answers, values, judged,
+                       now) -> list[tuple]:
     """Rows for the filters of a log group that publish one metric together.
 
     A metric is its namespace, name, unit and dimensions (name and value selector);
@@ -402,23 +408,36 @@ def _metric_union_rows(con, catalogue: CatalogueBatch, keys, answers, values, no
     """
     groups: dict[tuple, list[tuple[str, str, str]]] = {}
     for row in con.execute(
-        """SELECT f.account_id, f.region, f.log_group_name, f.name,
-                  COALESCE(f.filter_pattern, ''), f.metric_transformation_value,
-                  f.metric_transformation_namespace, f.metric_transformation_name,
-                  COALESCE(f.metric_transformation_unit, 'None'),
-                  COALESCE((SELECT STRING_AGG(d.dimension_name || '=' || d.value_selector, ','
-                                              ORDER BY d.dimension_name)
-                            FROM aws_cloudwatch_log_metric_filter_dimension d
-                            WHERE d.account_id = f.account_id AND d.region = f.region
-                              AND d.log_group_name = f.log_group_name
-                              AND d.filter_name = f.name), '')
-           FROM aws_cloudwatch_log_metric_filter f
-           WHERE f.metric_transformation_name IS NOT NULL
-           ORDER BY f.account_id, f.region, f.log_group_name, f.name"""
+        """WITH dimensions AS (
+               SELECT account_id, region, log_group_name, filter_name,
+                      STRING_AGG(dimension_name || '=' || value_selector, ','
+                                 ORDER BY dimension_name) AS dimensions
+               FROM aws_cloudwatch_log_metric_filter_dimension
+               GROUP BY account_id, region, log_group_name, filter_name),
+           published AS (
+               SELECT f.account_id, f.region, f.log_group_name, f.name,
+                      COALESCE(f.filter_pattern, '') AS pattern,
+                      f.metric_transformation_value AS metric_value,
+                      f.metric_transformation_namespace AS namespace,
+                      f.metric_transformation_name AS metric_name,
+                      COALESCE(f.metric_transformation_unit, 'None') AS unit,
+                      COALESCE(d.dimensions, '') AS dimensions
+               FROM aws_cloudwatch_log_metric_filter f
+               LEFT JOIN dimensions d
+                 ON d.account_id = f.account_id AND d.region = f.region
+                AND d.log_group_name = f.log_group_name AND d.filter_name = f.name
+               WHERE f.metric_transformation_name IS NOT NULL)
+           SELECT account_id, region, log_group_name, name, pattern, metric_value, namespace,
+                  metric_name, unit, dimensions
+           FROM (SELECT *, COUNT(*) OVER (PARTITION BY account_id, region, log_group_name,
+                                                       namespace, metric_name, unit, dimensions)
+                               AS filters
+                 FROM published) grouped
+           WHERE filters > 1
+           ORDER BY account_id, region, log_group_name, name"""
     ).fetchall():
         account, region, log_group, name, pattern, value, *metric = row
         groups.setdefault((account, region, log_group, *metric), []).append((name, pattern, value))
-    judged = _judged_accounts(con)
     rows: list[tuple] = []
     for (account, region, log_group, *_), members in groups.items():
         if len(members) < 2:

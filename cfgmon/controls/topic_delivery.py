@@ -149,12 +149,24 @@ def _row(topic_arn: str, publisher: str, alarms: Sequence[Alarm], inventory: _In
     key = (inventory.keys.get((topic.account_id, topic.region, topic.kms_key_arn))
            if topic.kms_key_arn else None)
     subscriptions = inventory.subscriptions.get((topic.account_id, topic_arn), [])
-    verdicts = [(alarm, _judge(topic, key, subscriptions, alarm)) for alarm in alarms]
+    # the rules read an alarm's identity only through a policy condition on its ARN or
+    # a filter policy on the notification's body; without either, the account's alarms
+    # are all answered alike, so one stands for the rest (thousands share a topic)
+    judged = alarms if _tells_alarms_apart(topic, key, subscriptions) else alarms[:1]
+    verdicts = [(alarm, _judge(topic, key, subscriptions, alarm)) for alarm in judged]
     can_deliver, undeliverable, undecided = _sum_up(verdicts)
-    counts = _subscription_counts(subscriptions, alarms)
+    counts = _subscription_counts(subscriptions, judged)
     return (topic_arn, publisher, topic.account_id, topic.region, True, can_deliver,
             undeliverable, undecided, topic.kms_key_arn, key.key_manager if key else None,
             *counts, len(alarms), now)
+
+
+def _tells_alarms_apart(topic: Topic, key: Key | None,
+                        subscriptions: Sequence[Subscription]) -> bool:
+    policies = [topic.policy, key.policy if key else None]
+    return (any(p is not None and "sourcearn" in json.dumps(p).lower() for p in policies)
+            or any(s.filter_policy is not None and s.filter_policy_scope == "MessageBody"
+                   for s in subscriptions))
 
 
 def _absent(topic_arn: str, account: str | None, region: str | None,

@@ -33,6 +33,7 @@ class EventBatch:
         # JSON patterns never match an event that is not a JSON object
         self._documents = [(i, e.json) for i, e in enumerate(self.events) if e.json is not None]
         self._leaves: dict[object, int] = {}
+        self._reads: dict[tuple, bool] = {}  # (selector, text): a value it reaches holds it
 
     def __len__(self) -> int:
         return len(self.events)
@@ -52,18 +53,26 @@ class EventBatch:
 
         A JSON pattern reads the values its comparisons reach (whether a key exists, or
         holds null or a boolean, does not depend on text in it); every other pattern
-        but match-all reads the whole message.
+        but match-all reads the whole message. Each distinct comparison is looked at
+        once per batch.
         """
         if type(pattern.ast) is MatchAll:
             return False
         if type(pattern.ast) is not JsonPattern:
             return True
-        return any(
-            needle in json.dumps(value) if isinstance(value, dict | list) else needle in str(value)
-            for leaf in _comparisons(pattern.ast.expression)
-            for _, document in self._documents
-            for value in values_at(leaf.selector)(document)
-        )
+        return any(self._leaf_reads(leaf, needle) for leaf in _comparisons(pattern.ast.expression))
+
+    def _leaf_reads(self, leaf: Comparison, needle: str) -> bool:
+        key = (leaf.selector, needle)
+        found = self._reads.get(key)
+        if found is None:
+            reach = values_at(leaf.selector)
+            found = self._reads[key] = any(
+                needle in (json.dumps(value) if isinstance(value, dict | list) else str(value))
+                for _, document in self._documents
+                for value in reach(document)
+            )
+        return found
 
     def _expression(self, node) -> int:
         kind = type(node)
