@@ -106,6 +106,25 @@ def _subscription(account, region, topic, endpoint, *, pending):
     }
 
 
+def _topic_attributes(account, region, name):
+    """GetTopicAttributes of a topic with AWS's default policy, unencrypted."""
+    arn = f"arn:aws:sns:{region}:{account}:{name}"
+    policy = {"Version": "2008-10-17", "Statement": [{
+        "Sid": "__default_statement_ID", "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Action": ["SNS:Publish", "SNS:Subscribe", "SNS:GetTopicAttributes"], "Resource": arn,
+        "Condition": {"StringEquals": {"AWS:SourceOwner": account}}}]}
+    return {"account_id": account, "region": region, "collected_at": T0, "topic_arn": arn,
+            "owner": account, "policy": json.dumps(policy), "raw": json.dumps({"TopicArn": arn})}
+
+
+def _subscription_attributes(account, region, topic, endpoint, *, pending):
+    """The subscription as ListSubscriptionsByTopic and GetSubscriptionAttributes give it."""
+    row = _subscription(account, region, topic, endpoint, pending=pending)
+    return {key: row[key] for key in ("account_id", "region", "collected_at", "topic_arn",
+                                      "subscription_arn", "owner", "protocol", "endpoint",
+                                      "pending_confirmation", "raw")}
+
+
 def _coverage(pattern, matched, missed):
     return {
         "control_id": "config_configuration_changes_monitoring", "control_version": "1",
@@ -171,6 +190,15 @@ def sample_rows() -> dict[str, list[dict]]:
         "aws_sns_topic_subscription": [
             _subscription(GOOD, "us-east-1", "security-alerts", "sec@example.com", pending=False),
             _subscription(BAD, "us-east-1", "alerts", "ops@example.com", pending=True),
+        ],
+        "aws_sns_topic_attributes": [
+            _topic_attributes(GOOD, "us-east-1", "security-alerts"),
+            _topic_attributes(BAD, "us-east-1", "alerts"),
+        ],
+        "aws_sns_topic_subscription_attributes": [
+            _subscription_attributes(GOOD, "us-east-1", "security-alerts", "sec@example.com",
+                                     pending=False),
+            _subscription_attributes(BAD, "us-east-1", "alerts", "ops@example.com", pending=True),
         ],
         "cfgmon_account": [
             {"account_id": GOOD, "collected_at": T0, "source": "caller", "status": "ok"},

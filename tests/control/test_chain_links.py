@@ -402,10 +402,10 @@ def test_pending_subscription_is_not_confirmed(inspector, seeder):
     chain = seeder.chain("us-east-1")
     inspector.collect()
     con = duckdb.connect(inspector.db)
-    con.execute(
-        "UPDATE aws_sns_topic_subscription SET pending_confirmation = TRUE, "
-        "subscription_arn = 'PendingConfirmation'"
-    )
+    for table in ("aws_sns_topic_subscription", "aws_sns_topic_subscription_attributes"):
+        # ListSubscriptions, and ListSubscriptionsByTopic of the topic's owner
+        con.execute(f"UPDATE {table} SET pending_confirmation = TRUE, "
+                    "subscription_arn = 'PendingConfirmation'")
     con.close()
     result = inspector.check()[0]
     assert result["status"] == "NON_COMPLIANT"

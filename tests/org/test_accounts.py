@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from org_scenario import RoleGate, create_organization, organization_trail_chain
 
@@ -149,6 +151,21 @@ def test_an_alarm_topic_of_another_account_resolves_by_arn(aws, collector):
         "whose account and region were not collected"
     )
 
+    assert collector.collect("--account", FIRST, "--account", SECOND).exit_code == 0
+    verdict = collector.verdicts()[FIRST]
+    # the topic's default policy lets its own account publish, not the alarm's
+    assert verdict["status"] == "NON_COMPLIANT", verdict["reason"]
+    assert verdict["reason"] == (
+        f"SNS topic {topic} of alarm {chain.alarm_arn} cannot deliver its notification: its "
+        f"policy does not let CloudWatch of account {FIRST} publish (no Allow of sns:Publish "
+        "to cloudwatch.amazonaws.com or to the account)")
+
+    alerts.client("sns", "us-east-1").set_topic_attributes(
+        TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish", "Resource": topic,
+                "Condition": {"StringEquals": {"aws:SourceAccount": FIRST}}}]}))
     assert collector.collect("--account", FIRST, "--account", SECOND).exit_code == 0
     verdict = collector.verdicts()[FIRST]
     assert verdict["status"] == "COMPLIANT", verdict["reason"]

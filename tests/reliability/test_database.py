@@ -31,7 +31,7 @@ TRAIL_ARN = "arn:aws:cloudtrail:eu-west-1:111111111111:trail/old"
 COMMANDS = {
     "collect": ("collect", "--region", "eu-west-1", "--endpoint-url", "http://127.0.0.1:9"),
     "check": ("check",),
-    "sql": ("sql", "SELECT count(*) FROM aws_sns_topic_subscription WHERE endpoint LIKE '%@%'"),
+    "sql": ("sql", "SELECT count(*) FROM aws_sns_topic_subscription_attributes WHERE endpoint LIKE '%@%'"),
     "export": ("export", "--csv", "{tmp}/out"),
 }
 
@@ -170,15 +170,17 @@ def test_damage_found_while_reading_is_one_line(cli, tmp_path):
     con = duckdb.connect(str(db))
     # Enough rows to fill storage blocks of their own, in a table the control reads.
     con.execute(
-        "INSERT INTO aws_sns_topic_subscription SELECT '111111111111', 'us-east-1', now(), "
-        "'arn:sub:' || md5(i::VARCHAR) || i, 'arn:aws:sns:us-east-1:111111111111:' || md5(i::VARCHAR), "
+        "INSERT INTO aws_sns_topic_subscription_attributes (account_id, region, collected_at, "
+        "topic_arn, subscription_arn, owner, protocol, endpoint, pending_confirmation, raw) "
+        "SELECT '111111111111', 'us-east-1', now(), "
+        "'arn:aws:sns:us-east-1:111111111111:' || md5(i::VARCHAR), 'arn:sub:' || md5(i::VARCHAR) || i, "
         "md5((i * 3)::VARCHAR), 'email', md5((i * 5)::VARCHAR) || '@example.com', false, "
         "json_object('x', md5(i::VARCHAR)) FROM range(60000) r(i)"
     )
     con.execute("CHECKPOINT")
     [(block_size,)] = con.execute("SELECT block_size FROM pragma_database_size()").fetchall()
     blocks = sorted({block for (block,) in con.execute(
-        "SELECT block_id FROM pragma_storage_info('aws_sns_topic_subscription') "
+        "SELECT block_id FROM pragma_storage_info('aws_sns_topic_subscription_attributes') "
         "WHERE persistent AND block_id >= 0 "
         "AND column_name IN ('topic_arn', 'endpoint', 'pending_confirmation')").fetchall()})
     con.close()
