@@ -75,8 +75,9 @@ class _Inventory:
     @classmethod
     def read(cls, con) -> _Inventory:
         publishers: dict[tuple[str, str], list[Alarm]] = defaultdict(list)
-        for row in _rows(con, """
-            SELECT DISTINCT act.action_arn, a.account_id, a.arn, a.name, a.alarm_type,
+        # tens of thousands of alarms: tuples straight into Alarm, in its field order
+        for topic_arn, *fields in con.execute("""
+            SELECT DISTINCT act.action_arn, a.arn, a.name, a.account_id, a.alarm_type,
                    a.alarm_description, a.metric_name, a.namespace, a.period,
                    a.evaluation_periods, a.comparison_operator, a.threshold
             FROM aws_cloudwatch_alarm_action act
@@ -84,14 +85,9 @@ class _Inventory:
               ON a.account_id = act.account_id AND a.region = act.region
              AND a.arn = act.alarm_arn
             WHERE act.action_type = 'ALARM' AND act.action_arn LIKE 'arn:%:sns:%'
-            ORDER BY a.arn"""):
-            publishers[(row["action_arn"], row["account_id"])].append(Alarm(
-                arn=row["arn"], name=row["name"], account_id=row["account_id"],
-                alarm_type=row["alarm_type"], description=row["alarm_description"],
-                metric_name=row["metric_name"], namespace=row["namespace"],
-                period=row["period"], evaluation_periods=row["evaluation_periods"],
-                comparison_operator=row["comparison_operator"], threshold=row["threshold"],
-            ))
+            ORDER BY a.arn""").fetchall():
+            alarm = Alarm(*fields)
+            publishers[(topic_arn, alarm.account_id)].append(alarm)
         topics = {}
         for row in _rows(con, "SELECT * FROM aws_sns_topic_attributes ORDER BY collected_at"):
             topics[row["topic_arn"]] = Topic(
