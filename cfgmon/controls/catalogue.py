@@ -156,7 +156,7 @@ class Control:
     def latest(self) -> ControlVersion:
         return self.versions[max(self.versions, key=_version_key)]
 
-    @property
+    @functools.cached_property  # asked for every result a report plans a fix for
     def framework_ids(self) -> tuple[str, ...]:
         """The framework versions the control maps to, CIS oldest first, then Security Hub."""
         ids = {f["id"] for f in self.frameworks if f.get("id")}
@@ -164,7 +164,7 @@ class Control:
                      key=lambda i: _version_key(i.removeprefix("cis-aws@")))
         return tuple(cis) + tuple(sorted(ids - set(cis)))
 
-    @property
+    @functools.cached_property
     def default_framework(self) -> str | None:
         """The newest CIS version the control maps to: what `cfgmon check` judges."""
         cis = [i for i in self.framework_ids if i.startswith("cis-aws@")]

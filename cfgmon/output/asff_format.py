@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from cfgmon.output.findings import control_of, iso, region_of, requirements
-from cfgmon.output.json_format import dumps
+from cfgmon.output.json_format import write_array
 
 SCHEMA_VERSION = "2018-10-08"
 DEFAULT_REGION = "us-east-1"
@@ -80,5 +80,4 @@ def _partition(arn: str) -> str:
 
 
 def render(rows, context, out) -> None:
-    out.write(dumps([finding(r, context) for r in rows], indent=2))
-    out.write("\n")
+    write_array((finding(r, context) for r in rows), out)

@@ -25,6 +25,17 @@ def dumps(value, **kwargs) -> str:
     return json.dumps(value, default=default, ensure_ascii=False, **kwargs)
 
 
+def write_array(items, out) -> None:
+    """A JSON array, one element a line: json's C encoder writes each element, where an
+    indented dump goes through its pure-Python encoder, ten times slower on the tens of
+    thousands of results of an estate."""
+    written = False
+    for item in items:
+        out.write(",\n  " if written else "[\n  ")
+        out.write(dumps(item))
+        written = True
+    out.write("\n]\n" if written else "[]\n")
+
+
 def render(rows, context, out) -> None:
-    out.write(dumps(list(rows), indent=2))
-    out.write("\n")
+    write_array(rows, out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import cfgmon
 from cfgmon.output.findings import control_of, region_of, requirements, utc
-from cfgmon.output.json_format import dumps
+from cfgmon.output.json_format import write_array
 
 OCSF_VERSION = "1.3.0"
 CLASS_UID = 2003          # Compliance Finding
@@ -81,5 +81,4 @@ def _resource_type(resource: str) -> str:
 
 
 def render(rows, context, out) -> None:
-    out.write(dumps([finding(r, context) for r in rows], indent=2))
-    out.write("\n")
+    write_array((finding(r, context) for r in rows), out)
