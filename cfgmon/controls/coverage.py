@@ -382,7 +382,8 @@ def _judged_accounts(con) -> dict[str, list[str]]:
     A trail delivers to a log group of its own account, and a trail applies to its
     own account or, as an organisation trail, to the members of its management
     account's organisation: so a filter in account F is judged for F and, when F
-    manages an organisation, for its members.
+    manages an organisation, for its members and for every account that lists an
+    organisation trail F owns.
     """
     judged: dict[str, list[str]] = {}
     for pattern, account in con.execute(
@@ -392,6 +393,12 @@ def _judged_accounts(con) -> dict[str, list[str]]:
            SELECT DISTINCT COALESCE(f.filter_pattern, ''), a.account_id
            FROM aws_cloudwatch_log_metric_filter f
            JOIN cfgmon_account a ON a.management_account_id = f.account_id
+           UNION
+           -- a member whose organisation is unknown may still list the organisation trail
+           SELECT DISTINCT COALESCE(f.filter_pattern, ''), t.account_id
+           FROM aws_cloudwatch_log_metric_filter f
+           JOIN aws_cloudtrail_trail t
+             ON t.is_organization_trail = TRUE AND t.owner_account_id = f.account_id
            ORDER BY 1, 2"""
     ).fetchall():
         judged.setdefault(pattern, []).append(account)
@@ -403,6 +410,8 @@ def _metric_union_rows(con, catalogue: CatalogueBatch, keys, answers, values, ju
     """Rows for the filters of a log group that publish one metric together.
 
     A metric is its namespace, name, unit and dimensions (name and value selector);
+    filters with different default values are not judged together (the alarm's
+    answer to quiet depends on the default, and each chain row judges its own filter's);
     a filter counts towards what the metric's alarm sees only when its value is a
     positive number for the control (a zero or negative value raises nothing).
     """
@@ -421,16 +430,19 @@ def _metric_union_rows(con, catalogue: CatalogueBatch, keys, answers, values, ju
                       f.metric_transformation_namespace AS namespace,
                       f.metric_transformation_name AS metric_name,
                       COALESCE(f.metric_transformation_unit, 'None') AS unit,
-                      COALESCE(d.dimensions, '') AS dimensions
+                      COALESCE(d.dimensions, '') AS dimensions,
+                      COALESCE(CAST(f.metric_transformation_default_value AS VARCHAR), '')
+                          AS default_value
                FROM aws_cloudwatch_log_metric_filter f
                LEFT JOIN dimensions d
                  ON d.account_id = f.account_id AND d.region = f.region
                 AND d.log_group_name = f.log_group_name AND d.filter_name = f.name
                WHERE f.metric_transformation_name IS NOT NULL)
            SELECT account_id, region, log_group_name, name, pattern, metric_value, namespace,
-                  metric_name, unit, dimensions
+                  metric_name, unit, dimensions, default_value
            FROM (SELECT *, COUNT(*) OVER (PARTITION BY account_id, region, log_group_name,
-                                                       namespace, metric_name, unit, dimensions)
+                                                       namespace, metric_name, unit, dimensions,
+                                                       default_value)
                                AS filters
                  FROM published) grouped
            WHERE filters > 1

@@ -41,7 +41,8 @@ from cfgmon.store.transaction import transaction
 
 TABLE = "cfgmon_topic_delivery"
 COLUMNS = (
-    "topic_arn", "publisher_account_id", "topic_account_id", "topic_region", "topic_collected",
+    "topic_arn", "publisher_account_id", "alarm_arn", "topic_account_id", "topic_region",
+    "topic_collected",
     "can_deliver", "undeliverable_because", "undecided_because", "kms_key_arn",
     "kms_key_manager", "working_subscriptions", "first_working_subscription_arn",
     "pending_subscriptions", "filtered_out_subscriptions", "filtered_out_example",
@@ -54,8 +55,9 @@ def derive_topic_delivery(con) -> int:
     inventory = _Inventory.read(con)
     now = utc_now()
     rows = [
-        _row(topic_arn, publisher, alarms, inventory, now)
+        row
         for (topic_arn, publisher), alarms in sorted(inventory.publishers.items())
+        for row in _rows_of(topic_arn, publisher, alarms, inventory, now)
     ]
     with transaction(con):
         con.execute(f"DELETE FROM {TABLE}")
@@ -132,29 +134,36 @@ def _json(text: Any) -> Any:
     return json.loads(text) if isinstance(text, str) else text
 
 
-def _row(topic_arn: str, publisher: str, alarms: Sequence[Alarm], inventory: _Inventory,
-         now) -> tuple:
+def _rows_of(topic_arn: str, publisher: str, alarms: Sequence[Alarm], inventory: _Inventory,
+             now) -> list[tuple]:
+    """One row per alarm that notifies the topic: the chain follows one alarm, and another
+    alarm's delivery (a filter policy on AlarmName, a condition on its ARN) is not its."""
     arn = parse_arn(topic_arn)
     topic_account, topic_region = (arn.account_id, arn.region) if arn else (None, None)
     topic = inventory.topics.get(topic_arn)
     if topic is None:
         finding = _absent(topic_arn, topic_account, topic_region, inventory)
-        return (topic_arn, publisher, topic_account, topic_region, False,
-                finding.can_deliver, *_because(finding), None, None, 0, None, 0, 0, None, 0,
-                len(alarms), now)
+        return [(topic_arn, publisher, alarm.arn, topic_account, topic_region, False,
+                 finding.can_deliver, *_because(finding), None, None, 0, None, 0, 0, None, 0,
+                 len(alarms), now) for alarm in alarms]
     key = (inventory.keys.get((topic.account_id, topic.region, topic.kms_key_arn))
            if topic.kms_key_arn else None)
     subscriptions = inventory.subscriptions.get((topic.account_id, topic_arn), [])
     # the rules read an alarm's identity only through a policy condition on its ARN or
     # a filter policy on the notification's body; without either, the account's alarms
     # are all answered alike, so one stands for the rest (thousands share a topic)
-    judged = alarms if _tells_alarms_apart(topic, key, subscriptions) else alarms[:1]
-    verdicts = [(alarm, _judge(topic, key, subscriptions, alarm)) for alarm in judged]
-    can_deliver, undeliverable, undecided = _sum_up(verdicts)
-    counts = _subscription_counts(subscriptions, judged)
-    return (topic_arn, publisher, topic.account_id, topic.region, True, can_deliver,
-            undeliverable, undecided, topic.kms_key_arn, key.key_manager if key else None,
-            *counts, len(alarms), now)
+    apart = _tells_alarms_apart(topic, key, subscriptions)
+    rows, answer = [], None
+    for alarm in alarms:
+        if apart or answer is None:
+            can_deliver, undeliverable, undecided = _sum_up(
+                [(alarm, _judge(topic, key, subscriptions, alarm))])
+            answer = (can_deliver, undeliverable, undecided, topic.kms_key_arn,
+                      key.key_manager if key else None,
+                      *_subscription_counts(subscriptions, [alarm]))
+        rows.append((topic_arn, publisher, alarm.arn, topic.account_id, topic.region, True,
+                     *answer, len(alarms), now))
+    return rows
 
 
 def _tells_alarms_apart(topic: Topic, key: Key | None,

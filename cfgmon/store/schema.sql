@@ -484,7 +484,7 @@ CREATE TABLE IF NOT EXISTS cfgmon_trail_capture (
 );
 
 -- Whether an SNS topic an alarm's ALARM action names can deliver that alarm's
--- notification, one row per (topic, account of the alarms that publish to it),
+-- notification, one row per (topic, alarm whose ALARM action names it),
 -- derived in Python before a chain runs (cfgmon.controls.topic_delivery; the rules
 -- and their evidence are in cfgmon.controls.delivery_rules). can_deliver is NULL when
 -- the answer rests on something that could not be collected or evaluated
@@ -492,6 +492,7 @@ CREATE TABLE IF NOT EXISTS cfgmon_trail_capture (
 CREATE TABLE IF NOT EXISTS cfgmon_topic_delivery (
     topic_arn                      VARCHAR NOT NULL,
     publisher_account_id           VARCHAR NOT NULL,   -- the account of the alarms
+    alarm_arn                      VARCHAR NOT NULL,   -- the alarm (metric or composite) judged
     topic_account_id               VARCHAR,
     topic_region                   VARCHAR,
     topic_collected                BOOLEAN NOT NULL,   -- the topic's attributes are in the inventory
@@ -508,7 +509,7 @@ CREATE TABLE IF NOT EXISTS cfgmon_topic_delivery (
     undecided_subscriptions        INTEGER NOT NULL,   -- filter policies that could not be evaluated
     alarms                         INTEGER NOT NULL,   -- the publisher's alarms that notify the topic
     evaluated_at                   TIMESTAMP NOT NULL,
-    PRIMARY KEY (topic_arn, publisher_account_id)
+    PRIMARY KEY (topic_arn, alarm_arn)
 );
 
 -- The control a chain query judges, written by cfgmon just before the chain runs: a

@@ -287,3 +287,29 @@ def test_a_subscription_filtering_on_attributes_is_not_a_working_one(inspector, 
         f"SNS topic {chain.topic_arn} of alarm {chain.alarm_arn} has no confirmed subscription "
         f"that receives alarm notifications (1 filtered out by a filter policy: {subscription} "
         "filters on message attributes, which alarm notifications do not carry)")
+
+
+def test_a_subscription_for_this_alarm_alone_serves_its_chain(inspector, seeder):
+    # Another alarm on the topic is filtered away from it: that is no concern of the
+    # chain, which follows its own alarm.
+    chain = seeder.chain("us-east-1", subscriptions=())
+    seeder.alarm("us-east-1", "billing", metric_name="EstimatedCharges",
+                 alarm_actions=[chain.topic_arn])
+    seeder.subscription(chain.topic_arn, attributes={
+        "FilterPolicyScope": "MessageBody",
+        "FilterPolicy": json.dumps({"AlarmName": [chain.alarm_name]})})
+    result = _judged(inspector)
+    assert result["status"] == "COMPLIANT", result["reason"]
+
+
+def test_filters_on_one_metric_with_different_default_values_are_not_added_up(inspector, seeder):
+    # The channel filter's default value is published for every other log event: the
+    # metric the alarm sees is not the two filters' events alone.
+    chain = seeder.chain("us-east-1", pattern=RECORDER)
+    seeder.client("logs", "us-east-1").put_metric_filter(
+        logGroupName=chain.log_group_name, filterName="cis-config-channel", filterPattern=CHANNEL,
+        metricTransformations=[{"metricName": chain.metric_name, "metricNamespace": chain.namespace,
+                                "metricValue": "1", "defaultValue": 0}])
+    result = _judged(inspector)
+    assert result["status"] == "NON_COMPLIANT"
+    assert "together" not in result["reason"]

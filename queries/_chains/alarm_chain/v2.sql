@@ -312,7 +312,9 @@ alarm_topic AS (
     LEFT JOIN (SELECT DISTINCT topic_arn, account_id, region FROM aws_sns_topic) t
       ON t.topic_arn = act.topic_arn
     LEFT JOIN cfgmon_topic_delivery dl
-      ON dl.topic_arn = act.topic_arn AND dl.publisher_account_id = act.account_id
+      ON dl.topic_arn = act.topic_arn
+     -- the alarm whose ALARM action names the topic: a composite's, or its own
+     AND dl.alarm_arn = COALESCE(act.via_alarm_arn, act.alarm_arn)
     WHERE act.alarm_arn IN (SELECT alarm_arn FROM filter_alarm)
 ),
 
@@ -448,12 +450,12 @@ chain_rank AS (
     SELECT cj.judged_control_id, cj.judged_control_version, cj.subject_account_id,
            COALESCE(cj.trail_arn, '') AS trail_key, COALESCE(cj.filter_name, '') AS filter_key,
            COALESCE(cj.alarm_arn, '') AS alarm_key, COALESCE(cj.alarm_metric_id, '') AS metric_key,
-           COALESCE(cj.topic_arn, '') AS topic_key,
+           COALESCE(cj.topic_arn, '') AS topic_key, COALESCE(cj.via_alarm_arn, '') AS via_key,
            ROW_NUMBER() OVER (
                PARTITION BY cj.judged_control_id, cj.judged_control_version, cj.subject_account_id
                ORDER BY cj.broken_link DESC, COALESCE(cj.events_matched, 0) DESC,
                         CASE WHEN cj.pattern_valid = FALSE THEN 0 ELSE 1 END,
-                        cj.trail_arn, cj.filter_name, cj.alarm_arn, cj.topic_arn
+                        cj.trail_arn, cj.filter_name, cj.alarm_arn, cj.topic_arn, cj.via_alarm_arn
            ) AS chain_rank
     FROM chain_judged cj
 ),
@@ -462,10 +464,11 @@ missing_rank AS (
     SELECT cj.judged_control_id, cj.judged_control_version, cj.subject_account_id,
            COALESCE(cj.trail_arn, '') AS trail_key, COALESCE(cj.filter_name, '') AS filter_key,
            COALESCE(cj.alarm_arn, '') AS alarm_key, COALESCE(cj.alarm_metric_id, '') AS metric_key,
-           COALESCE(cj.topic_arn, '') AS topic_key,
+           COALESCE(cj.topic_arn, '') AS topic_key, COALESCE(cj.via_alarm_arn, '') AS via_key,
            ROW_NUMBER() OVER (
                PARTITION BY cj.judged_control_id, cj.judged_control_version, cj.subject_account_id
-               ORDER BY cj.broken_link DESC, cj.trail_arn, cj.filter_name, cj.alarm_arn, cj.topic_arn
+               ORDER BY cj.broken_link DESC, cj.trail_arn, cj.filter_name, cj.alarm_arn, cj.topic_arn,
+                        cj.via_alarm_arn
            ) AS missing_rank
     FROM chain_judged cj
     WHERE cj.data_missing = 1
@@ -474,13 +477,13 @@ missing_rank AS (
 -- the furthest chain (rank 1), and the furthest undecided one when it is another
 -- (ranked after the furthest: its own rank is above 1)
 best_key AS (
-    SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, MIN(chain_rank) AS chain_rank
+    SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, via_key, MIN(chain_rank) AS chain_rank
     FROM (
-        SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, chain_rank FROM chain_rank WHERE chain_rank = 1
+        SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, via_key, chain_rank FROM chain_rank WHERE chain_rank = 1
         UNION ALL
-        SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, 2 AS chain_rank FROM missing_rank WHERE missing_rank = 1
+        SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, via_key, 2 AS chain_rank FROM missing_rank WHERE missing_rank = 1
     ) winners
-    GROUP BY judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key
+    GROUP BY judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, via_key
 ),
 
 best_chain AS (
@@ -494,6 +497,7 @@ best_chain AS (
      AND COALESCE(cj.alarm_arn, '') = bk.alarm_key
      AND COALESCE(cj.alarm_metric_id, '') = bk.metric_key
      AND COALESCE(cj.topic_arn, '') = bk.topic_key
+     AND COALESCE(cj.via_alarm_arn, '') = bk.via_key
 ),
 
 -- CloudTrail scopes whose latest collection failed: a trail hidden there could
