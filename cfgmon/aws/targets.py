@@ -28,6 +28,9 @@ from cfgmon.aws.session import (
     session_region,
 )
 from cfgmon.aws.values import parse_arn
+from cfgmon.shards import Shard
+from cfgmon.store.database import utc_now
+from cfgmon.store.scope import InventoryWriter
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 ROLE_SESSION_NAME = "cfgmon"
@@ -268,11 +271,16 @@ def account_targets(
 
 @dataclass(frozen=True)
 class OrganizationPlan:
-    """What `organization_targets` found: the targets, and the accounts left out and why."""
+    """What `organization_targets` found: the targets, and the accounts left out and why.
+
+    With a shard, `targets` are the shard's own accounts and the management account
+    (collected by every shard, so that each knows the organisation trails it owns).
+    """
 
     organization: Organization
     targets: list[Target]
     inactive: list[tuple[str, str]]  # (account id, state) of accounts not ACTIVE
+    shard: Shard | None = None
 
 
 def organization_targets(
@@ -281,12 +289,14 @@ def organization_targets(
     counter: ApiCallCounter | None = None,
     role_name: str = DEFAULT_ROLE_NAME,
     only: Sequence[str] = (),
+    shard: Shard | None = None,
 ) -> OrganizationPlan:
     """Every ACTIVE account of the caller's organisation (or those of `only`).
 
     The caller must be the management account or a delegated administrator. Its
     own account is collected with its own credentials, the others through
     `role_name`; every target carries the organisation id and management account.
+    With `shard`, only the accounts of that shard, and the management account.
     """
     check_role_name(role_name)
     wanted = check_account_ids(only)
@@ -302,6 +312,10 @@ def organization_targets(
     targets: list[Target] = []
     inactive = []
     for account in accounts:
+        if shard and not shard.owns(account.account_id) and (
+            account.account_id != organization.management_account_id
+        ):
+            continue
         if not account.active:
             inactive.append((account.account_id, account.state))
         elif account.account_id == caller.account_id:
@@ -313,4 +327,13 @@ def organization_targets(
                 account.account_id, role_arn(account.account_id, role_name, caller.partition),
                 caller.session, "organization", membership, caller.partition,
             ))
-    return OrganizationPlan(organization, targets, inactive)
+    return OrganizationPlan(organization, targets, inactive, shard)
+
+
+def record_shard(con: Any, plan: OrganizationPlan) -> None:
+    """Write the plan's shard and the organisation's accounts into the database."""
+    organization = plan.organization
+    InventoryWriter(con).record_shard(
+        plan.shard, organization.id, organization.management_account_id,
+        [(a.account_id, a.name, a.state) for a in organization.accounts], utc_now(),
+    )

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cfgmon.errors import CfgmonError
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.transaction import transaction
 
@@ -50,6 +51,10 @@ TRAIL_KEY_COLUMNS: dict[str, str] = {
 }
 
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]
+
+
+class ShardMismatch(CfgmonError):
+    """A shard collected into a database that holds another shard."""
 
 
 @dataclass(frozen=True)
@@ -235,6 +240,41 @@ class InventoryWriter:
             [account_id, collected_at, source, status, error_code, error_message,
              organization_id, management_account_id, organization_known],
         )
+
+    # -- organisations and shards ---------------------------------------------------
+
+    def record_shard(
+        self, shard, organization_id: str | None, management_account_id: str | None,
+        accounts: Iterable[tuple[str, str | None, str]], listed_at: dt.datetime,
+    ) -> None:
+        """Record that this database holds `shard` (a cfgmon.shards.Shard) of the
+        organisation, with the organisation's accounts as (id, name, state).
+
+        ShardMismatch when the database already holds another shard: each shard is
+        collected into a database of its own, whose export writes its accounts.
+        """
+        from cfgmon.shards import shard_of
+
+        held = self.con.execute(
+            "SELECT shard_index, shard_count, organization_id FROM cfgmon_shard"
+        ).fetchall()
+        if held and held[0] != (shard.index, shard.count, organization_id):
+            index, count, organization = held[0]
+            raise ShardMismatch(
+                f"the database holds shard {index}/{count} of organisation {organization}: "
+                f"collect shard {shard} into a database of its own (--db)"
+            )
+        rows = [
+            (account_id, organization_id, management_account_id, name, state,
+             f"{shard_of(account_id, shard.count)}/{shard.count}", listed_at)
+            for account_id, name, state in accounts
+        ]
+        with self._transaction():
+            self.con.execute("DELETE FROM cfgmon_shard")
+            self.con.execute("INSERT INTO cfgmon_shard VALUES (?, ?, ?, ?)",
+                             [shard.index, shard.count, organization_id, listed_at])
+            self.con.execute("DELETE FROM cfgmon_organization_account")
+            insert_rows(self.con, "cfgmon_organization_account", rows)
 
     # -- internals ---------------------------------------------------------------
 
