@@ -31,7 +31,13 @@ from cfgmon.aws.targets import AccountTarget, AccountUnavailable, Target
 from cfgmon.errors import Interrupted
 from cfgmon.redaction import redact
 from cfgmon.store.database import utc_now
-from cfgmon.store.scope import InventoryWriter, ScopeFailure, ScopeKey, ScopeWrite
+from cfgmon.store.scope import (
+    AccountRecord,
+    InventoryWriter,
+    ScopeFailure,
+    ScopeKey,
+    ScopeWrite,
+)
 
 DEFAULT_CONCURRENCY = 8
 # Scopes written in one transaction at most, and how long a fetched scope waits at
@@ -201,6 +207,7 @@ def collect(
     executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cfgmon-collect")
     in_flight: set[Future] = set()
     unwritten: list[_Fetched] = []  # fetched, waiting for the next write
+    unrecorded: list[AccountRecord] = []  # accounts opened, recorded with the next write
     oldest = 0.0  # when the oldest of them was fetched (perf_counter)
 
     def fill() -> None:
@@ -215,6 +222,8 @@ def collect(
             in_flight.add(job)
 
     def write() -> None:
+        writer.record_accounts(unrecorded)
+        unrecorded.clear()
         batch = unwritten[:]
         unwritten.clear()  # a write an interruption stops is not tried again
         for outcome in _write_all(writer, batch):
@@ -238,7 +247,7 @@ def collect(
                     target, plan = result.target, result.plan
                     plans.append((target.account_id, plan))
                     report.regions[target.account_id] = plan.collect
-                    _record_opened(writer, result, services, finish)
+                    unrecorded.append(_record_opened(writer, result, services, finish))
                     collected = frozenset(plan.collect)
                     ready.add([
                         (ScopeContext(target=target, region=region, collected_regions=collected,
@@ -254,7 +263,7 @@ def collect(
                     total.failed()
                     resize()
             fill()  # workers fetch on while this thread writes what they fetched
-            if unwritten and (
+            if (unwritten or unrecorded) and (
                 len(unwritten) >= write_batch or not in_flight
                 or time.perf_counter() - oldest >= WRITE_INTERVAL_SECONDS
             ):
@@ -266,6 +275,7 @@ def collect(
         interruption = _interruption(exc, interrupted_before)
         if interruption is not None:
             with contextlib.suppress(duckdb.Error):
+                writer.record_accounts(unrecorded)
                 _write_all(writer, unwritten)  # fetched whole before the interruption
             _record_interrupted(writer, plans, services, run_started, interruption)
             if interruption is not exc:
@@ -369,22 +379,23 @@ def _open_account(
 def _record_opened(
     writer: InventoryWriter, opened: _Opened, services: Sequence[str],
     finish: Callable[[ScopeOutcome], None],
-) -> None:
+) -> AccountRecord:
+    """Record the regions skipped; returns the account's row, for the next write."""
     target, plan, known = opened.target, opened.plan, opened.membership
     membership = known or Membership()
     now = utc_now()
-    writer.record_account(
-        target.account_id, collected_at=now, source=target.source,
-        organization_id=membership.organization_id,
-        management_account_id=membership.management_account_id,
-        organization_known=known is not None,
-    )
     for region, reason in plan.skipped.items():
         for service in services:
             key = ScopeKey(target.account_id, region, service)
             failure = ScopeFailure("skipped", "RegionNotEnabled", reason)
             writer.record_failure(key, failure, started_at=now, finished_at=now, api_calls=0)
             finish(ScopeOutcome(key, "skipped", failure=failure))
+    return AccountRecord(
+        target.account_id, collected_at=now, source=target.source,
+        organization_id=membership.organization_id,
+        management_account_id=membership.management_account_id,
+        organization_known=known is not None,
+    )
 
 
 def _record_unavailable(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from cfgmon.errors import CfgmonError
@@ -74,6 +74,21 @@ class ScopeWrite:
     started_at: dt.datetime
     api_calls: int
     trail_upserts: Rows | None = None
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """One cfgmon_account row (see schema.sql)."""
+
+    account_id: str
+    collected_at: dt.datetime
+    source: str
+    status: str = "ok"
+    error_code: str | None = None
+    error_message: str | None = None
+    organization_id: str | None = None
+    management_account_id: str | None = None
+    organization_known: bool = False
 
 
 @dataclass(frozen=True)
@@ -230,15 +245,23 @@ class InventoryWriter:
         management_account_id: str | None = None,
         organization_known: bool = False,
     ) -> None:
+        self.record_accounts([AccountRecord(
+            account_id, collected_at, source, status, error_code, error_message,
+            organization_id, management_account_id, organization_known,
+        )])
+
+    def record_accounts(self, records: Sequence[AccountRecord]) -> None:
+        """Upsert cfgmon_account rows, all in one statement."""
+        if not records:
+            return
+        values = [value for record in records for value in astuple(record)]
         self.con.execute(
             """
             INSERT OR REPLACE INTO cfgmon_account
                 (account_id, collected_at, source, status, error_code, error_message,
                  organization_id, management_account_id, organization_known)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [account_id, collected_at, source, status, error_code, error_message,
-             organization_id, management_account_id, organization_known],
+            VALUES """ + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(records)),
+            values,
         )
 
     # -- organisations and shards ---------------------------------------------------
