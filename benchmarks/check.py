@@ -304,24 +304,27 @@ def run_check(db: Path) -> tuple[float, int, subprocess.CompletedProcess]:
 
 
 def profile_stages(db: Path) -> None:
-    """Time derive, the control's SQL and recording results, in this process."""
-    from cfgmon.controls.coverage import derive
-    from cfgmon.controls.runner import _run_one, record_results
+    """Time derive, the query of each run group and recording results, in this process."""
+    from cfgmon.controls.coverage import PatternBook, derive_many
+    from cfgmon.controls.runner import _run_group, record_results, run_groups
     from cfgmon.store.database import utc_now
 
     con = open_database(db)
     try:
-        for version in latest_versions():
+        book = PatternBook()
+        for group in run_groups(latest_versions()):
             began = time.perf_counter()
-            counts = derive(con, version, version.event_set())
+            counts = derive_many(con, [(v, v.event_set()) for v in group], book)
             derived = time.perf_counter()
-            results = _run_one(con, version, "profile", utc_now(), None)
+            by_ref = _run_group(con, group, "profile", utc_now(), None)
             ran = time.perf_counter()
+            results = [r for rows in by_ref.values() for r in rows]
             record_results(con, results)
             recorded = time.perf_counter()
-            print(f"  {version.ref}: derive {derived - began:.2f} s ({counts['patterns']:,} patterns, "
-                  f"{counts['expressions']:,} expressions, {counts['trails']:,} trails), "
-                  f"control SQL {ran - derived:.2f} s, "
+            name = group[0].chain if group[0].judged_together else group[0].ref
+            print(f"  {name} ({len(group)} controls): derive {derived - began:.2f} s "
+                  f"({counts['patterns']:,} patterns, {counts['expressions']:,} expressions), "
+                  f"query {ran - derived:.2f} s, "
                   f"recording {len(results):,} results {recorded - ran:.2f} s")
     finally:
         con.close()

@@ -52,12 +52,14 @@ from cfgmon.cli import (  # noqa: E402
     controls_cmd,
     demo_cmd,
     export_cmd,
+    fix_cmd,
     pattern_cmd,
     results_cmd,
     sql_cmd,
 )
 
-for _module in (collect_cmd, check_cmd, results_cmd, sql_cmd, controls_cmd, pattern_cmd, export_cmd, demo_cmd):
+for _module in (collect_cmd, check_cmd, results_cmd, fix_cmd, sql_cmd, controls_cmd, pattern_cmd,
+                export_cmd, demo_cmd):
     _module.register(app)
 
 

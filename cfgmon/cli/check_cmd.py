@@ -26,6 +26,7 @@ from cfgmon.controls.freshness import parse_max_age
 from cfgmon.controls.report import run_check
 from cfgmon.errors import DatabaseError, UsageError
 from cfgmon.output import FORMATS
+from cfgmon.output.report_view import prepare
 from cfgmon.store import open_database, resolve_db_path
 from cfgmon.store.lake import open_lake
 
@@ -109,6 +110,7 @@ def check(
         try:
             report = run_check(con, versions, max_age=oldest_allowed, framework=chosen,
                                record=record)
+            report = prepare(con, report, [t.format for t in targets])
         finally:
             con.close()
         shown = show(report, streams, statuses=statuses, accounts=account or [],

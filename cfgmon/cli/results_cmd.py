@@ -23,6 +23,7 @@ from cfgmon.cli.show import check_split_folder, exit_for, show
 from cfgmon.controls.history import RECENT_RUNS, load_run, recent_runs
 from cfgmon.errors import UsageError
 from cfgmon.output import FORMATS, ROW_FORMATS, RenderContext
+from cfgmon.output.report_view import prepare
 from cfgmon.store import open_database, resolve_db_path
 from cfgmon.text import counted
 
@@ -66,7 +67,8 @@ def results(
     statuses = parse_statuses(status)
     check_split_folder(asff_split)
     with open_outputs(targets) as streams:
-        report = _read(path, lambda con: load_run(con, run_id))
+        formats = [t.format for t in targets]
+        report = _read(path, lambda con: prepare(con, load_run(con, run_id), formats))
         shown = show(report, streams, statuses=statuses, accounts=account or [],
                      asff_split=asff_split, title=f"cfgmon results, run {report.run_id[:8]}")
     exit_for(shown, exit_zero)

@@ -10,6 +10,7 @@ names no control, no event source and no event.
 from __future__ import annotations
 
 import functools
+import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,8 @@ CHAINS_FOLDER = "_chains"
 BINDING_TABLE = "cfgmon_chain_control"
 # Derived tables hold rows of every control; a chain may read them only keyed by the
 # bound control.
-KEYED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture")
+KEYED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
+                "cfgmon_metric_coverage")
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,18 @@ class Chain:
     sql: str
     path: Path
     sha256: str
+    # True when one query judges every control bound in cfgmon_chain_control, its rows
+    # carrying control_id and control_version; False: exactly one bound control
+    judges_many: bool = False
 
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def matches_lock(self) -> bool:
+        """Whether the SQL is byte for byte the released text its sha256 records."""
+        return bool(self.sha256) and hashlib.sha256(self.path.read_bytes()).hexdigest() == self.sha256
 
 
 def load_chain(ref: str, root: Path) -> Chain:
@@ -66,7 +76,7 @@ def _chain_versions(folder: Path) -> dict[str, Chain]:
     for entry in meta.get("versions", ()):
         path = folder / entry["sql"]
         chain = Chain(folder.name, str(entry["version"]), path.read_text(encoding="utf-8"),
-                      path, entry.get("sha256", ""))
+                      path, entry.get("sha256", ""), entry.get("judges", "one") == "many")
         chains[chain.version] = chain
     return chains
 

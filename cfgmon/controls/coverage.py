@@ -10,10 +10,11 @@ plain, portable SQL.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cfgmon.controls.catalogue import CatalogueEvent, ControlVersion, EventSet
+from cfgmon.controls.catalogue import CATALOGUE_ACCOUNT, CatalogueEvent, ControlVersion, EventSet
+from cfgmon.patterns.batch import EventBatch, bits_to_flags
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
 from cfgmon.store.transaction import transaction
@@ -40,7 +41,7 @@ class Coverage:
 
 def evaluate_pattern(version: ControlVersion, pattern: str) -> Coverage:
     """Evaluate one pattern against the version's catalogue."""
-    return _CatalogueEvents(version).evaluate(pattern)
+    return CatalogueBatch([version]).evaluate(pattern)[0]
 
 
 class PatternBook:
@@ -65,31 +66,101 @@ class PatternBook:
         return self._compiled[text]
 
 
-class _CatalogueEvents:
-    """A version's catalogue as log events, made once for many patterns.
+class CatalogueBatch:
+    """The catalogues of several event sets as one batch of log events, for many patterns.
 
-    Each LogEvent keeps its parsed JSON, so thousands of patterns parse the
-    catalogue once rather than once each.
+    Each set contributes its matching records, its near misses and its ordinary
+    traffic, one after the other; a pattern's answer for every record of every set is
+    one EventBatch call, so the leaf conditions the inventory's patterns share are
+    tested once per record for the whole run, and each set reads its own bits.
     """
 
-    def __init__(self, version: ControlVersion) -> None:
-        self.version = version
-        self.matches = _log_events(version.matches)
-        self.does_not_match = _log_events(version.does_not_match)
-        self.background_events = tuple(getattr(version, "background", ()))
-        self.background = _log_events(self.background_events)
+    def __init__(self, sets: Sequence[EventSet | ControlVersion]) -> None:
+        records: list[CatalogueEvent] = []
+        self._sets = []
+        for events in sets:
+            background = tuple(getattr(events, "background", ()))
+            self._sets.append(_SetBits(events, len(records), len(events.matches),
+                                       len(events.does_not_match), background))
+            records += [*events.matches, *events.does_not_match, *background]
+        self._texts = [event.text for event in records]
+        self.batch = EventBatch(self._texts)
+        self._rendered: dict[str, EventBatch] = {}
 
-    def evaluate(self, pattern: str, book: PatternBook | None = None) -> Coverage:
+    def evaluate(self, pattern: str, book: PatternBook | None = None) -> list[Coverage]:
+        """The pattern's coverage of each set, in order."""
         compiled = (book or PatternBook()).compile(pattern)
         if isinstance(compiled, Exception):
-            return Coverage(pattern, False, str(compiled), (False,) * len(self.matches), None, None)
-        matched = tuple(compiled.matches_all(self.matches))
-        outside = compiled.matches_all(self.does_not_match)
-        missed = describe_missed(self.version.matches, matched) if not all(matched) else None
-        ordinary = compiled.matches_all(self.background)
-        background = next((e.label for e, hit in zip(self.background_events, ordinary,
-                                                     strict=True) if hit), None)
-        return Coverage(pattern, True, None, matched, any(outside), missed, background)
+            return [Coverage(pattern, False, str(compiled), (False,) * s.matching, None, None)
+                    for s in self._sets]
+        bits = self.batch.matches(compiled)
+        return [s.coverage(pattern, bits) for s in self._sets]
+
+    def answer(self, compiled, account_id: str = "") -> int:
+        """The records a compiled pattern matches, as bits; with `account_id`, in that
+        account's rendering of the catalogue (its id where the records have theirs)."""
+        if not account_id:
+            return self.batch.matches(compiled)
+        if account_id not in self._rendered:
+            self._rendered[account_id] = EventBatch(
+                [text.replace(CATALOGUE_ACCOUNT, account_id) for text in self._texts])
+        return self._rendered[account_id].matches(compiled)
+
+    def reads_account(self, compiled) -> bool:
+        """Whether the pattern can answer differently for different judged accounts."""
+        return self.batch.reads_text(compiled, CATALOGUE_ACCOUNT)
+
+    def rows(self, compiled_or_error, bits: int = 0) -> list[tuple]:
+        """Per set: (valid, error, total, matched, covers, missed, broader, background),
+        the coverage table's columns, without building a Coverage for each."""
+        if isinstance(compiled_or_error, Exception):
+            return [(False, str(compiled_or_error), s.matching, 0, False, None, None, None)
+                    for s in self._sets]
+        return [s.row(bits) for s in self._sets]
+
+    def union_row(self, index: int, bits: int) -> tuple:
+        """(total, matched, covers, missed, background) of set `index` for several
+        patterns' answers or'ed together."""
+        row = self._sets[index].row(bits)
+        return row[2:6] + row[7:]
+
+
+class _SetBits:
+    """Where one event set's records sit in a CatalogueBatch, and what its bits mean."""
+
+    def __init__(self, events, start: int, matching: int, near: int,
+                 background: tuple[CatalogueEvent, ...]) -> None:
+        self.events = events
+        self.start, self.matching, self.near = start, matching, near
+        self.background = background
+        self.all = (1 << matching) - 1
+        self._missed: dict[int, str] = {}  # many patterns miss the same records
+
+    def _split(self, bits: int) -> tuple[int, bool, str | None]:
+        own = bits >> self.start
+        hits = own & self.all
+        outside = (own >> self.matching) & ((1 << self.near) - 1) != 0
+        ordinary = (own >> (self.matching + self.near)) & ((1 << len(self.background)) - 1)
+        # the lowest set bit: the first ordinary record the pattern matches
+        first = self.background[(ordinary & -ordinary).bit_length() - 1].label if ordinary else None
+        return hits, outside, first
+
+    def _describe(self, hits: int) -> str | None:
+        if hits == self.all:
+            return None
+        if hits not in self._missed:
+            self._missed[hits] = describe_missed(self.events.matches, bits_to_flags(hits, 0, self.matching))
+        return self._missed[hits]
+
+    def coverage(self, pattern: str, bits: int) -> Coverage:
+        hits, outside, first = self._split(bits)
+        return Coverage(pattern, True, None, bits_to_flags(hits, 0, self.matching), outside,
+                        self._describe(hits), first)
+
+    def row(self, bits: int) -> tuple:
+        hits, outside, first = self._split(bits)
+        return (True, None, self.matching, hits.bit_count(), hits == self.all,
+                self._describe(hits), outside, first)
 
 
 def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -> str:
@@ -110,12 +181,6 @@ def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -
         parts.append(f"{counted(len(partial), 'more record')}: {shown}"
                      + (f"; and {more} more" if more > 0 else ""))
     return ", ".join(parts)
-
-
-def _log_events(events: Iterable[CatalogueEvent]) -> list:
-    from cfgmon.patterns import LogEvent
-
-    return [LogEvent(event.text) for event in events]
 
 
 # Metric transformation expressions -------------------------------------------
@@ -176,7 +241,12 @@ def _as_number(value) -> float | None:
 # Writing the derived tables ------------------------------------------------
 
 DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
-                  "cfgmon_chain_control")
+                  "cfgmon_metric_coverage", "cfgmon_chain_control")
+COVERAGE_COLUMNS = (
+    "control_id", "control_version", "event_set", "judged_account_id", "filter_pattern",
+    "pattern_valid", "pattern_error", "events_total", "events_matched", "covers_catalogue",
+    "missed_events", "broader_than_reference", "background_matched", "evaluated_at",
+)
 
 
 def derive_aside(con) -> None:
@@ -200,16 +270,23 @@ def derive_aside(con) -> None:
 def derive(
     con, version: ControlVersion, events: EventSet | None = None, book: PatternBook | None = None
 ) -> dict[str, int]:
-    """Recompute the derived tables of one control version and event set; returns counts.
+    """Recompute the derived tables of one control version and event set; returns counts."""
+    return derive_many(con, [(version, events or version.event_set())], book)
 
-    A version on a shared chain also gets its trail capture and its binding row
-    (cfgmon_chain_control), which tell the chain which control it judges.
+
+def derive_many(
+    con, bindings: Sequence[tuple[ControlVersion, EventSet]], book: PatternBook | None = None
+) -> dict[str, int]:
+    """Recompute the derived tables of each (control version, event set); returns counts.
+
+    The inventory's distinct patterns and expressions are read once for all of them
+    and every row is written in one transaction. The versions on a shared chain also
+    get their trail capture and a binding row each (cfgmon_chain_control), which tell
+    the chain which controls it judges, and nothing else.
     """
     from cfgmon.controls.trail_capture import capture_rows
 
-    events = events or version.event_set()
-    control = version.control
-    key = (control.id, version.version, events.name)
+    book = book or PatternBook()
     now = utc_now()
     patterns = [
         row[0]
@@ -225,37 +302,128 @@ def derive(
                UNION SELECT value_selector FROM aws_cloudwatch_log_metric_filter_dimension"""
         ).fetchall()
     ]
-    catalogue = _CatalogueEvents(events)
-    coverage_rows = []
+    coverage_rows: list[tuple] = []
+    value_rows: list[tuple] = []
+    capture: list[tuple] = []
+    binding_rows: list[tuple] = []
+    keys = [(v.control.id, v.version, e.name) for v, e in bindings]
+    catalogue = CatalogueBatch([events for _, events in bindings])
+    judged = _judged_accounts(con)
+    answers: dict[tuple[str, str], int] = {}  # (pattern, account or ''): bits
     for pattern in patterns:
-        c = catalogue.evaluate(pattern, book)
-        coverage_rows.append((
-            *key, pattern, c.valid, c.error, len(c.matched),
-            sum(c.matched), c.covers, c.missed, c.broader_than_reference, c.background_matched,
-            now,
-        ))
-    value_rows = []
-    for expression in expressions:
-        v = evaluate_expression(events, expression)
-        value_rows.append((*key, expression, v.constant_value, v.min_number, v.positive_number, now))
-    chained = version.chain is not None
-    capture = capture_rows(con, events.matches, key, now) if chained else []
-    # what reasons count: the event names (of this framework version's records), else records
-    names = {e.event_name for e in events.matches} & set(control.event_names)
-    counted = len(names) or len(events.matches)
+        compiled = book.compile(pattern)
+        bits = 0
+        if not isinstance(compiled, Exception):
+            bits = answers[pattern, ""] = catalogue.answer(compiled)
+        for key, row in zip(keys, catalogue.rows(compiled, bits), strict=True):
+            coverage_rows.append((*key, "", pattern, *row, now))
+        if isinstance(compiled, Exception) or not catalogue.reads_account(compiled):
+            continue
+        # a pattern that reads the account's id is judged in each account's own rendering
+        for account in judged.get(pattern, ()):
+            bits = answers[pattern, account] = catalogue.answer(compiled, account)
+            for key, row in zip(keys, catalogue.rows(compiled, bits), strict=True):
+                coverage_rows.append((*key, account, pattern, *row, now))
+    values: dict[tuple, dict[str, bool]] = {}
+    for (version, events), key in zip(bindings, keys, strict=True):
+        control = version.control
+        values[key] = {}
+        for expression in expressions:
+            v = evaluate_expression(events, expression)
+            values[key][expression] = v.positive_number
+            value_rows.append((*key, expression, v.constant_value, v.min_number,
+                               v.positive_number, now))
+        if version.chain is not None:
+            capture += capture_rows(con, events.matches, key, now)
+            # what reasons count: the event names (of this framework version's records),
+            # else the records
+            names = {e.event_name for e in events.matches} & set(control.event_names)
+            binding_rows.append((*key, control.event_noun, len(names) or len(events.matches),
+                                 control.applies_to))
+    metric_rows = _metric_union_rows(con, catalogue, keys, answers, values, now)
     with transaction(con):
-        for table in ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture"):
-            con.execute(
-                f"DELETE FROM {table} WHERE control_id = ? AND control_version = ? AND event_set = ?",
-                list(key),
-            )
-        insert_rows(con, "cfgmon_pattern_coverage", coverage_rows)
+        for table in ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
+                      "cfgmon_metric_coverage"):
+            for key in dict.fromkeys(keys):
+                con.execute(
+                    f"DELETE FROM {table} "
+                    "WHERE control_id = ? AND control_version = ? AND event_set = ?",
+                    list(key),
+                )
+        insert_rows(con, "cfgmon_pattern_coverage", coverage_rows, COVERAGE_COLUMNS)
+        insert_rows(con, "cfgmon_metric_coverage", metric_rows)
         insert_rows(con, "cfgmon_catalogue_value", value_rows)
         insert_rows(con, "cfgmon_trail_capture", capture)
-        if chained:
-            # the chain judges exactly the control bound here
+        if binding_rows:
+            # the chain judges exactly the controls bound here
             con.execute("DELETE FROM cfgmon_chain_control")
-            con.execute("INSERT INTO cfgmon_chain_control VALUES (?, ?, ?, ?, ?, ?)",
-                        [*key, control.event_noun, counted, control.applies_to])
-    return {"patterns": len(coverage_rows), "expressions": len(value_rows),
-            "trails": len(capture)}
+            insert_rows(con, "cfgmon_chain_control", binding_rows)
+    return {"patterns": len(patterns), "expressions": len(expressions),
+            "trails": len(capture) // max(1, len(binding_rows))}
+
+
+def _judged_accounts(con) -> dict[str, list[str]]:
+    """For each pattern, the accounts whose chains may reach a filter with it.
+
+    A trail delivers to a log group of its own account, and a trail applies to its
+    own account or, as an organisation trail, to the members of its management
+    account's organisation: so a filter in account F is judged for F and, when F
+    manages an organisation, for its members.
+    """
+    judged: dict[str, list[str]] = {}
+    for pattern, account in con.execute(
+        """SELECT DISTINCT COALESCE(f.filter_pattern, ''), a.account_id
+           FROM aws_cloudwatch_log_metric_filter f
+           JOIN cfgmon_account a
+             ON a.account_id = f.account_id OR a.management_account_id = f.account_id
+           ORDER BY 1, 2"""
+    ).fetchall():
+        judged.setdefault(pattern, []).append(account)
+    return judged
+
+
+def _metric_union_rows(con, catalogue: CatalogueBatch, keys, answers, values, now) -> list[tuple]:
+    """Rows for the filters of a log group that publish one metric together.
+
+    A metric is its namespace, name, unit and dimensions (name and value selector);
+    a filter counts towards what the metric's alarm sees only when its value is a
+    positive number for the control (a zero or negative value raises nothing).
+    """
+    groups: dict[tuple, list[tuple[str, str, str]]] = {}
+    for row in con.execute(
+        """SELECT f.account_id, f.region, f.log_group_name, f.name,
+                  COALESCE(f.filter_pattern, ''), f.metric_transformation_value,
+                  f.metric_transformation_namespace, f.metric_transformation_name,
+                  COALESCE(f.metric_transformation_unit, 'None'),
+                  COALESCE((SELECT STRING_AGG(d.dimension_name || '=' || d.value_selector, ','
+                                              ORDER BY d.dimension_name)
+                            FROM aws_cloudwatch_log_metric_filter_dimension d
+                            WHERE d.account_id = f.account_id AND d.region = f.region
+                              AND d.log_group_name = f.log_group_name
+                              AND d.filter_name = f.name), '')
+           FROM aws_cloudwatch_log_metric_filter f
+           WHERE f.metric_transformation_name IS NOT NULL
+           ORDER BY f.account_id, f.region, f.log_group_name, f.name"""
+    ).fetchall():
+        account, region, log_group, name, pattern, value, *metric = row
+        groups.setdefault((account, region, log_group, *metric), []).append((name, pattern, value))
+    judged = _judged_accounts(con)
+    rows: list[tuple] = []
+    for (account, region, log_group, *_), members in groups.items():
+        if len(members) < 2:
+            continue
+        names = ", ".join(name for name, _, _ in members)
+        renderings = [""] + sorted({a for _, pattern, _ in members
+                                    for a in judged.get(pattern, ()) if (pattern, a) in answers})
+        for judged_account in renderings:
+            for index, key in enumerate(keys):
+                bits = 0
+                for _, pattern, value in members:
+                    if values[key].get(value):
+                        bits |= answers.get((pattern, judged_account),
+                                            answers.get((pattern, ""), 0))
+                total, matched, covers, missed, background = catalogue.union_row(index, bits)
+                for name, _, _ in members:
+                    rows.append((*key, judged_account, account, region, log_group, name, names,
+                                 len(members), total, matched, covers, missed, background, now))
+    return rows

@@ -24,6 +24,10 @@ class CheckReport:
     results: tuple[ControlResult, ...]
     controls: dict[str, dict[str, Any]] = field(default_factory=dict)  # metadata by id@version
     hidden: int = 0            # results of the run left out by `select`
+    # the fix of each NON_COMPLIANT result, by (control_id, control_version, account_id),
+    # as cfgmon.remediation.rendered gives it; filled only for formats that show it
+    remediation: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    estate: Any = None         # cfgmon.controls.estate.Estate, for the formats that show it
 
     @property
     def control_refs(self) -> list[str]:
@@ -57,8 +61,16 @@ class CheckReport:
         return replace(self, results=kept)
 
     def rows(self) -> list[dict[str, Any]]:
-        """Each result as a dict with its keys, plus `control` (id@version)."""
-        return [r.as_dict() | {"control": _ref(r)} for r in self.results]
+        """Each result as a dict with its keys, plus `control` (id@version) and, when
+        planned, the `remediation` of a NON_COMPLIANT one."""
+        rows = []
+        for r in self.results:
+            row = r.as_dict() | {"control": _ref(r)}
+            fix = self.remediation.get((r.control_id, r.control_version, r.account_id))
+            if fix is not None:
+                row["remediation"] = fix
+            rows.append(row)
+        return rows
 
 
 def run_check(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import duckdb
@@ -14,12 +14,15 @@ from cfgmon.controls.catalogue import (
     STATUSES,
     ControlVersion,
 )
-from cfgmon.controls.coverage import PatternBook, derive, derive_aside
+from cfgmon.controls.coverage import PatternBook, derive_aside, derive_many
 from cfgmon.controls.freshness import MaxAge, apply_max_age
 from cfgmon.errors import ControlError, DatabaseError
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
 from cfgmon.store.transaction import transaction
+
+# What a query judging many controls at once adds to each row: whose row it is.
+JUDGED_TOGETHER_COLUMNS = ("control_id", "control_version")
 
 # The keys every result carries, in the order outputs show them.
 RESULT_KEYS = (
@@ -42,7 +45,11 @@ class ControlResult:
     framework: str | None = None   # the framework version judged (cis-aws@5.0.0); None: default
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # shallow, with a copy of the evidence: asdict would deep-copy every value of
+        # tens of thousands of results
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["evidence"] = dict(self.evidence)
+        return values
 
 
 def run_controls(
@@ -63,16 +70,33 @@ def run_controls(
         derive_aside(con)
     run_id = str(uuid.uuid4())
     evaluated_at = utc_now()
-    results: list[ControlResult] = []
+    by_ref: dict[str, list[ControlResult]] = {}
     book = PatternBook()  # the inventory's patterns, compiled once for every control
-    for version in versions:
-        derive(con, version, version.event_set(framework), book)
-        results.extend(_run_one(con, version, run_id, evaluated_at, framework))
+    for group in run_groups(versions):
+        derive_many(con, [(v, v.event_set(framework)) for v in group], book)
+        by_ref.update(_run_group(con, group, run_id, evaluated_at, framework))
+    results = [r for ref in dict.fromkeys(v.ref for v in versions) for r in by_ref[ref]]
     if max_age is not None:
         results = [apply_max_age(r, max_age, evaluated_at) for r in results]
     if record:
         record_results(con, results)
     return results
+
+
+def run_groups(versions: list[ControlVersion]) -> list[list[ControlVersion]]:
+    """The runs of one query each: every version on the same chain that judges many
+    controls at once goes into one run; any other version runs alone."""
+    together: dict[str, list[ControlVersion]] = {}
+    groups: list[list[ControlVersion]] = []
+    for version in {v.ref: v for v in versions}.values():
+        if version.judged_together:
+            if version.chain not in together:
+                together[version.chain] = []
+                groups.append(together[version.chain])
+            together[version.chain].append(version)
+        else:
+            groups.append([version])
+    return groups
 
 
 def _require_inventory(con) -> None:
@@ -84,21 +108,30 @@ def _require_inventory(con) -> None:
         raise DatabaseError("no inventory yet: run cfgmon collect first")
 
 
-def _run_one(
-    con, version: ControlVersion, run_id: str, evaluated_at, framework: str | None
-) -> list[ControlResult]:
+def _run_group(
+    con, group: list[ControlVersion], run_id: str, evaluated_at, framework: str | None
+) -> dict[str, list[ControlResult]]:
+    """Run the group's one query; its results per version ref."""
+    where = group[0].chain if group[0].judged_together else group[0].ref
     try:
-        cursor = con.execute(version.sql)
+        cursor = con.execute(group[0].sql)
     except duckdb.Error as exc:
         message = str(exc).strip().splitlines()[0]
-        raise ControlError(f"control {version.ref} failed to run: {message}") from None
+        raise ControlError(f"control {where} failed to run: {message}") from None
     columns = [d[0] for d in cursor.description]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    required = REQUIRED_COLUMNS + (JUDGED_TOGETHER_COLUMNS if group[0].judged_together else ())
+    missing = [c for c in required if c not in columns]
     if missing:
-        raise ControlError(f"control {version.ref} does not return {', '.join(missing)}")
-    results = []
+        raise ControlError(f"control {where} does not return {', '.join(missing)}")
+    versions = {(v.control.id, v.version): v for v in group}
+    results: dict[str, list[ControlResult]] = {v.ref: [] for v in group}
     for values in cursor.fetchall():
         row = dict(zip(columns, values, strict=True))
+        version = (versions.get((row["control_id"], row["control_version"]))
+                   if group[0].judged_together else group[0])
+        if version is None:
+            raise ControlError(f"chain {where} returned a row for {row['control_id']}@"
+                               f"{row['control_version']}, which it was not asked to judge")
         if row["status"] not in STATUSES:
             raise ControlError(f"control {version.ref} returned unknown status {row['status']!r}")
         if not row["reason"] or not row["account_id"]:
@@ -108,7 +141,7 @@ def _run_one(
             for name, value in row.items()
             if name.startswith(EVIDENCE_PREFIX) and value is not None
         }
-        results.append(ControlResult(
+        results[version.ref].append(ControlResult(
             control_id=version.control.id,
             control_version=version.version,
             account_id=row["account_id"],

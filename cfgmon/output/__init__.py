@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from cfgmon.output import (
     asff_format,
     csv_format,
+    html_format,
     json_format,
     junit_format,
     ocsf_format,
@@ -33,6 +34,9 @@ class RenderContext:
     status_column: str | None = None          # colour this column by verdict (table format)
     wrap_columns: Mapping[str, int] | None = None  # only these wrap, sharing the width by ratio (table)
     footer: str | None = None                 # a line printed after the table (table format)
+    run_id: str | None = None                 # the run the results come from (html)
+    estate: Any = None                        # cfgmon.controls.estate.Estate (html)
+    hidden: int = 0                           # results of the run not shown (html)
 
 
 Renderer = Callable[[Sequence[Row], RenderContext, TextIO], None]
@@ -48,6 +52,12 @@ FINDING_FORMATS: dict[str, Renderer] = {
     "ocsf": ocsf_format.render,
     "asff": asff_format.render,
     "junit": junit_format.render,
+    "html": html_format.render,
 }
+
+# Formats that carry the fix of each NON_COMPLIANT result, and those that also describe
+# the estate (what was collected, compliance over time): both are read from the database.
+REMEDIATION_FORMATS = frozenset({"json", "html"})
+ESTATE_FORMATS = frozenset({"html"})
 
 FORMATS: dict[str, Renderer] = {**ROW_FORMATS, **FINDING_FORMATS}

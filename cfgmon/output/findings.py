@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+# A verdict in a few characters, for a cell of a matrix of controls by accounts.
+SHORT = {"COMPLIANT": "pass", "NON_COMPLIANT": "FAIL", "INSUFFICIENT_DATA": "?",
+         "NOT_APPLICABLE": "n/a"}
+
 STATUS_WORDS = {
     "COMPLIANT": "passed",
     "NON_COMPLIANT": "failed",
@@ -41,3 +45,16 @@ def requirements(control: dict[str, Any]) -> list[str]:
     return [
         f"{f['framework']} {f['version']} {f['requirement']}" for f in control.get("frameworks", [])
     ]
+
+
+def requirement_of(controls: dict[str, dict[str, Any]], ref: str, framework: str | None) -> str:
+    """The requirement id a control answers in the framework judged (`5.9`), or ''."""
+    meta = controls.get(ref, {})
+    framework = framework or meta.get("default_framework")
+    found = sorted({f["requirement"] for f in meta.get("frameworks", ()) if f.get("id") == framework})
+    return ", ".join(found)
+
+
+def requirement_key(requirement: str) -> list:
+    """`5.10` after `5.9`: requirement ids in their numeric order."""
+    return [int(p) if p.isdigit() else p for p in requirement.split(".")]

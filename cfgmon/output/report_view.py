@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TextIO
 
+from cfgmon.controls.estate import read_estate
 from cfgmon.controls.report import CheckReport
 from cfgmon.controls.runner import RESULT_KEYS
-from cfgmon.output import FORMATS, RenderContext
+from cfgmon.output import ESTATE_FORMATS, FORMATS, REMEDIATION_FORMATS, RenderContext
+from cfgmon.output.findings import SHORT, requirement_key, requirement_of
 from cfgmon.text import counted
 
 # Statuses every control can return are always counted in the summary line; any
@@ -18,6 +21,21 @@ ALWAYS_COUNTED = ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA")
 # arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, the resource ending where the reason's
 # own punctuation or words begin.
 _ARN = re.compile(r"\barn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(?P<account>\d{12}):(?P<resource>[^\s,;()]+)")
+
+
+def prepare(con, report: CheckReport, formats: Iterable[str], *, email: str | None = None
+            ) -> CheckReport:
+    """The report with what `formats` show beyond the results, read from `con` while it is
+    open: the fix of each NON_COMPLIANT result (json, html), the estate (html)."""
+    from cfgmon.remediation import DEFAULT_EMAIL, plan_fixes, rendered
+
+    formats = set(formats)
+    if formats & REMEDIATION_FORMATS:
+        plans = plan_fixes(con, report.results, email=email or DEFAULT_EMAIL)
+        report = replace(report, remediation={k: rendered(p) for k, p in plans.items()})
+    if formats & ESTATE_FORMATS:
+        report = replace(report, estate=read_estate(con))
+    return report
 
 
 def render_report(
@@ -30,7 +48,8 @@ def render_report(
 ) -> None:
     """Render `report` as `format_name`. `extra`: more table columns, by name, by account."""
     if format_name != "table":
-        context = RenderContext(columns=RESULT_KEYS, controls=report.controls)
+        context = RenderContext(columns=RESULT_KEYS, controls=report.controls,
+                                run_id=report.run_id, estate=report.estate, hidden=report.hidden)
         FORMATS[format_name](report.rows(), context, out)
         return
     rows, context = table_view(report, title=title, extra=extra or {})
@@ -91,19 +110,13 @@ def summary_line(report: CheckReport) -> str:
     return line
 
 
-
-SHORT = {"COMPLIANT": "pass", "NON_COMPLIANT": "FAIL", "INSUFFICIENT_DATA": "?",
-         "NOT_APPLICABLE": "n/a"}
 COUNT_WORDS = {"COMPLIANT": "passed", "NON_COMPLIANT": "failed",
                "INSUFFICIENT_DATA": "insufficient", "NOT_APPLICABLE": "not applicable"}
 
 
 def requirement(report: CheckReport, ref: str, framework: str | None) -> str:
     """The requirement id a control answers in the framework judged (`5.9`), or ''."""
-    meta = report.controls.get(ref, {})
-    framework = framework or meta.get("default_framework")
-    found = sorted({f["requirement"] for f in meta.get("frameworks", ()) if f.get("id") == framework})
-    return ", ".join(found)
+    return requirement_of(report.controls, ref, framework)
 
 
 def _by_control(report: CheckReport) -> dict[str, list]:
@@ -137,7 +150,7 @@ def render_matrix(report: CheckReport, out, *, title: str) -> None:
         rows.append({"requirement": requirement(report, ref, framework),
                      "control": ref.split("@")[0],
                      **{a: SHORT.get(by_account.get(a, ""), "") for a in accounts}})
-    rows.sort(key=lambda row: [int(p) if p.isdigit() else p for p in row["requirement"].split(".")])
+    rows.sort(key=lambda row: requirement_key(row["requirement"]))
     context = RenderContext(title=title, columns=("requirement", "control", *accounts),
                             status_column="*", wrap_columns={"control": 1})
     FORMATS["table"](rows, context, out)

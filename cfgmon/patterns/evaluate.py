@@ -343,6 +343,11 @@ def _index_child(step: Index) -> Callable[[Any], Any]:
 _CHILD: dict[type, Callable[[Any], Callable[[Any], Any]]] = {Key: _key_child, Index: _index_child}
 
 
+def values_at(selector: Selector) -> Callable[[Any], list[Any]]:
+    """Every value a selector reaches in a document (none when it reaches nothing)."""
+    return _reach(selector)
+
+
 def _reach(selector: Selector) -> Callable[[Any], list[Any]]:
     """Every value a selector with wildcards reaches."""
     expanders = [_EXPAND[type(step)](step) for step in selector.steps]

@@ -18,7 +18,7 @@ from cfgmon.errors import DatabaseError, DatabaseInUse
 from cfgmon.text import counted
 
 DEFAULT_DB = "cfgmon.duckdb"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE cfgmon_account ADD COLUMN IF NOT EXISTS organization_known BOOLEAN",
             "ALTER TABLE cfgmon_check_result ADD COLUMN IF NOT EXISTS framework VARCHAR",
         ),
+    ),
+    Migration(
+        4,
+        "cfgmon_pattern_coverage keyed by judged account too (recreated: check derives it "
+        "anew); new table cfgmon_metric_coverage",
+        ("DROP TABLE IF EXISTS cfgmon_pattern_coverage",),
     ),
 )
 

@@ -317,6 +317,10 @@ CREATE TABLE IF NOT EXISTS cfgmon_pattern_coverage (
     control_id       VARCHAR NOT NULL,
     control_version  VARCHAR NOT NULL,
     event_set        VARCHAR NOT NULL DEFAULT '',
+    -- '' when the pattern answers alike for every account; else the judged account
+    -- whose own rendering of the catalogue (its id in recipientAccountId, ARNs, ...)
+    -- this row evaluates, for a pattern that reads a field holding the account id
+    judged_account_id VARCHAR NOT NULL DEFAULT '',
     filter_pattern   VARCHAR NOT NULL,
     pattern_valid    BOOLEAN NOT NULL,
     pattern_error    VARCHAR,
@@ -329,7 +333,31 @@ CREATE TABLE IF NOT EXISTS cfgmon_pattern_coverage (
     -- filter that matches ordinary traffic keeps its alarm in ALARM
     background_matched VARCHAR,
     evaluated_at     TIMESTAMP NOT NULL,
-    PRIMARY KEY (control_id, control_version, event_set, filter_pattern)
+    PRIMARY KEY (control_id, control_version, event_set, judged_account_id, filter_pattern)
+);
+
+-- Several metric filters on one log group that publish the same metric (namespace,
+-- name, unit and dimensions) feed one alarm: what their patterns match together. One
+-- row per filter of such a group; judged_account_id as in cfgmon_pattern_coverage.
+CREATE TABLE IF NOT EXISTS cfgmon_metric_coverage (
+    control_id           VARCHAR NOT NULL,
+    control_version      VARCHAR NOT NULL,
+    event_set            VARCHAR NOT NULL DEFAULT '',
+    judged_account_id    VARCHAR NOT NULL DEFAULT '',
+    log_group_account_id VARCHAR NOT NULL,
+    region               VARCHAR NOT NULL,
+    log_group_name       VARCHAR NOT NULL,
+    filter_name          VARCHAR NOT NULL,
+    filter_names         VARCHAR NOT NULL,   -- every filter of the group, comma-separated
+    filter_count         INTEGER NOT NULL,
+    events_total         INTEGER NOT NULL,
+    events_matched       INTEGER NOT NULL,   -- by at least one filter of the group
+    covers_catalogue     BOOLEAN NOT NULL,
+    missed_events        VARCHAR,            -- what the group misses together
+    background_matched   VARCHAR,            -- the first ordinary record any of them matches
+    evaluated_at         TIMESTAMP NOT NULL,
+    PRIMARY KEY (control_id, control_version, event_set, judged_account_id,
+                 log_group_account_id, region, log_group_name, filter_name)
 );
 
 -- Whether a trail records every record of a control's catalogue, derived from its

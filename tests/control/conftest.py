@@ -8,10 +8,13 @@ import shutil
 import pytest
 from clirun import run_cli
 
+from cfgmon.controls import load_catalogue
 from cfgmon.simulation import Seeder
 
 REGIONS = ("us-east-1", "eu-west-1")
 CONTROL = "config_configuration_changes_monitoring"
+# its latest version, which a check without @VERSION runs
+LATEST = load_catalogue()[CONTROL].latest.version
 
 
 class Inspector:
@@ -63,14 +66,25 @@ class Inspector:
 
 def assert_same_verdict(v1: dict, chained: dict) -> None:
     """Version 1 and the chain version of the control give the same verdict and reason,
-    with one deliberate difference: the chain judges a trail by the control's own events
-    (a write-only trail records every AWS Config change), where version 1 asked for all
-    management events, read and write; so where version 1 stops at that link (4), the
-    chain is COMPLIANT or names the records the trail misses."""
+    but for two deliberate differences. Where no filter of the log group matches any
+    event, the chain says so rather than calling the first by name the closest. And the
+    chain judges a trail by the control's own events (a write-only trail records every
+    AWS Config change), where version 1 asked for all management events, read and
+    write; so where version 1 stops at that link (4), the chain is COMPLIANT or names
+    the records the trail misses."""
     if v1["evidence"].get("broken_link") == 4 and v1["status"] == "NON_COMPLIANT":
         assert chained["status"] == "COMPLIANT" or (
             chained["evidence"]["broken_link"] == 4 and " does not record all " in chained["reason"]
         ), chained
+        return
+    none = "; none of its metric filters matches any of them (filter "
+    if none in chained["reason"]:
+        # the chain names no "closest" filter when every filter matches nothing (the one
+        # first by name might well be another control's)
+        head, _, tail = chained["reason"].partition(none)
+        name = tail.split(" among them)")[0]
+        assert chained["status"] == v1["status"]
+        assert v1["reason"].startswith(f"{head}; closest, filter {name}, misses "), v1["reason"]
         return
     assert (chained["status"], chained["reason"]) == (v1["status"], v1["reason"])
 

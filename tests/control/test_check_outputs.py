@@ -17,13 +17,13 @@ import termios
 import duckdb
 import pytest
 
-from .conftest import AUDITED_ACCOUNTS
+from .conftest import AUDITED_ACCOUNTS, LATEST
 
 # These tests are about one control; `check` alone runs the whole family.
 CONFIG_CONTROL = "config_configuration_changes_monitoring"
 
 SUMMARY = "3 accounts: 1 COMPLIANT, 2 NON_COMPLIANT, 0 INSUFFICIENT_DATA"
-CONTROL_REF = "config_configuration_changes_monitoring@2"
+CONTROL_REF = f"config_configuration_changes_monitoring@{LATEST}"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 

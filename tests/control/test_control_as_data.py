@@ -4,12 +4,13 @@ no SQL and no code of its own; and a chain that names a control is refused."""
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 
 import pytest
 from clirun import run_cli
 
-from cfgmon.controls.catalogue import load_catalogue, resolve, validate_sql
+from cfgmon.controls.catalogue import load_catalogue, queries_dir, resolve, validate_sql
 from cfgmon.controls.chains import validate_chain
 from cfgmon.controls.report import run_check
 from cfgmon.errors import ControlError
@@ -210,3 +211,27 @@ def test_a_chain_that_reads_a_derived_table_without_the_control_is_refused():
     with pytest.raises(ControlError, match="reads its control from cfgmon_chain_control"):
         validate_chain(unbound, "chain x", forbidden=set())
     validate_sql(version, where="chain alarm_chain@1")  # the released chain itself passes
+
+
+def test_every_released_chain_passes_the_checks_a_chain_of_ones_own_gets_at_load(tmp_path):
+    # at load, a chain matching its sha256 lock is not parsed again: this is where the
+    # released ones are checked
+    catalogue = load_catalogue()
+    forbidden = {c.id for c in catalogue.values()} | {
+        n for c in catalogue.values() for n in c.event_names}
+    chained = {v.chain: v for c in catalogue.values() for v in c.versions.values() if v.chain}
+    assert {"alarm_chain@1", "alarm_chain@2"} <= set(chained)
+    for ref, version in chained.items():
+        assert version.chain_locked, ref
+        validate_chain(version.sql, ref, forbidden=forbidden)
+        validate_sql(version, where=ref)
+
+
+def test_an_edited_chain_is_checked_at_load(tmp_path):
+    folder = tmp_path / "queries"
+    shutil.copytree(queries_dir(), folder)
+    chain = folder / "_chains" / "alarm_chain" / "v2.sql"
+    chain.write_text(chain.read_text().replace(
+        "WHERE service = 'cloudtrail'", "WHERE service = 'cloudtrail' AND 'kms.amazonaws.com' <> ''", 1))
+    with pytest.raises(ControlError, match="event source"):
+        load_catalogue(folder)

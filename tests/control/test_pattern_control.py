@@ -6,6 +6,8 @@ import json
 
 from cfgmon.simulation import CIS_CONFIG_PATTERN
 
+from .conftest import LATEST
+
 CONTROL = "config_configuration_changes_monitoring"
 
 
@@ -14,7 +16,7 @@ def test_reference_pattern_covers_the_control(cli):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert len(lines) == 17 and all(line.startswith("MATCH") for line in lines[:16])
-    assert lines[-1] == f"covers {CONTROL}@2: matches all 16 catalogue records"
+    assert lines[-1] == f"covers {CONTROL}@{LATEST}: matches all 16 catalogue records"
 
 
 def test_narrower_pattern_does_not_cover_and_exits_1(cli):
@@ -22,7 +24,7 @@ def test_narrower_pattern_does_not_cover_and_exits_1(cli):
     result = cli("pattern", "test", pattern, "--control", CONTROL)
     assert result.exit_code == 1
     assert result.stdout.splitlines()[-1] == (
-        f"does not cover {CONTROL}@2: matches 8 of 16 catalogue records; misses "
+        f"does not cover {CONTROL}@{LATEST}: matches 8 of 16 catalogue records; misses "
         "StopConfigurationRecorder, PutConfigurationRecorder"
     )
 

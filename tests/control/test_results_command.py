@@ -9,6 +9,7 @@ import sys
 
 import duckdb
 
+from .conftest import LATEST
 from .securityhub import batch_import_errors
 
 # These tests are about one control; `check` alone runs the whole family.
@@ -65,7 +66,7 @@ def test_list_shows_recent_runs_newest_first(db, cli):
     assert result.exit_code == 0
     listed = json.loads(result.stdout)
     assert [r["run_id"] for r in listed] == runs[::-1]
-    assert listed[0]["controls"] == "config_configuration_changes_monitoring@2"
+    assert listed[0]["controls"] == f"config_configuration_changes_monitoring@{LATEST}"
     assert (listed[0]["accounts"], listed[0]["compliant"], listed[0]["non_compliant"],
             listed[0]["insufficient_data"]) == (3, 1, 2, 0)
 

@@ -1,0 +1,92 @@
+"""What the planner reads of the inventory: the real names and settings of a chain's resources.
+
+Loaded once for a whole report (a few queries, whatever the number of results), then
+looked up in memory; only the full definition of an alarm (the API object kept in
+`raw`, which PutMetricAlarm must restate whole) is read per alarm, for the alarms
+named in the results first, in one query.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+
+def _rows(con, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params or [])
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _json(value) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class Inventory:
+    def __init__(self, con, alarm_arns: Iterable[str] = ()) -> None:
+        self._con = con
+        self.trails: dict[str, dict] = {}
+        for row in _rows(con, "SELECT * EXCLUDE (raw) FROM aws_cloudtrail_trail "
+                              "ORDER BY (account_id = owner_account_id) DESC"):
+            row["advanced_event_selectors"] = _json(row["advanced_event_selectors"])
+            self.trails.setdefault(row["arn"], row)   # the owner's copy first
+        self.selectors: dict[str, list[dict]] = defaultdict(list)
+        for row in _rows(con, "SELECT * FROM aws_cloudtrail_trail_event_selector "
+                              "ORDER BY trail_arn, selector_index"):
+            row["exclude_management_event_sources"] = _json(row["exclude_management_event_sources"])
+            row["data_resources"] = _json(row["data_resources"])
+            self.selectors[row["trail_arn"]].append(row)
+        self.log_groups = {(r["account_id"], r["region"], r["name"]) for r in _rows(
+            con, "SELECT account_id, region, name FROM aws_cloudwatch_log_group")}
+        self.filters: dict[tuple, list[dict]] = defaultdict(list)
+        for row in _rows(con, "SELECT * EXCLUDE (raw) FROM aws_cloudwatch_log_metric_filter "
+                              "ORDER BY name"):
+            row["metric_transformation_dimensions"] = _json(row["metric_transformation_dimensions"])
+            self.filters[(row["account_id"], row["region"], row["log_group_name"])].append(row)
+        self.alarms_by_metric: dict[tuple, list[str]] = defaultdict(list)
+        self.alarm_arns: set[str] = set()
+        for row in _rows(con, "SELECT account_id, region, arn, namespace, metric_name "
+                              "FROM aws_cloudwatch_alarm ORDER BY arn"):
+            self.alarm_arns.add(row["arn"])
+            if row["metric_name"] is None:
+                continue
+            key = (row["account_id"], row["region"], row["namespace"], row["metric_name"])
+            self.alarms_by_metric[key].append(row["arn"])
+        self.topics: dict[tuple, list[str]] = defaultdict(list)
+        for row in _rows(con, "SELECT DISTINCT account_id, region, topic_arn FROM aws_sns_topic "
+                              "ORDER BY topic_arn"):
+            self.topics[(row["account_id"], row["region"])].append(row["topic_arn"])
+        self.confirmed = dict(con.execute(
+            "SELECT topic_arn, count(*) FROM aws_sns_topic_subscription "
+            "WHERE NOT pending_confirmation GROUP BY topic_arn").fetchall())
+        self._alarm_raw: dict[str, dict | None] = {}
+        self._load_alarms(list(dict.fromkeys(alarm_arns)))
+
+    def _load_alarms(self, arns: list[str]) -> None:
+        if not arns:
+            return
+        for arn in arns:
+            self._alarm_raw.setdefault(arn, None)
+        for arn, raw in self._con.execute(
+            "SELECT arn, raw FROM aws_cloudwatch_alarm WHERE arn IN (SELECT unnest(?))", [arns]
+        ).fetchall():
+            self._alarm_raw[arn] = _json(raw)
+
+    def alarm(self, arn: str) -> dict | None:
+        """The alarm's DescribeAlarms object, or None when it is not in the inventory."""
+        if arn not in self._alarm_raw:
+            self._load_alarms([arn])
+        return self._alarm_raw[arn]
+
+    def filters_on(self, account_id: str, region: str, log_group_name: str) -> list[dict]:
+        return self.filters.get((account_id, region, log_group_name), [])
+
+    def alarms_on(self, account_id: str, region: str, namespace: str, metric_name: str) -> list[str]:
+        return self.alarms_by_metric.get((account_id, region, namespace, metric_name), [])
+
+    def delivering_topic(self, account_id: str, region: str) -> str | None:
+        """A topic of the account and region with a confirmed subscription, if any."""
+        return next((t for t in self.topics.get((account_id, region), [])
+                     if self.confirmed.get(t)), None)

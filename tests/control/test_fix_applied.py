@@ -1,0 +1,122 @@
+"""The fix fixes: the plan `check --format json` carries, applied through boto3 to the moto
+account it was written for, makes the next collection and check COMPLIANT.
+
+The calls are built from the plan's own steps (service, operation, parameters), the
+same steps the AWS CLI text and the Terraform are rendered from.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore import xform_name
+from clirun import run_cli
+
+from cfgmon.simulation.seed import CIS_CONFIG_PATTERN
+
+from .conftest import CONTROL
+
+WITHOUT_RECORDER = (
+    "{ ($.eventSource = config.amazonaws.com) && (($.eventName = StopConfigurationRecorder) || "
+    "($.eventName = DeleteDeliveryChannel) || ($.eventName = PutDeliveryChannel)) }"
+)
+
+
+def _delete_alarm(seeder):
+    chain = seeder.chain("us-east-1")
+    seeder.client("cloudwatch", "us-east-1").delete_alarms(AlarmNames=[chain.alarm_name])
+
+
+def _delete_topic(seeder):
+    chain = seeder.chain("us-east-1")
+    seeder.client("sns", "us-east-1").delete_topic(TopicArn=chain.topic_arn)
+
+
+# name: (how the account is broken, the link that breaks, what the fix's steps call)
+CASES = {
+    "a filter missing an event": (lambda s: s.chain("us-east-1", pattern=WITHOUT_RECORDER), 7,
+                                  ["PutMetricFilter"]),
+    "no alarm on the metric": (_delete_alarm, 9, ["PutMetricAlarm"]),
+    "alarm actions disabled": (lambda s: s.chain("us-east-1", actions_enabled=False), 10,
+                               ["PutMetricAlarm"]),
+    "a threshold of 3 events": (lambda s: s.chain("us-east-1", threshold=3), 11, ["PutMetricAlarm"]),
+    "a topic nobody subscribed to": (lambda s: s.chain("us-east-1", subscriptions=()), 14,
+                                     ["Subscribe"]),
+    "an alarm notifying a deleted topic": (_delete_topic, 13, ["CreateTopic", "Subscribe"]),
+    "a trail that is not logging": (lambda s: s.chain("us-east-1", logging=False), 3,
+                                    ["StartLogging"]),
+    "a single-region trail": (lambda s: s.chain("us-east-1", multi_region=False), 2,
+                              ["UpdateTrail"]),
+}
+
+
+def _check(inspector) -> dict:
+    result = run_cli("check", "--db", inspector.db, "--control", CONTROL, "--format", "json")
+    assert result.exit_code in (0, 1), result.stderr
+    (verdict,) = json.loads(result.stdout)
+    return verdict
+
+
+def apply(aws, steps: list[dict]) -> None:
+    """Each step's API call through boto3, as the plan states it."""
+    for step in steps:
+        client = aws.client(step["service"], step["region"])
+        if step["operation"] == "PutMetricFilter":
+            # AWS replaces a filter of the same name; moto 5 appends a second one instead
+            client.delete_metric_filter(logGroupName=step["params"]["logGroupName"],
+                                        filterName=step["params"]["filterName"])
+        getattr(client, xform_name(step["operation"]))(**step["params"])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_planned_fix_makes_the_account_compliant(aws, seeder, inspector, case):
+    build, link, operations = CASES[case]
+    build(seeder)
+    inspector.collect()
+    before = _check(inspector)
+    assert (before["status"], before["evidence"]["broken_link"]) == ("NON_COMPLIANT", link), before
+    fix = before["remediation"]
+    assert [s["operation"] for s in fix["steps"]] == operations, fix["cli"]
+    assert {s["account_id"] for s in fix["steps"]} == {before["account_id"]}
+
+    apply(aws, fix["steps"])
+    inspector.collect()
+    after = _check(inspector)
+    assert after["status"] == "COMPLIANT", (after["reason"], fix["cli"])
+    assert "remediation" not in after
+
+
+def test_a_corrected_filter_keeps_the_users_own_narrowing(aws, seeder, inspector):
+    seeder.chain("us-east-1", pattern=WITHOUT_RECORDER)
+    inspector.collect()
+    (step,) = _check(inspector)["remediation"]["steps"]
+    pattern = step["params"]["filterPattern"]
+    assert "$.eventSource = config.amazonaws.com" in pattern      # the user's narrowing stays
+    assert "$.eventName = PutConfigurationRecorder" in pattern    # the missed event is added
+    assert step["params"]["metricTransformations"] == [
+        {"metricName": "cis-config-changes", "metricNamespace": "CISBenchmark", "metricValue": "1"}]
+    assert step["title"].startswith("correct the pattern of metric filter cis-config-changes")
+
+
+def test_a_filter_of_another_shape_gets_the_reference_pattern(aws, seeder, inspector):
+    and_for_or = CIS_CONFIG_PATTERN.replace("||", "&&")
+    seeder.chain("us-east-1", pattern=and_for_or)
+    inspector.collect()
+    verdict = _check(inspector)
+    (step,) = verdict["remediation"]["steps"]
+    assert step["params"]["filterName"] == "cis-config-changes"
+    assert step["params"]["filterPattern"] == _reference()
+    assert "use the reference pattern of cis-aws@7.0.0" in step["title"]
+
+
+def test_only_non_compliant_results_carry_a_remediation(aws, seeder, inspector):
+    seeder.chain("us-east-1")
+    inspector.collect()
+    assert "remediation" not in _check(inspector)
+
+
+def _reference() -> str:
+    from cfgmon.controls import resolve
+
+    return resolve(CONTROL).control.reference_for("cis-aws@7.0.0")
