@@ -39,7 +39,11 @@ from cfgmon.store.scope import (
     ScopeWrite,
 )
 
-DEFAULT_CONCURRENCY = 8
+# Requests in flight at once. With 50 ms per request, 100 accounts x 4 regions
+# collected fastest at 32 (benchmarks/collect.py: 8, 16, 32 and 64 tried); a scope
+# makes one request at a time, so one account's region sees at most one request per
+# service at once, whatever the concurrency.
+DEFAULT_CONCURRENCY = 32
 # Scopes written in one transaction at most, and how long a fetched scope waits at
 # most for its write. Each DuckDB statement costs about a millisecond whatever its
 # size, and a write is a few dozen statements, so scopes are written in batches.
