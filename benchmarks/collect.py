@@ -1,33 +1,48 @@
-"""Benchmark: collecting an AWS organisation, with the default concurrency and with 1.
+"""Benchmark: collecting an AWS organisation: cfgmon's CPU per call, hidden latency, memory, shards.
 
-    .venv/bin/python benchmarks/collect.py [--accounts 20] [--regions 4] [--in-process]
+    .venv/bin/python benchmarks/collect.py [--accounts 20,100] [--regions 4]
+        [--latency-ms 50] [--concurrency 8,16,32,64] [--shards 3] [--profile]
 
-A moto server (cfgmon.simulation.MotoSimulation) holds an organisation of
-`--accounts` accounts (the management account and its members, made with moto's
-CreateOrganization and CreateAccount), each seeded in every one of `--regions`
-regions: a multi-region trail into CloudWatch Logs in its first region, and in
-every region a log group with metric filters, alarms and an SNS topic with
-subscriptions. The organisation is then collected twice, exactly as
-`cfgmon collect --organization --region ...` does (caller = management account,
-members through OrganizationAccountAccessRole), into fresh databases: once with
-the default concurrency and once with concurrency 1. Prints wall time, scopes and
-API calls of each, and the ratio.
+A moto server (cfgmon.simulation.MotoSimulation), in a child process of its own,
+holds an organisation of the largest `--accounts` accounts (the management account
+and its members, made with moto's CreateOrganization and CreateAccount), each seeded
+in every one of `--regions` regions: a multi-region trail into CloudWatch Logs in
+its first region, and in every region a log group with metric filters, alarms and
+an SNS topic with a subscription. Each collection runs exactly as `cfgmon collect
+--organization --region ...` does (caller = management account, members through
+OrganizationAccountAccessRole), into a fresh database, in a fresh process of its
+own, so that its CPU time (user + sys) and peak RSS are cfgmon's alone: moto's
+CPU is in the server's process.
 
-The moto server runs in a child process by default, so that it and cfgmon do not
-share one interpreter lock (real AWS does not share cfgmon's); --in-process keeps
-it in this process. moto answers in a few milliseconds, where AWS takes tens of
-them: collected as fast as moto answers, the run measures cfgmon's own CPU cost
-(botocore's request handling, client creation, DuckDB writes), which threads
-cannot spread over cores. A second pass holds every request --latency-ms before
-moto answers it, as AWS's round trip would, which is the wait concurrency hides.
+1. cfgmon's CPU per API call, moto answering at once: calls per second of cfgmon
+   CPU and ms of CPU per call (client creation and the DuckDB writes included), and
+   peak RSS, for each --accounts (memory stays flat as accounts grow). --profile
+   adds the top entries of a CPU profile of every thread of the smallest run.
+2. Latency hidden, every request held --latency-ms before moto answers it, as
+   AWS's round trip would: for each --concurrency, the wall time against the two
+   bounds no collection can beat, calls x latency / concurrency and cfgmon CPU
+   seconds / cores, and their ratio; and the speed-up of the default concurrency
+   over 1 on the smallest organisation. moto answers in one Python interpreter,
+   so its own CPU seconds bound the wall time too: they are printed beside.
+3. Shards: --shards collections of `--shard K/N` run at once (as N machines
+   would), against one collection of the whole organisation.
+
+moto closes the connection after every answer, so each call here also pays for a
+new TCP connection that AWS's keep-alive would spare.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import multiprocessing
+import os
+import pstats
+import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -36,17 +51,20 @@ sys.path.insert(0, str(ROOT))
 
 from cfgmon.aws import (  # noqa: E402
     DEFAULT_CONCURRENCY,
+    ApiCallCounter,
     ClientFactory,
     caller_target,
     collect,
     organization_targets,
 )
+from cfgmon.shards import Shard  # noqa: E402
 from cfgmon.simulation import MotoEndpoint, MotoSimulation, Seeder  # noqa: E402
 from cfgmon.simulation.organization import create_organization  # noqa: E402
 from cfgmon.store import open_database  # noqa: E402
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1", "us-west-2", "eu-central-1"]
 MANAGEMENT = "100000000000"
+PROFILE_ENTRIES = 15
 
 
 class Latency:
@@ -66,14 +84,18 @@ class Latency:
     @classmethod
     def add(cls, simulation: MotoSimulation, seconds: float) -> None:
         wsgi = simulation._server._server
-        wsgi.app = cls(getattr(wsgi.app, "app", wsgi.app), seconds) if seconds else getattr(
-            wsgi.app, "app", wsgi.app)
+        app = getattr(wsgi.app, "app", wsgi.app)
+        wsgi.app = cls(app, seconds) if seconds else app
 
 
 def _serve(connection) -> None:
     with MotoSimulation() as server:
         connection.send(server.endpoint)
         while (message := connection.recv()) != "stop":
+            if message == "cpu":
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                connection.send(usage.ru_utime + usage.ru_stime)
+                continue
             Latency.add(server, message)
             connection.send("ok")
 
@@ -92,24 +114,14 @@ class ChildServer:
         self._parent.send(seconds)
         self._parent.recv()
 
+    def cpu(self) -> float:
+        """CPU seconds the moto server has spent so far."""
+        self._parent.send("cpu")
+        return self._parent.recv()
+
     def __exit__(self, *exc) -> None:
         self._parent.send("stop")
         self._process.join(timeout=10)
-
-
-class LocalServer:
-    """MotoSimulation in this process."""
-
-    def __enter__(self) -> LocalServer:
-        self._simulation = MotoSimulation()
-        self.endpoint = self._simulation
-        return self
-
-    def latency(self, seconds: float) -> None:
-        Latency.add(self._simulation, seconds)
-
-    def __exit__(self, *exc) -> None:
-        self._simulation.stop()
 
 
 def seed(aws: MotoEndpoint, accounts: int, regions: list[str]) -> list[str]:
@@ -132,61 +144,196 @@ def seed(aws: MotoEndpoint, accounts: int, regions: list[str]) -> list[str]:
     return list(organization.account_ids)
 
 
-def collect_organization(aws: MotoEndpoint, db: Path, regions: list[str], concurrency: int):
-    """What `cfgmon collect --organization --region ... --concurrency N` does."""
-    clients = ClientFactory(endpoint_url=aws.endpoint)
-    from cfgmon.aws import ApiCallCounter
+class _ThreadProfiles:
+    """A CPU-time profile of every thread that runs a wrapped function (the pool's workers)."""
 
-    setup = ApiCallCounter()
+    def __init__(self) -> None:
+        self.profiles: dict[int, cProfile.Profile] = {}
+
+    def wrap(self, function):
+        def profiled(*args, **kwargs):
+            profile = self.profiles.setdefault(
+                threading.get_ident(), cProfile.Profile(time.thread_time))
+            profile.enable()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                profile.disable()
+        return profiled
+
+    def top(self, main: cProfile.Profile) -> str:
+        out = io.StringIO()
+        stats = pstats.Stats(main, stream=out)
+        for profile in self.profiles.values():
+            stats.add(profile)
+        stats.sort_stats("tottime").print_stats(PROFILE_ENTRIES)
+        lines = [line for line in out.getvalue().splitlines() if line.strip()]
+        start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
+        return "\n".join(lines[start:])
+
+
+def _collect_in_this_process(endpoint: str, db: str, regions: list[str], concurrency: int,
+                             accounts: list[str], shard: tuple[int, int] | None,
+                             profile: bool) -> dict:
+    """What `cfgmon collect --organization --region ... --concurrency N [--shard K/N]` does,
+    measured: run in a process of its own."""
+    from cfgmon.aws import collector
+
+    aws = MotoEndpoint(endpoint)
+    profiles = _ThreadProfiles()
+    main = cProfile.Profile(time.thread_time)
+    if profile:
+        collector._fetch_scope = profiles.wrap(collector._fetch_scope)
+        collector._open_account = profiles.wrap(collector._open_account)
+        main.enable()
+    before = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
+    clients = ClientFactory(endpoint_url=aws.endpoint, max_pool_connections=max(concurrency, 64))
+    setup = ApiCallCounter()
     caller = caller_target(aws.session(MANAGEMENT), clients, setup)
-    targets = organization_targets(caller, clients, setup).targets
+    targets = organization_targets(caller, clients, setup, only=accounts,
+                                   shard=Shard(*shard) if shard else None).targets
     con = open_database(db)
     try:
         report = collect(con, targets, clients=clients, regions=regions,
                          concurrency=concurrency, setup_counter=setup)
     finally:
         con.close()
-    return time.perf_counter() - began, report
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    if profile:
+        main.disable()
+    return {
+        "wall": wall,
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "calls": sum(report.api_calls().values()),
+        "scopes": len(report.outcomes),
+        "ok": report.count("ok"),
+        "failed": report.count("error") + len(report.account_failures),
+        "peak_rss_mb": after.ru_maxrss / 1024,
+        "profile": profiles.top(main) if profile else None,
+    }
+
+
+def _child(connection, *args) -> None:
+    connection.send(_collect_in_this_process(*args))
+
+
+def measured(*args) -> dict:
+    """One collection in a fresh process: its own CPU and RSS."""
+    parent, child = multiprocessing.get_context("spawn").Pipe()
+    process = multiprocessing.get_context("spawn").Process(target=_child, args=(child, *args))
+    process.start()
+    result = parent.recv()
+    process.join()
+    return result
+
+
+def measured_together(runs: list[tuple]) -> list[dict]:
+    """Several collections at once, each in a process of its own (N machines)."""
+    context = multiprocessing.get_context("spawn")
+    pipes, processes = [], []
+    for args in runs:
+        parent, child = context.Pipe()
+        process = context.Process(target=_child, args=(child, *args))
+        process.start()
+        pipes.append(parent)
+        processes.append(process)
+    results = [pipe.recv() for pipe in pipes]
+    for process in processes:
+        process.join()
+    return results
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--accounts", default="20,100",
+                        help="organisation sizes, comma-separated [default: 20,100]")
     parser.add_argument("--regions", type=int, default=4)
-    parser.add_argument("--in-process", action="store_true",
-                        help="run the moto server in this process")
-    parser.add_argument("--latency-ms", type=float, default=30,
-                        help="also collect with this delay added to every request, as AWS's "
-                             "round trip would (0: skip) [default: 30]")
+    parser.add_argument("--latency-ms", type=float, default=50,
+                        help="delay added to every request in passes 2 and 3 [default: 50]")
+    parser.add_argument("--concurrency", default="8,16,32,64",
+                        help="concurrencies of pass 2, comma-separated [default: 8,16,32,64]")
+    parser.add_argument("--shards", type=int, default=3)
+    parser.add_argument("--profile", action="store_true",
+                        help="print the top of a CPU profile of the smallest run")
     options = parser.parse_args()
     if not 1 <= options.regions <= len(REGIONS):
         parser.error(f"--regions must be 1..{len(REGIONS)}")
+    sizes = sorted(_numbers(options.accounts))
     regions = REGIONS[: options.regions]
+    cores = os.cpu_count() or 1
+    latency = options.latency_ms / 1000
 
-    server = LocalServer() if options.in_process else ChildServer()
-    with server, tempfile.TemporaryDirectory() as tmp:
-        aws = server.endpoint
+    with ChildServer() as server, tempfile.TemporaryDirectory() as tmp:
+        endpoint = server.endpoint.endpoint
         began = time.perf_counter()
-        accounts = seed(aws, options.accounts, regions)
-        print(f"seeded an organisation of {len(accounts)} accounts x {len(regions)} regions "
-              f"in {time.perf_counter() - began:.1f} s "
-              f"(moto {'in this process' if options.in_process else 'in a child process'})")
-        for latency in dict.fromkeys((0.0, options.latency_ms)):
-            server.latency(latency / 1000)
-            print(f"moto answering {'as fast as it can' if not latency else f'after {latency:g} ms'}:")
-            runs = {}
-            for concurrency in (DEFAULT_CONCURRENCY, 1):
-                db = Path(tmp) / f"l{latency:g}-c{concurrency}.duckdb"
-                wall, report = collect_organization(aws, db, regions, concurrency)
-                calls = sum(report.api_calls().values())
-                failed = report.count("error") + len(report.account_failures)
-                runs[concurrency] = wall
-                print(f"  concurrency {concurrency}: {wall:.2f} s wall, {len(report.outcomes)} "
-                      f"scopes ({report.count('ok')} ok, {failed} failed), {calls} API calls "
-                      f"({calls / wall:.0f}/s)")
-            print(f"  speed-up of concurrency {DEFAULT_CONCURRENCY} over 1: "
-                  f"{runs[1] / runs[DEFAULT_CONCURRENCY]:.2f}x")
+        accounts = seed(server.endpoint, sizes[-1], regions)
+        print(f"seeded an organisation of {len(accounts)} accounts x {len(regions)} regions in "
+              f"{time.perf_counter() - began:.0f} s (moto in a child process; {cores} cores)")
+        runs = iter(range(10_000))
+
+        def db() -> str:
+            return str(Path(tmp) / f"run-{next(runs)}.duckdb")
+
+        print(f"\n1. cfgmon's CPU, moto answering at once (concurrency {DEFAULT_CONCURRENCY}):")
+        for size in sizes:
+            run = measured(endpoint, db(), regions, DEFAULT_CONCURRENCY, accounts[:size], None,
+                           False)
+            print(f"  {size} accounts: {run['calls']} API calls, {run['scopes']} scopes "
+                  f"({run['failed']} failed) in {run['wall']:.1f} s wall; cfgmon CPU "
+                  f"{run['cpu']:.2f} s = {run['cpu'] / run['calls'] * 1000:.2f} ms per call "
+                  f"({run['calls'] / run['cpu']:.0f} calls per CPU second); "
+                  f"peak RSS {run['peak_rss_mb']:.0f} MB")
+        if options.profile:
+            run = measured(endpoint, db(), regions, DEFAULT_CONCURRENCY, accounts[: sizes[0]],
+                           None, True)
+            print(f"  CPU profile of every thread, {sizes[0]} accounts (a run of its own: the "
+                  "profiler's cost is not in the figures above), by own time:")
+            print("    " + run["profile"].replace("\n", "\n    "))
+
+        server.latency(latency)
+        largest = accounts[: sizes[-1]]
+        print(f"\n2. every request answered after {options.latency_ms:g} ms, "
+              f"{len(largest)} accounts:")
+        best = None
+        for concurrency in _numbers(options.concurrency):
+            moto_before = server.cpu()
+            run = measured(endpoint, db(), regions, concurrency, largest, None, False)
+            moto = server.cpu() - moto_before
+            waiting = run["calls"] * latency / concurrency
+            computing = run["cpu"] / cores
+            bound = max(waiting, computing)
+            print(f"  concurrency {concurrency}: {run['wall']:.1f} s wall; bounds: latency "
+                  f"{waiting:.1f} s (calls x latency / concurrency), CPU {computing:.1f} s "
+                  f"(cfgmon CPU / cores); wall / bound {run['wall'] / bound:.2f}; moto's CPU "
+                  f"{moto:.1f} s (wall / max of the three {run['wall'] / max(bound, moto):.2f})")
+            if best is None or run["wall"] < best[1]:
+                best = (concurrency, run["wall"])
+        print(f"  fastest: concurrency {best[0]} (default {DEFAULT_CONCURRENCY})")
+        smallest = accounts[: sizes[0]]
+        one = measured(endpoint, db(), regions, 1, smallest, None, False)
+        default = measured(endpoint, db(), regions, DEFAULT_CONCURRENCY, smallest, None, False)
+        print(f"  {len(smallest)} accounts: concurrency 1 {one['wall']:.1f} s, concurrency "
+              f"{DEFAULT_CONCURRENCY} {default['wall']:.1f} s: speed-up "
+              f"{one['wall'] / default['wall']:.1f}x")
+
+        print(f"\n3. {options.shards} shards at once against one collection, {len(largest)} "
+              f"accounts, {options.latency_ms:g} ms per request:")
+        whole = measured(endpoint, db(), regions, DEFAULT_CONCURRENCY, largest, None, False)
+        shards = measured_together([
+            (endpoint, db(), regions, DEFAULT_CONCURRENCY, largest, (index, options.shards), False)
+            for index in range(1, options.shards + 1)
+        ])
+        slowest = max(run["wall"] for run in shards)
+        walls = ", ".join(f"{run['wall']:.1f} s" for run in shards)
+        scopes = ", ".join(str(run["scopes"]) for run in shards)
+        print(f"  whole organisation: {whole['wall']:.1f} s; shards: {walls} ({scopes} scopes); "
+              f"speed-up {whole['wall'] / slowest:.1f}x")
 
 
 if __name__ == "__main__":

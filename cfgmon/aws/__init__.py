@@ -25,6 +25,7 @@ from cfgmon.aws.targets import (
     account_targets,
     caller_target,
     organization_targets,
+    record_shard,
 )
 
 __all__ = [
@@ -52,4 +53,5 @@ __all__ = [
     "list_organization",
     "organization_targets",
     "plan_regions",
+    "record_shard",
 ]

@@ -31,9 +31,24 @@ from cfgmon.aws.targets import AccountTarget, AccountUnavailable, Target
 from cfgmon.errors import Interrupted
 from cfgmon.redaction import redact
 from cfgmon.store.database import utc_now
-from cfgmon.store.scope import InventoryWriter, ScopeFailure, ScopeKey, ScopeWrite
+from cfgmon.store.scope import (
+    AccountRecord,
+    InventoryWriter,
+    ScopeFailure,
+    ScopeKey,
+    ScopeWrite,
+)
 
-DEFAULT_CONCURRENCY = 8
+# Requests in flight at once. With 50 ms per request, 100 accounts x 4 regions
+# collected fastest at 32 (benchmarks/collect.py: 8, 16, 32 and 64 tried); a scope
+# makes one request at a time, so one account's region sees at most one request per
+# service at once, whatever the concurrency.
+DEFAULT_CONCURRENCY = 32
+# Scopes written in one transaction at most, and how long a fetched scope waits at
+# most for its write. Each DuckDB statement costs about a millisecond whatever its
+# size, and a write is a few dozen statements, so scopes are written in batches.
+DEFAULT_WRITE_BATCH = 256
+WRITE_INTERVAL_SECONDS = 1.0
 
 # Service name (as stored in cfgmon_collection.service) -> its fetcher.
 FETCHERS: dict[str, Callable[[ScopeContext], ScopeData]] = {
@@ -129,6 +144,7 @@ def collect(
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: CollectProgress | None = None,
     setup_counter: ApiCallCounter | None = None,
+    write_batch: int = DEFAULT_WRITE_BATCH,
 ) -> CollectionReport:
     """Collect every (target, region, service) scope into the database behind `con`.
 
@@ -138,19 +154,28 @@ def collect(
 
     Opening an account (assuming its role, asking its organisation and regions) is
     work on the same pool as fetching scopes, done a little ahead of the scopes that
-    need it, so memory holds the scopes in flight and the accounts about to be
-    fetched, however many accounts there are. An account that cannot be opened is
-    recorded (cfgmon_account status 'error', its known scopes failed with it) and
-    the others go on.
+    need it, so memory holds the scopes in flight, the accounts about to be fetched
+    and at most `write_batch` fetched scopes waiting for their write, however many
+    accounts there are. The scopes waiting for a worker are taken from each open
+    account in turn, so the workers spread over accounts rather than crowd one
+    account's regions (AWS limits request rates per account and region). An account
+    that cannot be opened is recorded (cfgmon_account status 'error', its known
+    scopes failed with it) and the others go on.
+
+    Fetched scopes are written `write_batch` at a time, or when the oldest has
+    waited WRITE_INTERVAL_SECONDS, or when nothing else is in flight.
 
     Interrupted (KeyboardInterrupt, or cfgmon's Interrupted from a signal, even one
     that DuckDB turned into its own error mid-statement), the scopes already written
-    stay, the scopes not finished are recorded as errors (code Interrupted, their
-    earlier rows kept), fetches in flight stop at their next request, and the
-    interruption is re-raised.
+    stay, the scopes fetched and not yet written are written, the scopes not
+    finished (a write the interruption stopped included) are recorded as errors (code
+    Interrupted, their earlier rows kept), fetches in flight stop at their next
+    request, and the interruption is re-raised.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if write_batch < 1:
+        raise ValueError("write_batch must be at least 1")
     unknown = [s for s in services if s not in FETCHERS]
     if unknown:
         raise ValueError(f"unknown services {unknown}")
@@ -179,12 +204,15 @@ def collect(
         if progress:
             progress.resize(total.value)
 
-    plans: list[tuple[AccountTarget, RegionPlan]] = []
-    ready: deque[tuple[ScopeContext, str]] = deque()
+    plans: list[tuple[str, RegionPlan]] = []  # (account id, plan) of every account opened
+    ready = _ScopeQueue()
     claims = TrailClaims()
     stop = threading.Event()
     executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cfgmon-collect")
     in_flight: set[Future] = set()
+    unwritten: list[_Fetched] = []  # fetched, waiting for the next write
+    unrecorded: list[AccountRecord] = []  # accounts opened, recorded with the next write
+    oldest = 0.0  # when the oldest of them was fetched (perf_counter)
 
     def fill() -> None:
         # Keep every worker busy; open the next account while fewer scopes than
@@ -194,32 +222,43 @@ def collect(
                 job = executor.submit(_open_account, waiting.popleft(), clients, regions,
                                       setup_counter)
             else:
-                job = executor.submit(_fetch_scope, *ready.popleft())
+                job = executor.submit(_fetch_scope, *ready.pop())
             in_flight.add(job)
+
+    def write() -> None:
+        writer.record_accounts(unrecorded)
+        unrecorded.clear()
+        batch = unwritten[:]
+        unwritten.clear()  # a write an interruption stops is not tried again
+        for outcome in _write_all(writer, batch):
+            finish(outcome)
 
     try:
         fill()
         while in_flight:
-            done, pending = wait(in_flight, return_when=FIRST_COMPLETED)
+            timeout = None
+            if unwritten:
+                timeout = max(0.0, oldest + WRITE_INTERVAL_SECONDS - time.perf_counter())
+            done, pending = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
             in_flight.clear()
             in_flight.update(pending)
-            results = [future.result() for future in done]
-            fetched = [result for result in results if isinstance(result, _Fetched)]
-            for result in results:
+            for result in (future.result() for future in done):
                 if isinstance(result, _Fetched):
-                    continue
-                if isinstance(result, _Opened):
+                    if not unwritten:
+                        oldest = time.perf_counter()
+                    unwritten.append(result)
+                elif isinstance(result, _Opened):
                     target, plan = result.target, result.plan
-                    plans.append((target, plan))
+                    plans.append((target.account_id, plan))
                     report.regions[target.account_id] = plan.collect
-                    _record_opened(writer, result, services, finish)
+                    unrecorded.append(_record_opened(writer, result, services, finish))
                     collected = frozenset(plan.collect)
-                    ready.extend(
+                    ready.add([
                         (ScopeContext(target=target, region=region, collected_regions=collected,
                                       clients=clients, counter=ApiCallCounter(),
                                       trail_claims=claims, stop=stop), service)
                         for region in plan.collect for service in services
-                    )
+                    ])
                     total.opened((len(plan.collect) + len(plan.skipped)) * len(services))
                     resize()
                 else:
@@ -228,14 +267,20 @@ def collect(
                     total.failed()
                     resize()
             fill()  # workers fetch on while this thread writes what they fetched
-            for outcome in _write_all(writer, fetched):
-                finish(outcome)
+            if (unwritten or unrecorded) and (
+                len(unwritten) >= write_batch or not in_flight
+                or time.perf_counter() - oldest >= WRITE_INTERVAL_SECONDS
+            ):
+                write()
     except BaseException as exc:
         # Do not wait for fetches in flight: they stop at their next request.
         stop.set()
         executor.shutdown(wait=False, cancel_futures=True)
         interruption = _interruption(exc, interrupted_before)
         if interruption is not None:
+            with contextlib.suppress(duckdb.Error):
+                writer.record_accounts(unrecorded)
+                _write_all(writer, unwritten)  # fetched whole before the interruption
             _record_interrupted(writer, plans, services, run_started, interruption)
             if interruption is not exc:
                 raise interruption from exc
@@ -244,6 +289,30 @@ def collect(
     report.setup_api_calls = Counter(setup_counter.calls)
     report.elapsed_seconds = time.perf_counter() - began
     return report
+
+
+class _ScopeQueue:
+    """Scopes waiting for a worker, taken from each account in turn."""
+
+    def __init__(self) -> None:
+        self._accounts: deque[deque[tuple[ScopeContext, str]]] = deque()
+        self._size = 0
+
+    def add(self, scopes: list[tuple[ScopeContext, str]]) -> None:
+        if scopes:
+            self._accounts.append(deque(scopes))
+            self._size += len(scopes)
+
+    def pop(self) -> tuple[ScopeContext, str]:
+        scopes = self._accounts.popleft()
+        scope = scopes.popleft()
+        if scopes:
+            self._accounts.append(scopes)
+        self._size -= 1
+        return scope
+
+    def __len__(self) -> int:
+        return self._size
 
 
 class _ProgressTotal:
@@ -314,22 +383,23 @@ def _open_account(
 def _record_opened(
     writer: InventoryWriter, opened: _Opened, services: Sequence[str],
     finish: Callable[[ScopeOutcome], None],
-) -> None:
+) -> AccountRecord:
+    """Record the regions skipped; returns the account's row, for the next write."""
     target, plan, known = opened.target, opened.plan, opened.membership
     membership = known or Membership()
     now = utc_now()
-    writer.record_account(
-        target.account_id, collected_at=now, source=target.source,
-        organization_id=membership.organization_id,
-        management_account_id=membership.management_account_id,
-        organization_known=known is not None,
-    )
     for region, reason in plan.skipped.items():
         for service in services:
             key = ScopeKey(target.account_id, region, service)
             failure = ScopeFailure("skipped", "RegionNotEnabled", reason)
             writer.record_failure(key, failure, started_at=now, finished_at=now, api_calls=0)
             finish(ScopeOutcome(key, "skipped", failure=failure))
+    return AccountRecord(
+        target.account_id, collected_at=now, source=target.source,
+        organization_id=membership.organization_id,
+        management_account_id=membership.management_account_id,
+        organization_known=known is not None,
+    )
 
 
 def _record_unavailable(
@@ -418,7 +488,7 @@ def _interruption(
 
 def _record_interrupted(
     writer: InventoryWriter,
-    plans: Sequence[tuple[AccountTarget, RegionPlan]],
+    plans: Sequence[tuple[str, RegionPlan]],
     services: Sequence[str],
     run_started: dt.datetime,
     exc: BaseException,
@@ -444,8 +514,8 @@ def _record_interrupted(
         return
     unfinished = [
         key for key in (
-            ScopeKey(target.account_id, region, service)
-            for target, plan in plans for region in plan.collect for service in services
+            ScopeKey(account_id, region, service)
+            for account_id, plan in plans for region in plan.collect for service in services
         )
         if key not in written
     ]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from cfgmon.aws.session import ApiCallCounter, ClientFactory
+from cfgmon.aws.session import ApiCallCounter, ClientFactory, CollectionStopped  # noqa: F401
 from cfgmon.aws.targets import AccountTarget
 
 Row = dict[str, Any]
@@ -55,10 +55,6 @@ class TrailClaims:
             return True
 
 
-class CollectionStopped(Exception):
-    """The run was stopped (interrupted); a fetch still in flight ends at its next request."""
-
-
 @dataclass
 class ScopeContext:
     """Everything a service fetcher may use for one (account, region) scope.
@@ -81,13 +77,9 @@ class ScopeContext:
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A counted client for `service` in the scope's region (or another, e.g. a trail's home)."""
-        client = self.clients.client(self.target.session, service, region or self.region, self.counter)
-        client.meta.events.register("before-send", self._refuse_when_stopped)
-        return client
-
-    def _refuse_when_stopped(self, **_kwargs) -> None:
-        if self.stop.is_set():
-            raise CollectionStopped(f"collection stopped before this request to {self.region}")
+        return self.clients.client(
+            self.target.session, service, region or self.region, self.counter, self.stop
+        )
 
 
 def paginate(client: Any, operation: str, result_key: str, **params: Any) -> Iterator[dict]:

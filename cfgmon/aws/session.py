@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
 import re
 import threading
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 from botocore.parsers import RpcV2CBORParser
+from botocore.retries import adaptive, bucket, standard, throttling
 
 from cfgmon.aws.errors import CollectError
 
@@ -29,6 +33,9 @@ DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_RETRY_MODE = "adaptive"
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
+# Connections one shared client keeps open; more requests in flight at once than this
+# open connections that are closed again after their request.
+DEFAULT_POOL_CONNECTIONS = 64
 RETRY_MODES = ("adaptive", "standard", "legacy")
 ENV_MAX_ATTEMPTS = "AWS_MAX_ATTEMPTS"
 ENV_RETRY_MODE = "AWS_RETRY_MODE"
@@ -92,8 +99,8 @@ def session_region(session: boto3.Session) -> str:
 class ApiCallCounter:
     """Counts the API operations a client makes, one per request sent (pages included).
 
-    Retries of one request are not counted again: the hook fires once per
-    operation call, before botocore's retry loop. It listens to
+    Retries of one request are not counted again: the count is taken once per
+    operation call, before botocore's retry loop. It is taken on
     `before-parameter-build` rather than `before-call` because every handler of that
     event runs, so a call answered by botocore's Stubber still counts.
     """
@@ -108,13 +115,153 @@ class ApiCallCounter:
         return sum(self.calls.values())
 
     def attach(self, client: Any) -> None:
-        # A client's event emitter is its own copy, so this counts this client only.
+        """Count every call of this one client (ClientFactory's clients count by binding)."""
         client.meta.events.register("before-parameter-build", self._before_call)
 
-    def _before_call(self, model, **_kwargs) -> None:
+    def count(self, operation: str) -> None:
         with self._lock:
-            self.calls[model.name] += 1
-            self.last_operation = model.name
+            self.calls[operation] += 1
+            self.last_operation = operation
+
+    def _before_call(self, model, **_kwargs) -> None:
+        self.count(model.name)
+
+
+class CollectionStopped(Exception):
+    """The run was stopped (interrupted); a fetch still in flight ends at its next request."""
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who one bound client's calls act for, and what watches them.
+
+    `credentials` makes the credentials to sign with (None: the shared client's own,
+    the caller's); `limiter` is the adaptive rate limiter of this account's service
+    in this region; `stop`, once set, refuses every further request.
+    """
+
+    credentials: Callable[[], Any] | None
+    counter: ApiCallCounter | None
+    stop: threading.Event | None
+    limiter: Any
+    role_arn: str | None = None
+
+
+# The binding of the call in progress on this thread (set by BoundClient around each call).
+_ACTING: contextvars.ContextVar[tuple[Acting, Any] | None] = contextvars.ContextVar(
+    "cfgmon_acting", default=None
+)
+
+
+def acting_role_arn() -> str | None:
+    """The role the call in progress acts through; None for the caller's own credentials."""
+    current = _ACTING.get()
+    return current[0].role_arn if current else None
+
+
+class BoundClient:
+    """A shared boto3 client bound to one account's credentials, counter and stop event.
+
+    Making a boto3 client costs some 5 ms of CPU, more than the few calls one
+    (account, region, service) scope makes with it, so every account shares one client
+    per (service, region) and signs each request with its own credentials. Every API
+    method and paginator of the client is available; each call runs under the binding.
+    """
+
+    def __init__(self, client: Any, acting: Acting) -> None:
+        self._client = client
+        self._acting = acting
+        self._operations = client.meta.method_to_api_mapping
+
+    @property
+    def meta(self) -> Any:
+        return self._client.meta
+
+    @property
+    def exceptions(self) -> Any:
+        return self._client.exceptions
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name not in self._operations:
+            return attribute
+
+        def call(**params: Any) -> Any:
+            with self._bound():
+                return attribute(**params)
+
+        return call
+
+    def get_paginator(self, operation: str) -> _BoundPaginator:
+        return _BoundPaginator(self, self._client.get_paginator(operation))
+
+    @contextlib.contextmanager
+    def _bound(self):
+        acting = self._acting
+        credentials = acting.credentials() if acting.credentials is not None else None
+        token = _ACTING.set((acting, credentials))
+        try:
+            yield
+        finally:
+            _ACTING.reset(token)
+
+
+class _BoundPaginator:
+    def __init__(self, client: BoundClient, paginator: Any) -> None:
+        self._client = client
+        self._paginator = paginator
+
+    def paginate(self, **params: Any) -> Iterator[dict]:
+        pages = iter(self._paginator.paginate(**params))
+        while True:
+            with self._client._bound():  # each page's request runs under the binding
+                page = next(pages, None)
+            if page is None:
+                return
+            yield page
+
+
+def _count_call(model, **_kwargs) -> None:
+    current = _ACTING.get()
+    if current is not None and current[0].counter is not None:
+        current[0].counter.count(model.name)
+
+
+def _sign_as_acting(request, **_kwargs) -> None:
+    current = _ACTING.get()
+    if current is not None and current[1] is not None:
+        request.context.setdefault("signing", {})["request_credentials"] = current[1]
+
+
+def _before_send(request, **_kwargs) -> None:
+    current = _ACTING.get()
+    if current is None:
+        return
+    acting = current[0]
+    if acting.stop is not None and acting.stop.is_set():
+        raise CollectionStopped("collection stopped before this request")
+    if acting.limiter is not None:
+        acting.limiter.on_sending_request(request=request)
+
+
+def _after_attempt(**kwargs) -> None:
+    current = _ACTING.get()
+    if current is not None and current[0].limiter is not None:
+        current[0].limiter.on_receiving_response(**kwargs)
+
+
+def new_rate_limiter() -> Any:
+    """botocore's adaptive-mode rate limiter, as it makes one per client, unregistered."""
+    clock = bucket.Clock()
+    return adaptive.ClientRateLimiter(
+        rate_adjustor=throttling.CubicCalculator(starting_max_rate=0, start_time=clock.current_time()),
+        rate_clocker=adaptive.RateClocker(clock),
+        token_bucket=bucket.TokenBucket(max_rate=1, clock=clock),
+        throttling_detector=standard.ThrottlingErrorDetector(
+            retry_event_adapter=standard.RetryEventAdapter()
+        ),
+        clock=clock,
+    )
 
 
 class ClientFactory:
@@ -122,6 +269,12 @@ class ClientFactory:
 
     `endpoint_url` points every client at one endpoint (a moto server, say). When it
     is None, boto3's own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> still apply.
+
+    One boto3 client is made per (caller session, service, region) and shared by
+    every account reached from that session (see BoundClient). In adaptive retry
+    mode each account keeps its own rate limiter per (service, region), as AWS keeps
+    its rate limits per account and region: one account being throttled slows that
+    account alone.
     """
 
     def __init__(
@@ -132,12 +285,14 @@ class ClientFactory:
         retry_mode: str | None = None,
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
+        max_pool_connections: int = DEFAULT_POOL_CONNECTIONS,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         """`max_attempts` counts every attempt of a call, the first included.
 
         Each knob left None comes from the environment (ENV_* above), else its default;
-        a malformed value raises CollectError.
+        a malformed value raises CollectError. `max_pool_connections` bounds the open
+        connections of one shared client: at least the requests in flight at once.
         """
         env = os.environ if environ is None else environ
         if endpoint_url is not None:
@@ -151,27 +306,71 @@ class ClientFactory:
             raise CollectError(
                 f"{ENV_RETRY_MODE} must be one of {', '.join(RETRY_MODES)}, not {self.retry_mode!r}"
             )
+        # Adaptive mode is standard retries plus a rate limiter; the limiter is kept
+        # per account (new_rate_limiter), so the shared clients retry in standard mode.
         self.config = Config(
-            retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
+            retries={
+                "mode": "standard" if self.retry_mode == "adaptive" else self.retry_mode,
+                "total_max_attempts": self.max_attempts,
+            },
             connect_timeout=_setting(
                 connect_timeout, env, ENV_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, float
             ),
             read_timeout=_setting(read_timeout, env, ENV_READ_TIMEOUT, DEFAULT_READ_TIMEOUT, float),
+            max_pool_connections=max_pool_connections,
+            # cfgmon's own requests are well-formed; botocore's check costs CPU on every call
+            parameter_validation=False,
             user_agent_extra="cfgmon",
         )
         # A boto3 Session is not thread-safe; clients, once made, are.
         self._lock = threading.Lock()
+        self._shared: dict[tuple[int, str, str], tuple[Any, Any]] = {}
+        self._limiters: dict[tuple[int, str, str], Any] = {}
 
     def client(
         self,
-        session: boto3.Session,
+        session: Any,
         service: str,
         region: str,
         counter: ApiCallCounter | None = None,
-    ) -> Any:
+        stop: threading.Event | None = None,
+    ) -> BoundClient:
+        """A client of `service` in `region` acting with `session`'s credentials.
+
+        `session` is a boto3 Session or one that delegates to one (an assumed role's:
+        it has `root_session` and `current_credentials`). Calls are counted in
+        `counter`; once `stop` is set, every further request raises CollectionStopped.
+        """
+        root = getattr(session, "root_session", session)
+        shared = self._shared_client(root, service, region)
+        delegated = root is not session
+        return BoundClient(shared, Acting(
+            credentials=session.current_credentials if delegated else None,
+            counter=counter,
+            stop=stop,
+            limiter=self._limiter(session, service, region),
+            role_arn=getattr(session, "role_arn", None) if delegated else None,
+        ))
+
+    def _limiter(self, session: Any, service: str, region: str) -> Any:
+        if self.retry_mode != "adaptive":
+            return None
+        own = getattr(session, "rate_limiters", None)
+        limiters = own if own is not None else self._limiters
+        key = (service, region) if own is not None else (id(session), service, region)
         with self._lock:
+            if key not in limiters:
+                limiters[key] = new_rate_limiter()
+            return limiters[key]
+
+    def _shared_client(self, root: Any, service: str, region: str) -> Any:
+        key = (id(root), service, region)
+        with self._lock:
+            made = self._shared.get(key)
+            if made is not None:
+                return made[0]
             try:
-                client = self._new_client(session, service, region)
+                client = self._new_client(root, service, region)
             except ValueError as exc:
                 # An endpoint from the AWS config file or AWS_ENDPOINT_URL_<SERVICE>.
                 prefix = "Invalid endpoint: "
@@ -182,10 +381,15 @@ class ClientFactory:
                     f"{ENV_ENDPOINT_URL}_<SERVICE> variable or the AWS config file) is not "
                     f"an endpoint URL; expected a form like {ENDPOINT_EXAMPLE}"
                 ) from None
-        client.meta.events.register("before-parse", reject_malformed_response)
-        if counter is not None:
-            counter.attach(client)
-        return client
+            events = client.meta.events
+            events.register("before-parse", reject_malformed_response)
+            events.register("before-parameter-build", _count_call)
+            events.register("before-sign", _sign_as_acting)
+            events.register("before-send", _before_send)
+            events.register("needs-retry", _after_attempt)
+            # the session is kept with its client: its id() must not be reused meanwhile
+            self._shared[key] = (client, root)
+            return client
 
     def _new_client(self, session: boto3.Session, service: str, region: str) -> Any:
         """The one place clients are made; tests override it to inject faults."""

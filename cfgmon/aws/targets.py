@@ -28,6 +28,9 @@ from cfgmon.aws.session import (
     session_region,
 )
 from cfgmon.aws.values import parse_arn
+from cfgmon.shards import Shard
+from cfgmon.store.database import utc_now
+from cfgmon.store.scope import InventoryWriter
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 ROLE_SESSION_NAME = "cfgmon"
@@ -108,12 +111,13 @@ Target = AccountTarget | RoleTarget
 
 
 class AssumedRoleSession:
-    """Makes clients that act in another account with an assumed role's credentials.
+    """Acts in another account with an assumed role's temporary credentials.
 
-    Clients come from the caller's boto3 session, given the role's temporary
-    credentials: a fresh boto3 Session per account would load every service model
-    again (about 0.3 s of CPU per account). The credentials are renewed when they
-    near expiry, so a long collection of one account does not outlive them.
+    Its clients are the caller's session's, shared by every account (see
+    ClientFactory), each request signed with this role's credentials: a boto3 Session
+    or client per account would cost more CPU than the account's calls. The
+    credentials are renewed when they near expiry, so a long collection of one
+    account does not outlive them. It keeps the account's adaptive rate limiters.
     """
 
     def __init__(
@@ -126,10 +130,16 @@ class AssumedRoleSession:
         self._credentials: dict[str, Any] | None = None
         self._sts: Any = None
         self._lock = threading.Lock()
+        self.rate_limiters: dict[tuple[str, str], Any] = {}
 
     @property
     def role_arn(self) -> str:
         return self._role_arn
+
+    @property
+    def root_session(self) -> Any:
+        """The boto3 Session whose clients this session's calls go through."""
+        return self._caller
 
     @property
     def region_name(self) -> str | None:
@@ -139,12 +149,7 @@ class AssumedRoleSession:
         return self._caller.get_available_regions(service, *args, **kwargs)
 
     def renew(self) -> None:
-        """AssumeRole now; ClientError and BotoCoreError propagate.
-
-        The STS client is made on the first call, which RoleTarget.open makes; later
-        renewals happen inside ClientFactory.client, under its lock, and must not
-        ask it for another client.
-        """
+        """AssumeRole now, with the caller's credentials; ClientError and BotoCoreError propagate."""
         if self._sts is None:
             self._sts = self._clients.client(
                 self._caller, "sts", session_region(self._caller), self._counter
@@ -155,23 +160,16 @@ class AssumedRoleSession:
         with self._lock:
             self._credentials = credentials
 
-    def client(self, service: str, **kwargs: Any) -> Any:
+    def current_credentials(self) -> Any:
+        """The credentials to sign the next request with, renewed first when they near expiry."""
         with self._lock:
             credentials = self._credentials
         if credentials is None or _expiring(credentials.get("Expiration")):
             self.renew()
-            with self._lock:
-                credentials = self._credentials
-        return self._caller.client(
-            service,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            **kwargs,
-        )
+        return self.get_credentials()
 
     def get_credentials(self) -> Any:
-        """The current credentials, in botocore's form (for masking them in error messages)."""
+        """The current credentials, in botocore's form (also for masking them in error messages)."""
         from botocore.credentials import Credentials
 
         with self._lock:
@@ -273,11 +271,16 @@ def account_targets(
 
 @dataclass(frozen=True)
 class OrganizationPlan:
-    """What `organization_targets` found: the targets, and the accounts left out and why."""
+    """What `organization_targets` found: the targets, and the accounts left out and why.
+
+    With a shard, `targets` are the shard's own accounts and the management account
+    (collected by every shard, so that each knows the organisation trails it owns).
+    """
 
     organization: Organization
     targets: list[Target]
     inactive: list[tuple[str, str]]  # (account id, state) of accounts not ACTIVE
+    shard: Shard | None = None
 
 
 def organization_targets(
@@ -286,12 +289,14 @@ def organization_targets(
     counter: ApiCallCounter | None = None,
     role_name: str = DEFAULT_ROLE_NAME,
     only: Sequence[str] = (),
+    shard: Shard | None = None,
 ) -> OrganizationPlan:
     """Every ACTIVE account of the caller's organisation (or those of `only`).
 
     The caller must be the management account or a delegated administrator. Its
     own account is collected with its own credentials, the others through
     `role_name`; every target carries the organisation id and management account.
+    With `shard`, only the accounts of that shard, and the management account.
     """
     check_role_name(role_name)
     wanted = check_account_ids(only)
@@ -307,6 +312,10 @@ def organization_targets(
     targets: list[Target] = []
     inactive = []
     for account in accounts:
+        if shard and not shard.owns(account.account_id) and (
+            account.account_id != organization.management_account_id
+        ):
+            continue
         if not account.active:
             inactive.append((account.account_id, account.state))
         elif account.account_id == caller.account_id:
@@ -318,4 +327,13 @@ def organization_targets(
                 account.account_id, role_arn(account.account_id, role_name, caller.partition),
                 caller.session, "organization", membership, caller.partition,
             ))
-    return OrganizationPlan(organization, targets, inactive)
+    return OrganizationPlan(organization, targets, inactive, shard)
+
+
+def record_shard(con: Any, plan: OrganizationPlan) -> None:
+    """Write the plan's shard and the organisation's accounts into the database."""
+    organization = plan.organization
+    InventoryWriter(con).record_shard(
+        plan.shard, organization.id, organization.management_account_id,
+        [(a.account_id, a.name, a.state) for a in organization.accounts], utc_now(),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,10 +24,11 @@ from cfgmon.cli.show import check_split_folder, exit_for, show
 from cfgmon.controls import framework_id, framework_versions, latest_versions, resolve
 from cfgmon.controls.freshness import parse_max_age
 from cfgmon.controls.report import run_check
-from cfgmon.errors import DatabaseError
+from cfgmon.errors import DatabaseError, UsageError
 from cfgmon.output import FORMATS
 from cfgmon.output.report_view import prepare
 from cfgmon.store import open_database, resolve_db_path
+from cfgmon.store.lake import open_lake
 
 
 def check(
@@ -54,6 +56,15 @@ def check(
                      help="A verdict resting on rows collected longer ago (24h, 7d, 1d12h) "
                           "is INSUFFICIENT_DATA."),
     ] = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(
+            "--parquet", metavar="DIR",
+            help="Run the controls over a Parquet lake (`cfgmon export --parquet DIR`, "
+                 "from one database or from every shard) instead of a database; records "
+                 "nothing.",
+        ),
+    ] = None,
     no_record: Annotated[
         bool,
         typer.Option(
@@ -73,6 +84,8 @@ def check(
     itself; --no-record runs the controls beside a reader (a notebook, a BI tool).
 
     Example: cfgmon check --format json --output results.json --format asff --output findings.json
+
+    Example: cfgmon check --parquet ./lake --format csv
     """
     targets = output_targets(ctx, formats, outputs, FORMATS)
     statuses = parse_statuses(status)
@@ -83,14 +96,20 @@ def check(
     else:
         versions = framework_versions(chosen) if chosen else latest_versions()
     oldest_allowed = parse_max_age(max_age) if max_age is not None else None
-    path = resolve_db_path(db)
-    if not path.exists():
-        raise DatabaseError(f"no inventory yet: run cfgmon collect first (no database at {path})")
+    path = None
+    if parquet is not None:
+        if db is not None:
+            raise UsageError("give --db or --parquet, not both")
+    else:
+        path = resolve_db_path(db)
+        if not path.exists():
+            raise DatabaseError(f"no inventory yet: run cfgmon collect first (no database at {path})")
+    record = path is not None and not no_record
     with open_outputs(targets) as streams:
-        con = open_database(path, read_only=no_record)
+        con = open_lake(parquet) if path is None else open_database(path, read_only=no_record)
         try:
             report = run_check(con, versions, max_age=oldest_allowed, framework=chosen,
-                               record=not no_record)
+                               record=record)
             report = prepare(con, report, [t.format for t in targets])
         finally:
             con.close()

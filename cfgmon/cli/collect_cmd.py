@@ -18,12 +18,15 @@ from cfgmon.aws import (
     caller_target,
     collect,
     organization_targets,
+    record_shard,
 )
 from cfgmon.aws.regions import parse_regions
+from cfgmon.aws.session import DEFAULT_POOL_CONNECTIONS
 from cfgmon.aws.targets import check_account_ids, check_role_name
 from cfgmon.cli.common import EXIT_NOT_ALL_OK, DbOption
 from cfgmon.cli.progress import scope_progress
 from cfgmon.errors import UsageError
+from cfgmon.shards import parse_shard
 from cfgmon.store import collecting_database, resolve_db_path
 from cfgmon.text import counted
 
@@ -88,6 +91,17 @@ def collect_command(
             show_default=False,
         ),
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="K/N",
+            help="With --organization: collect only the K-th of N disjoint, stable slices "
+            "of the organisation's accounts (and its management account), so N machines "
+            "collect in parallel; export each into one Parquet lake.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Copy CloudTrail, CloudWatch Logs, CloudWatch alarm and SNS inventory into the database.
 
@@ -98,9 +112,14 @@ def collect_command(
     Example: cfgmon collect --region eu-west-1,us-east-1 --db inventory.duckdb
 
     Example: cfgmon collect --organization --role-name OrganizationAccountAccessRole
+
+    Example: cfgmon collect --organization --shard 2/3 --db shard-2.duckdb
     """
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if shard is not None and not organization:
+        raise UsageError("--shard needs --organization")
+    slice_ = parse_shard(shard) if shard is not None else None
     if role_name is not None and not (account or organization):
         raise UsageError("--role-name needs --account or --organization")
     regions = parse_regions(region) if region else None
@@ -108,7 +127,8 @@ def collect_command(
     role_name = check_role_name(role_name or DEFAULT_ROLE_NAME)
     # Settings first: a usage error must not create a database file.
     session = build_session(profile)
-    clients = ClientFactory(endpoint_url=endpoint_url)
+    clients = ClientFactory(endpoint_url=endpoint_url,
+                            max_pool_connections=max(concurrency, DEFAULT_POOL_CONNECTIONS))
     path = resolve_db_path(db)
     # The database is opened before the first AWS call, so that one in use or damaged
     # is reported at once; a new one is removed again if the collection cannot start.
@@ -116,9 +136,12 @@ def collect_command(
         setup_counter = ApiCallCounter()
         caller = caller_target(session, clients, setup_counter)
         if organization:
-            plan = organization_targets(caller, clients, setup_counter, role_name, account or ())
+            plan = organization_targets(caller, clients, setup_counter, role_name, account or (),
+                                        shard=slice_)
             targets = plan.targets
             _print_inactive(plan.inactive)
+            if slice_ is not None:
+                record_shard(con, plan)
         elif account:
             targets = account_targets(caller, account, role_name)
         else:

@@ -552,3 +552,24 @@ CREATE TABLE IF NOT EXISTS cfgmon_catalogue_value (
     evaluated_at    TIMESTAMP NOT NULL,
     PRIMARY KEY (control_id, control_version, event_set, expression)
 );
+
+-- The organisation's accounts as its listing gave them, and the shard of each,
+-- recorded by `collect --organization --shard K/N`: every shard knows them all.
+CREATE TABLE IF NOT EXISTS cfgmon_organization_account (
+    account_id            VARCHAR NOT NULL PRIMARY KEY,
+    organization_id       VARCHAR,
+    management_account_id VARCHAR,
+    name                  VARCHAR,
+    state                 VARCHAR,
+    shard                 VARCHAR NOT NULL,   -- K/N: the shard that collects the account
+    listed_at             TIMESTAMP NOT NULL
+);
+
+-- The shard of an organisation this database holds (one row), written by
+-- `collect --organization --shard K/N`; `export` writes only the shard's own accounts.
+CREATE TABLE IF NOT EXISTS cfgmon_shard (
+    shard_index     INTEGER NOT NULL,
+    shard_count     INTEGER NOT NULL,
+    organization_id VARCHAR,
+    recorded_at     TIMESTAMP NOT NULL
+);

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
+from cfgmon.errors import CfgmonError
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.transaction import transaction
 
@@ -58,6 +59,10 @@ TRAIL_KEY_COLUMNS: dict[str, str] = {
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]
 
 
+class ShardMismatch(CfgmonError):
+    """A shard collected into a database that holds another shard."""
+
+
 @dataclass(frozen=True)
 class ScopeKey:
     account_id: str
@@ -75,6 +80,21 @@ class ScopeWrite:
     started_at: dt.datetime
     api_calls: int
     trail_upserts: Rows | None = None
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """One cfgmon_account row (see schema.sql)."""
+
+    account_id: str
+    collected_at: dt.datetime
+    source: str
+    status: str = "ok"
+    error_code: str | None = None
+    error_message: str | None = None
+    organization_id: str | None = None
+    management_account_id: str | None = None
+    organization_known: bool = False
 
 
 @dataclass(frozen=True)
@@ -231,16 +251,59 @@ class InventoryWriter:
         management_account_id: str | None = None,
         organization_known: bool = False,
     ) -> None:
+        self.record_accounts([AccountRecord(
+            account_id, collected_at, source, status, error_code, error_message,
+            organization_id, management_account_id, organization_known,
+        )])
+
+    def record_accounts(self, records: Sequence[AccountRecord]) -> None:
+        """Upsert cfgmon_account rows, all in one statement."""
+        if not records:
+            return
+        values = [value for record in records for value in astuple(record)]
         self.con.execute(
             """
             INSERT OR REPLACE INTO cfgmon_account
                 (account_id, collected_at, source, status, error_code, error_message,
                  organization_id, management_account_id, organization_known)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [account_id, collected_at, source, status, error_code, error_message,
-             organization_id, management_account_id, organization_known],
+            VALUES """ + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(records)),
+            values,
         )
+
+    # -- organisations and shards ---------------------------------------------------
+
+    def record_shard(
+        self, shard, organization_id: str | None, management_account_id: str | None,
+        accounts: Iterable[tuple[str, str | None, str]], listed_at: dt.datetime,
+    ) -> None:
+        """Record that this database holds `shard` (a cfgmon.shards.Shard) of the
+        organisation, with the organisation's accounts as (id, name, state).
+
+        ShardMismatch when the database already holds another shard: each shard is
+        collected into a database of its own, whose export writes its accounts.
+        """
+        from cfgmon.shards import shard_of
+
+        held = self.con.execute(
+            "SELECT shard_index, shard_count, organization_id FROM cfgmon_shard"
+        ).fetchall()
+        if held and held[0] != (shard.index, shard.count, organization_id):
+            index, count, organization = held[0]
+            raise ShardMismatch(
+                f"the database holds shard {index}/{count} of organisation {organization}: "
+                f"collect shard {shard} into a database of its own (--db)"
+            )
+        rows = [
+            (account_id, organization_id, management_account_id, name, state,
+             f"{shard_of(account_id, shard.count)}/{shard.count}", listed_at)
+            for account_id, name, state in accounts
+        ]
+        with self._transaction():
+            self.con.execute("DELETE FROM cfgmon_shard")
+            self.con.execute("INSERT INTO cfgmon_shard VALUES (?, ?, ?, ?)",
+                             [shard.index, shard.count, organization_id, listed_at])
+            self.con.execute("DELETE FROM cfgmon_organization_account")
+            insert_rows(self.con, "cfgmon_organization_account", rows)
 
     # -- internals ---------------------------------------------------------------
 

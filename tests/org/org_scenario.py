@@ -22,7 +22,7 @@ import duckdb
 from botocore.awsrequest import AWSResponse
 
 from cfgmon.aws import ClientFactory
-from cfgmon.aws.targets import AssumedRoleSession
+from cfgmon.aws.session import acting_role_arn
 from cfgmon.simulation import DEFAULT_ACCOUNT, Seeder
 
 # These tests are about one control; `check` alone runs the whole family.
@@ -165,14 +165,15 @@ class OrganizationTrailInMemberListing(ClientFactory):
 
     def _new_client(self, session, service, region):
         client = super()._new_client(session, service, region)
-        member = isinstance(session, AssumedRoleSession) and (
-            session.role_arn.split(":")[4] in self.members
-        )
-        if service == "cloudtrail" and member:
+        if service == "cloudtrail":
             client.meta.events.register("after-call.cloudtrail.DescribeTrails", self._add_trails)
         return client
 
     def _add_trails(self, parsed, **_kwargs):
+        # One client serves every account: the call's own binding says whose it is.
+        role_arn = acting_role_arn()
+        if role_arn is None or role_arn.split(":")[4] not in self.members:
+            return
         listed = {trail["TrailARN"] for trail in parsed.get("trailList", [])}
         parsed.setdefault("trailList", []).extend(
             trail for trail in self.trails if trail["TrailARN"] not in listed

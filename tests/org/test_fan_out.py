@@ -74,16 +74,17 @@ def test_accounts_are_opened_on_the_pool_a_little_ahead_of_their_scopes(aws, tmp
     workers = 2
 
     report = run(aws, tmp_path / "x.duckdb", role_targets(aws), clients,
-                 regions=["us-east-1"], services=["sns"], concurrency=workers, progress=recorder)
+                 regions=["us-east-1"], services=["sns"], concurrency=workers, progress=recorder,
+                 write_batch=workers)
 
     assert report.count("ok") == len(ACCOUNTS)
     # Roles are assumed by the pool's workers, not one after the other up front ...
     assert recorder.threads and all(t.startswith("cfgmon-collect") for t in recorder.threads)
     # ... and only as their scopes come near. The pool opens an account while fewer
     # scopes than workers wait for one; besides those, the workers hold one job each
-    # and the writing thread up to one fetched scope per worker. So, however the
-    # threads are scheduled, never more accounts than that (one scope each here) are
-    # open with their scope unwritten: fewer than all of them.
+    # and the writing thread up to a write batch of fetched scopes (one per worker
+    # here). So, however the threads are scheduled, never more accounts than that (one
+    # scope each here) are open with their scope unwritten: fewer than all of them.
     ahead = (workers - 1) + workers + workers
     assert ahead < len(ACCOUNTS)
     assert max(_opened_ahead(recorder.events)) <= ahead
@@ -239,3 +240,46 @@ def test_a_scope_that_cannot_be_written_fails_alone(aws, tmp_path):
     [failed] = [o for o in report.outcomes if o.status == "error"]
     assert failed.failure.error_operation == "write"
     assert "NOT NULL" in failed.failure.error_message
+
+
+class CountedClients(ClientFactory):
+    """Records every boto3 client made, by service and region."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.made: list[tuple[str, str]] = []
+
+    def _new_client(self, session, service, region):
+        self.made.append((service, region))
+        return super()._new_client(session, service, region)
+
+
+def test_accounts_share_one_client_per_service_and_region_each_signing_as_itself(aws, tmp_path):
+    """Making a boto3 client costs more CPU than the calls of a scope: one client per
+    service and region serves every account, each request signed with its account's
+    own credentials (moto files each request under the account they belong to)."""
+    accounts = ACCOUNTS[:6]
+    regions = ["us-east-1", "eu-west-1"]
+    for account in accounts:
+        for region in regions:
+            Seeder(aws, account).topic(region, f"alerts-{account}")
+    clients = CountedClients(endpoint_url=aws.endpoint)
+
+    report = run(aws, tmp_path / "x.duckdb", role_targets(aws, accounts), clients,
+                 regions=regions, services=["sns", "logs"], concurrency=4)
+
+    assert report.count("ok") == len(accounts) * len(regions) * 2
+    # sts (AssumeRole), organizations (DescribeOrganization) and ec2 (DescribeRegions)
+    # once each, and one per scope's service and region: not one per account.
+    assert sorted(clients.made) == sorted(
+        [("sts", "us-east-1"), ("organizations", "us-east-1"), ("ec2", "us-east-1")]
+        + [(service, region) for service in ("sns", "logs") for region in regions]
+    )
+    con = duckdb.connect(str(tmp_path / "x.duckdb"), read_only=True)
+    try:
+        topics = con.execute("SELECT account_id, region, name FROM aws_sns_topic").fetchall()
+    finally:
+        con.close()
+    assert sorted(topics) == sorted(
+        (account, region, f"alerts-{account}") for account in accounts for region in regions
+    )

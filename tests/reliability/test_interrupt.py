@@ -155,7 +155,7 @@ def test_the_library_records_what_an_interruption_left_unwritten(aws, db):
     try:
         with pytest.raises(Interrupted):  # in the middle of eu-west-1, collected first
             collect(con, [target], clients=clients, regions=["eu-west-1", "us-east-1"],
-                    concurrency=2, progress=InterruptAfter(2))
+                    concurrency=2, progress=InterruptAfter(2), write_batch=1)
     finally:
         con.close()
 
