@@ -12,6 +12,7 @@ All strings are HCL-escaped; comments are flattened to one line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -256,6 +257,7 @@ def provider_alias(account_id: str, region: str) -> str:
 # -- HCL text --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65536)  # names and patterns recur over thousands of plans
 def hcl_string(text: str) -> str:
     """A quoted HCL string: escapes, and no `${`/`%{` template sequences."""
     escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -406,8 +406,10 @@ CREATE TABLE IF NOT EXISTS cfgmon_pattern_coverage (
     -- the first of the catalogue's ordinary (background) records it matches, if any: a
     -- filter that matches ordinary traffic keeps its alarm in ALARM
     background_matched VARCHAR,
-    evaluated_at     TIMESTAMP NOT NULL,
-    PRIMARY KEY (control_id, control_version, event_set, judged_account_id, filter_pattern)
+    -- one row per (control_id, control_version, event_set, judged_account_id,
+    -- filter_pattern), by construction: a key index on the patterns would only slow the
+    -- rewrite every check makes
+    evaluated_at     TIMESTAMP NOT NULL
 );
 
 -- How a metric alarm answers what a metric filter publishes (cfgmon.alarms simulates
@@ -508,8 +510,9 @@ CREATE TABLE IF NOT EXISTS cfgmon_topic_delivery (
     filtered_out_example           VARCHAR,            -- a subscription ARN, and why
     undecided_subscriptions        INTEGER NOT NULL,   -- filter policies that could not be evaluated
     alarms                         INTEGER NOT NULL,   -- the publisher's alarms that notify the topic
-    evaluated_at                   TIMESTAMP NOT NULL,
-    PRIMARY KEY (topic_arn, alarm_arn)
+    -- one row per (topic_arn, alarm_arn), by construction: a key index would only slow
+    -- the rewrite every check makes
+    evaluated_at                   TIMESTAMP NOT NULL
 );
 
 -- The control a chain query judges, written by cfgmon just before the chain runs: a
