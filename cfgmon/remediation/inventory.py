@@ -64,6 +64,20 @@ class Inventory:
         self._alarm_raw: dict[str, dict | None] = {}
         self._load_alarms(list(dict.fromkeys(alarm_arns)))
 
+    def topic_policy(self, topic_arn: str) -> dict | None:
+        """The topic's policy as GetTopicAttributes gave it."""
+        [found] = self._con.execute(
+            "SELECT any_value(policy) FROM aws_sns_topic_attributes WHERE topic_arn = ?",
+            [topic_arn]).fetchone() or [None]
+        return _json(found)
+
+    def key_policy(self, key_arn: str) -> dict | None:
+        """The KMS key's default policy as GetKeyPolicy gave it."""
+        [found] = self._con.execute(
+            "SELECT any_value(policy) FROM aws_sns_topic_kms_key WHERE key_arn = ?",
+            [key_arn]).fetchone() or [None]
+        return _json(found)
+
     def _load_alarms(self, arns: list[str]) -> None:
         if not arns:
             return

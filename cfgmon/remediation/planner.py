@@ -378,11 +378,47 @@ class _Planner:
         self.subscribe(arn)
 
     def no_subscription(self) -> None:
+        delivery = self.evidence.get("topic_delivery") or ""
+        if self.evidence.get("confirmed_subscriptions") and delivery:
+            return self.cannot_deliver(delivery)
         if self.evidence.get("pending_subscriptions"):
             self.notes.append(f"SNS topic {self.evidence['topic_arn']} has "
                               f"{self.evidence['pending_subscriptions']} subscription(s) pending "
                               "confirmation: confirming one is enough")
         self.subscribe(self.evidence["topic_arn"])
+
+    def cannot_deliver(self, why: str) -> None:
+        """The topic has subscribers, but CloudWatch's notification cannot reach them."""
+        topic = self.evidence["topic_arn"]
+        account, region = arn_part(topic, 4), arn_part(topic, 3)
+        key = self.evidence.get("topic_kms_key")
+        if key and "does not let cloudwatch.amazonaws.com use it" in why:
+            policy = self.inv.key_policy(key)
+            if policy is None:
+                return self.missing(f"the policy of KMS key {key}")
+            self.add("topic", f"let CloudWatch use KMS key {key}, which SNS topic {topic} is "
+                     "encrypted with (kms:Decrypt, kms:GenerateDataKey*)", "kms", "PutKeyPolicy",
+                     {"KeyId": key, "PolicyName": "default",
+                      "Policy": json.dumps(_with_statement(policy, CLOUDWATCH_USES_KEY))},
+                     account, region, existing=True)
+        elif "does not let CloudWatch of account" in why:
+            alarm_account = arn_part(self.evidence.get("alarm_arn") or "", 4)
+            policy = self.inv.topic_policy(topic) or {"Version": "2012-10-17", "Statement": []}
+            statement = {**CLOUDWATCH_PUBLISHES, "Sid": f"CloudWatchAlarmsOf{alarm_account}",
+                         "Resource": topic,
+                         "Condition": {"StringEquals": {"aws:SourceAccount": alarm_account}}}
+            self.add("topic", f"let CloudWatch alarms of account {alarm_account} publish "
+                     f"to SNS topic {topic}", "sns", "SetTopicAttributes",
+                     {"TopicArn": topic, "AttributeName": "Policy",
+                      "AttributeValue": json.dumps(_with_statement(policy, statement))},
+                     account, region, existing=True)
+        else:
+            # the AWS managed key alias/aws/sns, a Deny, a condition: a person decides
+            self.notes.append(f"SNS topic {topic} cannot deliver: {why}; "
+                              + ("encrypt it with a customer managed key whose policy lets "
+                                 "cloudwatch.amazonaws.com use it (kms:Decrypt, "
+                                 "kms:GenerateDataKey*)" if "alias/aws/sns" in why else
+                                 "change what refuses CloudWatch"))
 
     def missing(self, what: str) -> None:
         self.notes.append(f"{what} is no longer in the inventory: collect again and re-run cfgmon check")
@@ -413,6 +449,25 @@ _LINK_PLANNERS: dict[int, Callable[[_Planner], None]] = {
     14: _Planner.no_subscription,
 }
 assert set(_LINK_PLANNERS) == set(BROKEN) - {15}
+
+
+CLOUDWATCH_USES_KEY = {
+    "Sid": "CloudWatchAlarmsUseTheKey", "Effect": "Allow",
+    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+}
+CLOUDWATCH_PUBLISHES = {
+    "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Action": "sns:Publish",
+}
+
+
+def _with_statement(policy: dict, statement: dict) -> dict:
+    """The policy with `statement` added (replacing one of the same Sid)."""
+    statements = policy.get("Statement") or []
+    statements = [statements] if isinstance(statements, dict) else list(statements)
+    kept = [s for s in statements if s.get("Sid") != statement.get("Sid")]
+    return {**policy, "Statement": [*kept, statement]}
 
 
 def plan_fix(result: ControlResult, version: ControlVersion, inventory: Inventory, *,

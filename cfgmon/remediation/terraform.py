@@ -160,6 +160,21 @@ def _topic(step: Step) -> Resource:
                     import_id=arn if step.existing else None)
 
 
+def _topic_policy(step: Step) -> Resource:
+    call, p = step.call, step.call.params
+    name = p["TopicArn"].rsplit(":", 1)[-1]
+    return Resource("aws_sns_topic_policy", (p["TopicArn"], "policy"), name, call.account_id,
+                    call.region, {"arn": p["TopicArn"], "policy": p["AttributeValue"]},
+                    import_id=p["TopicArn"])
+
+
+def _key_policy(step: Step) -> Resource:
+    call, p = step.call, step.call.params
+    key_id = p["KeyId"].rsplit("/", 1)[-1]
+    return Resource("aws_kms_key_policy", (p["KeyId"],), f"key_{key_id}", call.account_id,
+                    call.region, {"key_id": key_id, "policy": p["Policy"]}, import_id=key_id)
+
+
 def _subscription(step: Step) -> Resource:
     call, p = step.call, step.call.params
     return Resource("aws_sns_topic_subscription", (p["TopicArn"], p["Protocol"], p["Endpoint"]),
@@ -204,6 +219,8 @@ RESOURCES: dict[tuple[str, str], Callable[[Step], Resource]] = {
     ("logs", "PutMetricFilter"): _metric_filter,
     ("cloudwatch", "PutMetricAlarm"): _alarm,
     ("sns", "CreateTopic"): _topic,
+    ("sns", "SetTopicAttributes"): _topic_policy,
+    ("kms", "PutKeyPolicy"): _key_policy,
     ("sns", "Subscribe"): _subscription,
     ("iam", "CreateRole"): _role,
     ("iam", "PutRolePolicy"): _role_policy,

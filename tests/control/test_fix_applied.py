@@ -33,6 +33,13 @@ def _delete_topic(seeder):
     seeder.client("sns", "us-east-1").delete_topic(TopicArn=chain.topic_arn)
 
 
+def _key_without_cloudwatch(seeder):
+    chain = seeder.chain("us-east-1")
+    key = seeder.kms_key("us-east-1")  # KMS's default policy: the account alone
+    seeder.client("sns", "us-east-1").set_topic_attributes(
+        TopicArn=chain.topic_arn, AttributeName="KmsMasterKeyId", AttributeValue=key)
+
+
 # name: (how the account is broken, the link that breaks, what the fix's steps call)
 CASES = {
     "a filter missing an event": (lambda s: s.chain("us-east-1", pattern=WITHOUT_RECORDER), 7,
@@ -48,6 +55,7 @@ CASES = {
                                     ["StartLogging"]),
     "a single-region trail": (lambda s: s.chain("us-east-1", multi_region=False), 2,
                               ["UpdateTrail"]),
+    "a topic key CloudWatch may not use": (_key_without_cloudwatch, 14, ["PutKeyPolicy"]),
 }
 
 
