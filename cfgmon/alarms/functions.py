@@ -79,7 +79,8 @@ def _fill(window: Window, args: list[Value]) -> Value:
     if is_array(target):
         return tuple(_fill(window, [member, how]) for member in target)
     if not is_series(target):
-        return target
+        # a scalar with no value (0 / 0) is filled like a missing datapoint
+        return how if target is None and isinstance(how, int | float) else target
     points = list(target.points)
     if how == "REPEAT":
         return Series(target.label, tuple(decisions.fill_repeat(points)))
