@@ -69,12 +69,22 @@ def _check(inspector) -> dict:
 def apply(aws, steps: list[dict]) -> None:
     """Each step's API call through boto3, as the plan states it."""
     for step in steps:
-        client = aws.client(step["service"], step["region"])
-        if step["operation"] == "PutMetricFilter":
-            # AWS replaces a filter of the same name; moto 5 appends a second one instead
-            client.delete_metric_filter(logGroupName=step["params"]["logGroupName"],
-                                        filterName=step["params"]["filterName"])
-        getattr(client, xform_name(step["operation"]))(**step["params"])
+        _call(aws.client(step["service"], step["region"]), step)
+
+
+def apply_as(aws, steps: list[dict]) -> None:
+    """The same, each step in the account it names."""
+    for step in steps:
+        credentials = aws.account_credentials(step["account_id"])
+        _call(aws.client(step["service"], step["region"], **credentials), step)
+
+
+def _call(client, step: dict) -> None:
+    if step["operation"] == "PutMetricFilter":
+        # AWS replaces a filter of the same name; moto 5 appends a second one instead
+        client.delete_metric_filter(logGroupName=step["params"]["logGroupName"],
+                                    filterName=step["params"]["filterName"])
+    getattr(client, xform_name(step["operation"]))(**step["params"])
 
 
 @pytest.mark.parametrize("case", CASES)
