@@ -1,14 +1,13 @@
 """Topic delivery: can each SNS topic an alarm notifies deliver that alarm's notification?
 
 Derived once per check, before the chain runs, for every topic an alarm's ALARM
-action names, and written to cfgmon_topic_delivery: one row per (topic, account of
-the alarms publishing to it). The chain joins it on topic ARN and alarm account;
-it names no control, so every control on the chain reads the same rows.
+action names, and written to cfgmon_topic_delivery: one row per (topic, alarm whose
+ALARM action names it). The chain joins it on topic ARN and the alarm it follows (or
+the composite that notifies for it); it names no control, so every control on the
+chain reads the same rows.
 
 The rules and their evidence are in cfgmon.controls.delivery_rules; this module
-reads the inventory, applies them to each alarm's notification, and sums up the
-publisher's alarms: a topic can deliver when it can for every one of them, cannot
-when it can for none, and otherwise cannot be told, with the alarms named.
+reads the inventory and applies them to each alarm's notification.
 """
 
 from __future__ import annotations
@@ -156,11 +155,11 @@ def _rows_of(topic_arn: str, publisher: str, alarms: Sequence[Alarm], inventory:
     rows, answer = [], None
     for alarm in alarms:
         if apart or answer is None:
-            can_deliver, undeliverable, undecided = _sum_up(
-                [(alarm, _judge(topic, key, subscriptions, alarm))])
-            answer = (can_deliver, undeliverable, undecided, topic.kms_key_arn,
-                      key.key_manager if key else None,
-                      *_subscription_counts(subscriptions, [alarm]))
+            finding = _judge(topic, key, subscriptions, alarm)
+            verdict = (True, None, None) if finding is None else (
+                finding.can_deliver, *_because(finding))
+            answer = (*verdict, topic.kms_key_arn, key.key_manager if key else None,
+                      *_subscription_counts(subscriptions, alarm))
         rows.append((topic_arn, publisher, alarm.arn, topic.account_id, topic.region, True,
                      *answer, len(alarms), now))
     return rows
@@ -200,36 +199,18 @@ def _judge(topic: Topic, key: Key | None, subscriptions: Sequence[Subscription],
     return (broken or findings or [None])[0]
 
 
-def _sum_up(verdicts: Sequence[tuple[Alarm, Finding | None]]
-            ) -> tuple[bool | None, str | None, str | None]:
-    """(can_deliver, undeliverable_because, undecided_because) for all the alarms together."""
-    delivered = [alarm for alarm, finding in verdicts if finding is None]
-    broken = [(alarm, f) for alarm, f in verdicts if f is not None and f.can_deliver is False]
-    unknown = [(alarm, f) for alarm, f in verdicts if f is not None and f.can_deliver is None]
-    if len(delivered) == len(verdicts):
-        return True, None, None
-    if len(broken) == len(verdicts):
-        return False, broken[0][1].reason, None
-    if unknown:
-        return None, None, unknown[0][1].reason
-    alarm, finding = broken[0]
-    return None, None, (f"it can deliver the notification of alarm {delivered[0].arn} but not "
-                        f"that of alarm {alarm.arn}: {finding.reason}")
-
-
-def _subscription_counts(subscriptions: Sequence[Subscription], alarms: Sequence[Alarm]) -> tuple:
-    """working (for every alarm), first working ARN, pending, filtered out (for every
-    alarm), an example of why, and undecided (the rest)."""
+def _subscription_counts(subscriptions: Sequence[Subscription], alarm: Alarm) -> tuple:
+    """For the alarm's notification: working, first working ARN, pending, filtered out,
+    an example of why, and undecided (the rest)."""
     working, pending, filtered, undecided = [], 0, [], 0
     for subscription in subscriptions:
-        outcomes = [judge_subscription(subscription, alarm) for alarm in alarms]
-        kinds = {outcome for outcome, _ in outcomes}
-        if kinds == {WORKING}:
+        outcome, why = judge_subscription(subscription, alarm)
+        if outcome == WORKING:
             working.append(subscription.subscription_arn)
-        elif kinds == {PENDING}:
+        elif outcome == PENDING:
             pending += 1
-        elif kinds == {FILTERED_OUT}:
-            filtered.append(outcomes[0][1])
+        elif outcome == FILTERED_OUT:
+            filtered.append(why)
         else:
             undecided += 1
     return (len(working), working[0] if working else None, pending, len(filtered),
