@@ -477,13 +477,19 @@ missing_rank AS (
 -- the furthest chain (rank 1), and the furthest undecided one when it is another
 -- (ranked after the furthest: its own rank is above 1)
 best_key AS (
-    SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, via_key, MIN(chain_rank) AS chain_rank
+    SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key,
+           alarm_key, metric_key, topic_key, via_key, MIN(chain_rank) AS chain_rank
     FROM (
-        SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, via_key, chain_rank FROM chain_rank WHERE chain_rank = 1
+        SELECT judged_control_id, judged_control_version, subject_account_id, trail_key,
+               filter_key, alarm_key, metric_key, topic_key, via_key, chain_rank
+        FROM chain_rank WHERE chain_rank = 1
         UNION ALL
-        SELECT judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, via_key, 2 AS chain_rank FROM missing_rank WHERE missing_rank = 1
+        SELECT judged_control_id, judged_control_version, subject_account_id, trail_key,
+               filter_key, alarm_key, metric_key, topic_key, via_key, 2 AS chain_rank
+        FROM missing_rank WHERE missing_rank = 1
     ) winners
-    GROUP BY judged_control_id, judged_control_version, subject_account_id, trail_key, filter_key, alarm_key, metric_key, topic_key, via_key
+    GROUP BY judged_control_id, judged_control_version, subject_account_id, trail_key,
+             filter_key, alarm_key, metric_key, topic_key, via_key
 ),
 
 best_chain AS (
