@@ -37,6 +37,41 @@ from cfgmon.alarms.judge import AlarmResponse
 MAX_NESTING = 10
 
 
+def on_trail_log_group(alias: str) -> str:
+    """SQL: the metric filter `alias` is on a log group some trail delivers to (only
+    those filters are on a chain)."""
+    return f"""EXISTS (SELECT 1 FROM aws_cloudtrail_trail t
+                   WHERE t.log_group_account_id = {alias}.account_id
+                     AND t.log_group_region = {alias}.region
+                     AND t.log_group_name = {alias}.log_group_name)"""
+
+
+# The metric alarms a chain can reach, with the filters whose metric each watches:
+# every metric alarm whose metric (its own, or a metric-math MetricStat of its own
+# account) has the name and namespace of the metric of a filter, in the filter's
+# account and region, on a log group some trail delivers to. Only these are simulated,
+# and only their topics judged for delivery (cfgmon.controls.topic_delivery).
+CHAIN_ALARM_METRICS = """
+    WITH alarm_metric AS (
+        SELECT account_id, region, arn AS alarm_arn, '' AS metric_id, metric_name, namespace
+        FROM aws_cloudwatch_alarm
+        WHERE alarm_type = 'MetricAlarm' AND metric_name IS NOT NULL
+        UNION ALL
+        SELECT account_id, region, alarm_arn, id, metric_name, namespace
+        FROM aws_cloudwatch_alarm_metric
+        WHERE metric_name IS NOT NULL
+          AND (metric_account_id IS NULL OR metric_account_id = account_id))
+    SELECT DISTINCT am.account_id, am.region, am.alarm_arn, am.metric_id,
+           f.metric_transformation_value, f.metric_transformation_default_value
+    FROM aws_cloudwatch_log_metric_filter f
+    JOIN alarm_metric am
+      ON am.account_id = f.account_id AND am.region = f.region
+     AND am.metric_name = f.metric_transformation_name
+     AND am.namespace = f.metric_transformation_namespace
+    -- only a log group some trail delivers to is on a chain
+    WHERE """ + on_trail_log_group("f")
+
+
 def response_rows(con, event_values: Mapping[str | None, set[float | None]], now) -> list[tuple]:
     """cfgmon_alarm_response rows for every candidate (alarm, metric id, value, default).
 
@@ -46,29 +81,7 @@ def response_rows(con, event_values: Mapping[str | None, set[float | None]], now
     specs = _alarm_specs(con)
     rows = []
     for account, region, alarm_arn, metric_id, expression, default in con.execute(
-        """WITH alarm_metric AS (
-               SELECT account_id, region, arn AS alarm_arn, '' AS metric_id, metric_name,
-                      namespace
-               FROM aws_cloudwatch_alarm
-               WHERE alarm_type = 'MetricAlarm' AND metric_name IS NOT NULL
-               UNION ALL
-               SELECT account_id, region, alarm_arn, id, metric_name, namespace
-               FROM aws_cloudwatch_alarm_metric
-               WHERE metric_name IS NOT NULL
-                 AND (metric_account_id IS NULL OR metric_account_id = account_id))
-           SELECT DISTINCT am.account_id, am.region, am.alarm_arn, am.metric_id,
-                  f.metric_transformation_value, f.metric_transformation_default_value
-           FROM aws_cloudwatch_log_metric_filter f
-           JOIN alarm_metric am
-             ON am.account_id = f.account_id AND am.region = f.region
-            AND am.metric_name = f.metric_transformation_name
-            AND am.namespace = f.metric_transformation_namespace
-           -- only a log group some trail delivers to is on a chain
-           WHERE EXISTS (SELECT 1 FROM aws_cloudtrail_trail t
-                         WHERE t.log_group_account_id = f.account_id
-                           AND t.log_group_region = f.region
-                           AND t.log_group_name = f.log_group_name)"""
-    ).fetchall():
+            CHAIN_ALARM_METRICS).fetchall():
         spec = specs.get((account, region, alarm_arn))
         if spec is None:
             continue

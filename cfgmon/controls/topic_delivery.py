@@ -1,8 +1,11 @@
 """Topic delivery: can each SNS topic an alarm notifies deliver that alarm's notification?
 
-Derived once per check, before the chain runs, for every topic an alarm's ALARM
-action names, and written to cfgmon_topic_delivery: one row per (topic, alarm whose
-ALARM action names it). The chain joins it on topic ARN and the alarm it follows (or
+Derived once per check, before the chain runs, for every topic the ALARM action
+of an alarm a chain can reach names (a metric alarm on a trail's filter's metric,
+see alarm_judgement.CHAIN_ALARM_METRICS, or a composite alarm, which may route
+for one), and written to cfgmon_topic_delivery: one row per (topic, alarm whose
+ALARM action names it). An alarm no chain reaches is never read by the chain, and
+in a large estate most alarms are such (application metrics). The chain joins it on topic ARN and the alarm it follows (or
 the composite that notifies for it); it names no control, so every control on the
 chain reads the same rows.
 
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cfgmon.aws.values import parse_arn
+from cfgmon.controls.alarm_judgement import CHAIN_ALARM_METRICS
 from cfgmon.controls.delivery_rules import (
     FILTERED_OUT,
     PENDING,
@@ -77,7 +81,9 @@ class _Inventory:
     def read(cls, con) -> _Inventory:
         publishers: dict[tuple[str, str], list[Alarm]] = defaultdict(list)
         # tens of thousands of alarms: tuples straight into Alarm, in its field order
-        for topic_arn, *fields in con.execute("""
+        for topic_arn, *fields in con.execute(f"""
+            WITH chain_alarm AS (
+                SELECT DISTINCT account_id, region, alarm_arn FROM ({CHAIN_ALARM_METRICS}))
             SELECT DISTINCT act.action_arn, a.arn, a.name, a.account_id, a.alarm_type,
                    a.alarm_description, a.metric_name, a.namespace, a.period,
                    a.evaluation_periods, a.comparison_operator, a.threshold
@@ -85,12 +91,18 @@ class _Inventory:
             JOIN aws_cloudwatch_alarm a
               ON a.account_id = act.account_id AND a.region = act.region
              AND a.arn = act.alarm_arn
+            LEFT JOIN chain_alarm c
+              ON c.account_id = a.account_id AND c.region = a.region AND c.alarm_arn = a.arn
             WHERE act.action_type = 'ALARM' AND act.action_arn LIKE 'arn:%:sns:%'
+              AND (c.alarm_arn IS NOT NULL OR a.alarm_type = 'CompositeAlarm')
             ORDER BY a.arn""").fetchall():
             alarm = Alarm(*fields)
             publishers[(topic_arn, alarm.account_id)].append(alarm)
+        # only the topics those alarms name are read (their policies are parsed)
+        named = sorted({topic_arn for topic_arn, _ in publishers})
         topics = {}
-        for row in _rows(con, "SELECT * FROM aws_sns_topic_attributes ORDER BY collected_at"):
+        for row in _rows(con, f"""SELECT * FROM aws_sns_topic_attributes
+                                  WHERE topic_arn IN ({_NAMED}) ORDER BY collected_at""", [named]):
             topics[row["topic_arn"]] = Topic(
                 topic_arn=row["topic_arn"], account_id=row["account_id"], region=row["region"],
                 policy=_json(row["policy"]), kms_master_key_id=row["kms_master_key_id"],
@@ -105,26 +117,37 @@ class _Inventory:
                 aliases=tuple(_json(row["aliases"]) or ()), policy=_json(row["policy"]),
                 describe_error=row["describe_error"], policy_error=row["policy_error"],
             )
-            for row in _rows(con, "SELECT * FROM aws_sns_topic_kms_key")
+            for row in _rows(con, f"""
+                SELECT k.* FROM aws_sns_topic_kms_key k
+                WHERE EXISTS (SELECT 1 FROM aws_sns_topic_attributes t
+                              WHERE t.topic_arn IN ({_NAMED}) AND t.account_id = k.account_id
+                                AND t.region = k.region AND t.kms_key_arn = k.key_arn)""",
+                [named])
         }
         subscriptions: dict[tuple[str, str], list[Subscription]] = defaultdict(list)
-        for row in _rows(con, """SELECT * FROM aws_sns_topic_subscription_attributes
-                                 ORDER BY subscription_arn"""):
+        for row in _rows(con, f"""SELECT * FROM aws_sns_topic_subscription_attributes
+                                  WHERE topic_arn IN ({_NAMED})
+                                  ORDER BY subscription_arn""", [named]):
             subscriptions[(row["account_id"], row["topic_arn"])].append(Subscription(
                 subscription_arn=row["subscription_arn"], owner=row["owner"],
                 pending=row["pending_confirmation"], filter_policy=_json(row["filter_policy"]),
                 filter_policy_scope=row["filter_policy_scope"],
                 attributes_error=row["attributes_error"],
             ))
-        listed = {row["topic_arn"] for row in _rows(con, "SELECT topic_arn FROM aws_sns_topic")}
+        listed = {row["topic_arn"] for row in _rows(
+            con, f"SELECT topic_arn FROM aws_sns_topic WHERE topic_arn IN ({_NAMED})", [named])}
         scopes = {(row["account_id"], row["region"]) for row in _rows(
             con, "SELECT account_id, region FROM cfgmon_collection "
                  "WHERE service = 'sns' AND status = 'ok'")}
         return cls(dict(publishers), topics, listed, scopes, keys, dict(subscriptions))
 
 
-def _rows(con, sql: str) -> list[dict[str, Any]]:
-    cursor = con.execute(sql)
+# The topic ARNs named, bound as one list parameter.
+_NAMED = "SELECT unnest(?::VARCHAR[])"
+
+
+def _rows(con, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, list(params))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 

@@ -9,7 +9,7 @@ The plans are suggestions to review; cfgmon never runs them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from cfgmon.controls.catalogue import resolve
 from cfgmon.controls.runner import ControlResult
@@ -18,6 +18,7 @@ from cfgmon.remediation import aws_cli, terraform
 from cfgmon.remediation.inventory import Inventory
 from cfgmon.remediation.plan import ApiCall, Plan, Step
 from cfgmon.remediation.planner import DEFAULT_EMAIL, plan_fix
+from cfgmon.remediation.shapes import ShapeCache
 
 PlanKey = tuple[str, str, str]   # control_id, control_version, account_id
 
@@ -46,9 +47,20 @@ def plan_fixes(con, results: Iterable[ControlResult], *,
 
 def rendered(plan: Plan) -> dict:
     """A plan as `check --format json` and the HTML report carry it."""
-    return {"cli": aws_cli.render_plan(plan), "terraform": terraform.render_plans([plan]),
-            **plan.as_dict()}
+    cli, hcl = _texts(plan)
+    return {"cli": cli, "terraform": hcl, **plan.as_dict()}
+
+
+def rendered_plans(plans: Mapping[PlanKey, Plan]) -> dict[PlanKey, dict]:
+    """rendered() of every plan, each shape of plan rendered once (see shapes)."""
+    texts = ShapeCache(_texts)
+    return {key: {**dict(zip(("cli", "terraform"), texts(plan), strict=True)),
+                  **plan.as_dict()} for key, plan in plans.items()}
+
+
+def _texts(plan: Plan) -> tuple[str, str]:
+    return aws_cli.render_plan(plan), terraform.render_plans([plan])
 
 
 __all__ = ["ApiCall", "DEFAULT_EMAIL", "Plan", "PlanKey", "Step", "aws_cli", "plan_fixes",
-           "plan_key", "rendered", "terraform"]
+           "plan_key", "rendered", "rendered_plans", "terraform"]

@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from cfgmon.controls.alarm_judgement import on_trail_log_group
+
 
 def _rows(con, sql: str, params: list | None = None) -> list[dict[str, Any]]:
     cursor = con.execute(sql, params or [])
@@ -40,20 +42,27 @@ class Inventory:
             self.selectors[row["trail_arn"]].append(row)
         self.log_groups = {(r["account_id"], r["region"], r["name"]) for r in _rows(
             con, "SELECT account_id, region, name FROM aws_cloudwatch_log_group")}
+        # A fix only ever touches the filters on a trail's log group (the chain's), and
+        # asks only whether an alarm watches one of their metrics: a large estate's
+        # other filters and alarms (application metrics) are not read.
         self.filters: dict[tuple, list[dict]] = defaultdict(list)
-        for row in _rows(con, "SELECT * EXCLUDE (raw) FROM aws_cloudwatch_log_metric_filter "
-                              "ORDER BY name"):
+        for row in _rows(con, "SELECT * EXCLUDE (raw) FROM aws_cloudwatch_log_metric_filter f "
+                              f"WHERE {on_trail_log_group('f')} ORDER BY name"):
             row["metric_transformation_dimensions"] = _json(row["metric_transformation_dimensions"])
             self.filters[(row["account_id"], row["region"], row["log_group_name"])].append(row)
         self.alarms_by_metric: dict[tuple, list[str]] = defaultdict(list)
-        self.alarm_arns: set[str] = set()
-        for row in _rows(con, "SELECT account_id, region, arn, namespace, metric_name "
-                              "FROM aws_cloudwatch_alarm ORDER BY arn"):
-            self.alarm_arns.add(row["arn"])
-            if row["metric_name"] is None:
-                continue
-            key = (row["account_id"], row["region"], row["namespace"], row["metric_name"])
-            self.alarms_by_metric[key].append(row["arn"])
+        for account, region, namespace, metric, arn in con.execute(f"""
+                SELECT a.account_id, a.region, a.namespace, a.metric_name, a.arn
+                FROM aws_cloudwatch_alarm a
+                WHERE EXISTS (SELECT 1 FROM aws_cloudwatch_log_metric_filter f
+                              WHERE f.account_id = a.account_id AND f.region = a.region
+                                AND f.metric_transformation_namespace = a.namespace
+                                AND f.metric_transformation_name = a.metric_name
+                                AND {on_trail_log_group('f')})
+                ORDER BY a.arn""").fetchall():
+            self.alarms_by_metric[(account, region, namespace, metric)].append(arn)
+        self.alarm_arns: set[str] = {arn for (arn,) in con.execute(
+            "SELECT arn FROM aws_cloudwatch_alarm").fetchall()}
         self.topics: dict[tuple, list[str]] = defaultdict(list)
         for row in _rows(con, "SELECT DISTINCT account_id, region, topic_arn FROM aws_sns_topic "
                               "ORDER BY topic_arn"):

@@ -11,6 +11,7 @@ reference pattern for that framework is proposed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 from cfgmon.controls.catalogue import ControlVersion
@@ -66,7 +67,12 @@ def _correct(version: ControlVersion, framework: str | None, pattern: str | None
 def mentions_events(version: ControlVersion, pattern: str | None) -> int:
     """How many of the control's event names a pattern's text names: whether a filter is
     the user's attempt at this control (worth correcting) or another control's."""
-    return sum(name in (pattern or "") for name in version.control.event_names)
+    return _mentions(version.control.event_names, pattern or "")
+
+
+@functools.lru_cache(maxsize=65536)   # every account's filters ask it again
+def _mentions(event_names: tuple[str, ...], pattern: str) -> int:
+    return sum(name in pattern for name in event_names)
 
 
 def _missed_names(version: ControlVersion, coverage: Coverage) -> tuple[str, ...]:

@@ -486,8 +486,9 @@ CREATE TABLE IF NOT EXISTS cfgmon_trail_capture (
 );
 
 -- Whether an SNS topic an alarm's ALARM action names can deliver that alarm's
--- notification, one row per (topic, alarm whose ALARM action names it),
--- derived in Python before a chain runs (cfgmon.controls.topic_delivery; the rules
+-- notification, one row per (topic, alarm whose ALARM action names it), for the
+-- alarms a chain can reach (metric alarms on the metric of a filter on a trail's log
+-- group, and composite alarms), derived in Python before a chain runs (cfgmon.controls.topic_delivery; the rules
 -- and their evidence are in cfgmon.controls.delivery_rules). can_deliver is NULL when
 -- the answer rests on something that could not be collected or evaluated
 -- (undecided_because says what); undeliverable_because names the first broken rule.

@@ -70,7 +70,12 @@ def delivery(aws, tmp_path, monkeypatch):
 
 
 def alarm_to(seeder: Seeder, topic_arn: str, name: str = "config-changes") -> str:
-    return seeder.alarm(REGION, name, alarm_actions=[topic_arn])
+    """An alarm on a chain (its metric is a filter's on the trail's log group) notifying
+    `topic_arn`: only the topics of such alarms are judged."""
+    log_group = f"{name}-trail-logs"
+    seeder.trail(REGION, f"{name}-trail", log_group_arn=seeder.log_group(REGION, log_group))
+    seeder.metric_filter(REGION, log_group, name, metric_name=name)
+    return seeder.alarm(REGION, name, metric_name=name, alarm_actions=[topic_arn])
 
 
 def one(rows: list[dict]) -> dict:
@@ -172,7 +177,7 @@ def test_a_topic_policy_that_denies_publishing_cannot_deliver(seeder, delivery):
 def test_an_alarm_in_another_account_needs_the_topic_policy_to_allow_it(aws, seeder, delivery):
     topic = seeder.chain(REGION).topic_arn  # the default policy: its own account only
     other = Seeder(aws, OTHER)
-    alarm_arn = other.alarm(REGION, "their-alarm", alarm_actions=[topic])
+    alarm_arn = alarm_to(other, topic, "their-alarm")
     rows = {row["publisher_account_id"]: row for row in delivery(ACCOUNT, OTHER)}
     assert rows[ACCOUNT]["can_deliver"] is True
     foreign = rows[OTHER]
@@ -196,7 +201,7 @@ def test_a_cross_account_allow_for_cloudwatch_lets_the_other_account_publish(
                            "Condition": {"ArnLike": {"aws:SourceArn":
                                                      f"arn:aws:cloudwatch:{REGION}:*:alarm:*"}}}],
         }))
-    Seeder(aws, OTHER).alarm(REGION, "their-alarm", alarm_actions=[topic])
+    alarm_to(Seeder(aws, OTHER), topic, "their-alarm")
     rows = {row["publisher_account_id"]: row for row in delivery(ACCOUNT, OTHER)}
     assert rows[OTHER]["can_deliver"] is True, rows[OTHER]
 

@@ -1,0 +1,67 @@
+"""A report renders each shape of plan once: every account's text must still be exactly
+what rendering its own plan gives.
+
+The plans are built as the planner builds them (Plan, Step, ApiCall), the same
+template for several accounts, with names drawn by hypothesis: digits next to the
+account id, another account's ARN, quotes, `${`, line breaks.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cfgmon.remediation import rendered, rendered_plans
+from cfgmon.remediation.plan import ApiCall, Plan, Step
+
+ACCOUNTS = ("111111111111", "222222222222", "123456789012", "000000000001")
+MANAGEMENT = "999999999999"   # another account the plans name (an organisation trail's)
+REGION = "eu-west-1"
+
+names = st.text(alphabet=st.sampled_from('ab-_./:"$%{}\\\n 0123456789'), min_size=1,
+                max_size=16)
+
+
+def plan_for(account: str, group: str, filter_name: str, topic: str, endpoint: str) -> Plan:
+    topic_arn = f"arn:aws:sns:{REGION}:{account}:{topic}"
+    steps = (
+        Step("filter", f"correct metric filter {filter_name} on log group {group}", ApiCall(
+            "logs", "PutMetricFilter",
+            {"logGroupName": group, "filterName": filter_name,
+             "filterPattern": '{ $.eventName = "StopLogging" }',
+             "metricTransformations": [{"metricName": filter_name, "metricNamespace": "CIS",
+                                        "metricValue": "1"}]}, account, REGION),
+            existing=True),
+        Step("alarm", f"create alarm {filter_name}{account}", ApiCall(
+            "cloudwatch", "PutMetricAlarm",
+            {"AlarmName": f"{filter_name}{account}", "MetricName": filter_name,
+             "Namespace": "CIS", "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1,
+             "Threshold": 1.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+             "AlarmActions": [topic_arn]}, account, REGION)),
+        Step("topic", f"let CloudWatch of {MANAGEMENT} publish to {topic_arn}", ApiCall(
+            "sns", "SetTopicAttributes",
+            {"TopicArn": topic_arn, "AttributeName": "Policy", "AttributeValue": json.dumps({
+                "Statement": [{"Effect": "Allow", "Principal": {"AWS": MANAGEMENT},
+                               "Action": "sns:Publish", "Resource": topic_arn}]})},
+            account, REGION), existing=True),
+        Step("subscription", f"subscribe {endpoint} to {topic_arn}", ApiCall(
+            "sns", "Subscribe", {"TopicArn": topic_arn, "Protocol": "email",
+                                 "Endpoint": endpoint}, account, REGION)),
+    )
+    reason = (f"log group arn:aws:logs:{REGION}:{MANAGEMENT}:log-group:{group} has no metric "
+              f"filter covering the events of account {account}")
+    return Plan("cloudtrail_configuration_changes_monitoring", account, 7, reason, steps,
+                (f"the topic of account {account} is in {REGION}",))
+
+
+@settings(max_examples=60, deadline=None)
+@given(group=names, filter_name=names, topic=names, endpoint=names)
+def test_plans_alike_but_for_the_account_render_as_each_alone(group, filter_name, topic, endpoint):
+    plans = {(p.control_id, "v1", p.account_id): p
+             for p in (plan_for(a, group, filter_name, topic, endpoint) for a in ACCOUNTS)}
+    together = rendered_plans(plans)
+    for key, plan in plans.items():
+        assert together[key] == rendered(plan), key
+
