@@ -71,6 +71,9 @@ CHAIN_ALARM_METRICS = """
     -- only a log group some trail delivers to is on a chain
     WHERE """ + on_trail_log_group("f")
 
+# The same alarms, once each: (account_id, region, alarm_arn).
+CHAIN_ALARMS = f"SELECT DISTINCT account_id, region, alarm_arn FROM ({CHAIN_ALARM_METRICS})"
+
 
 def response_rows(con, event_values: Mapping[str | None, set[float | None]], now) -> list[tuple]:
     """cfgmon_alarm_response rows for every candidate (alarm, metric id, value, default).
@@ -101,19 +104,29 @@ def _judge(spec: AlarmSpec, metric_id: str, value: float | None,
 
 
 def _alarm_specs(con) -> dict[tuple[str, str, str], AlarmSpec]:
+    """The settings of every alarm a chain can reach, by (account, region, ARN)."""
     metrics: dict[tuple[str, str, str], list[MetricQuery]] = {}
     for account, region, alarm_arn, query_id, expression, stat, period, return_data in con.execute(
-        """SELECT account_id, region, alarm_arn, id, expression, stat, period, return_data
-           FROM aws_cloudwatch_alarm_metric ORDER BY account_id, region, alarm_arn, metric_index"""
+        f"""SELECT m.account_id, m.region, m.alarm_arn, m.id, m.expression, m.stat, m.period,
+                   m.return_data
+            FROM aws_cloudwatch_alarm_metric m
+            SEMI JOIN ({CHAIN_ALARMS}) c
+              ON c.account_id = m.account_id AND c.region = m.region
+             AND c.alarm_arn = m.alarm_arn
+            ORDER BY m.account_id, m.region, m.alarm_arn, m.metric_index"""
     ).fetchall():
         metrics.setdefault((account, region, alarm_arn), []).append(
             MetricQuery(query_id, expression, stat, period, return_data))
     specs = {}
     for row in con.execute(
-        """SELECT account_id, region, arn, COALESCE(statistic, extended_statistic), period,
-                  evaluation_periods, datapoints_to_alarm, threshold, comparison_operator,
-                  treat_missing_data, evaluate_low_sample_count_percentile, threshold_metric_id
-           FROM aws_cloudwatch_alarm WHERE alarm_type = 'MetricAlarm'"""
+        f"""SELECT a.account_id, a.region, a.arn, COALESCE(a.statistic, a.extended_statistic),
+                   a.period, a.evaluation_periods, a.datapoints_to_alarm, a.threshold,
+                   a.comparison_operator, a.treat_missing_data,
+                   a.evaluate_low_sample_count_percentile, a.threshold_metric_id
+            FROM aws_cloudwatch_alarm a
+            SEMI JOIN ({CHAIN_ALARMS}) c
+              ON c.account_id = a.account_id AND c.region = a.region AND c.alarm_arn = a.arn
+            WHERE a.alarm_type = 'MetricAlarm'"""
     ).fetchall():
         key = tuple(row[:3])
         specs[key] = AlarmSpec(*row[3:], metrics=tuple(metrics.get(key, ())))

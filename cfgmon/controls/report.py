@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,8 +25,9 @@ class CheckReport:
     controls: dict[str, dict[str, Any]] = field(default_factory=dict)  # metadata by id@version
     hidden: int = 0            # results of the run left out by `select`
     # the fix of each NON_COMPLIANT result, by (control_id, control_version, account_id),
-    # as cfgmon.remediation.rendered gives it; filled only for formats that show it
-    remediation: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    # as cfgmon.remediation.rendered gives it (a mapping, already encoded as JSON by
+    # rendered_plans); filled only for formats that show it
+    remediation: dict[tuple[str, str, str], Mapping[str, Any]] = field(default_factory=dict)
     estate: Any = None         # cfgmon.controls.estate.Estate, for the formats that show it
 
     @property

@@ -2,7 +2,7 @@
 
 Derived once per check, before the chain runs, for every topic the ALARM action
 of an alarm a chain can reach names (a metric alarm on a trail's filter's metric,
-see alarm_judgement.CHAIN_ALARM_METRICS, or a composite alarm, which may route
+see alarm_judgement.CHAIN_ALARMS, or a composite alarm, which may route
 for one), and written to cfgmon_topic_delivery: one row per (topic, alarm whose
 ALARM action names it). An alarm no chain reaches is never read by the chain, and
 in a large estate most alarms are such (application metrics). The chain joins it on topic ARN and the alarm it follows (or
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cfgmon.aws.values import parse_arn
-from cfgmon.controls.alarm_judgement import CHAIN_ALARM_METRICS
+from cfgmon.controls.alarm_judgement import CHAIN_ALARMS
 from cfgmon.controls.delivery_rules import (
     FILTERED_OUT,
     PENDING,
@@ -82,8 +82,7 @@ class _Inventory:
         publishers: dict[tuple[str, str], list[Alarm]] = defaultdict(list)
         # tens of thousands of alarms: tuples straight into Alarm, in its field order
         for topic_arn, *fields in con.execute(f"""
-            WITH chain_alarm AS (
-                SELECT DISTINCT account_id, region, alarm_arn FROM ({CHAIN_ALARM_METRICS}))
+            WITH chain_alarm AS ({CHAIN_ALARMS})
             SELECT DISTINCT act.action_arn, a.arn, a.name, a.account_id, a.alarm_type,
                    a.alarm_description, a.metric_name, a.namespace, a.period,
                    a.evaluation_periods, a.comparison_operator, a.threshold

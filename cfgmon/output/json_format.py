@@ -6,9 +6,38 @@ import datetime as dt
 import decimal
 import json
 import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+
+class Encoded(Mapping):
+    """A JSON object already encoded (a fix rendered once for thousands of results):
+    write_array copies its text into the row; any other reader decodes it on demand."""
+
+    __slots__ = ("text", "_value")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._value: dict[str, Any] | None = None
+
+    def decoded(self) -> dict[str, Any]:
+        if self._value is None:
+            self._value = json.loads(self.text)
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self.decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.decoded())
+
+    def __len__(self) -> int:
+        return len(self.decoded())
 
 
 def default(value):
+    if isinstance(value, Encoded):
+        return value.decoded()
     if isinstance(value, dt.datetime):
         # Stored timestamps are naive UTC; say so.
         return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat().replace("+00:00", "Z")
@@ -32,9 +61,19 @@ def write_array(items, out) -> None:
     written = False
     for item in items:
         out.write(",\n  " if written else "[\n  ")
-        out.write(dumps(item))
+        out.write(_encoded_row(item) if isinstance(item, dict) else dumps(item))
         written = True
     out.write("\n]\n" if written else "[]\n")
+
+
+def _encoded_row(row: dict) -> str:
+    """dumps(row), with the text of its Encoded values copied in as they are, last."""
+    encoded = [key for key, value in row.items() if type(value) is Encoded]
+    if not encoded:
+        return dumps(row)
+    text = dumps({k: v for k, v in row.items() if k not in encoded})
+    spliced = "".join(f", {dumps(k)}: {row[k].text}" for k in encoded)
+    return (text[:-1] + spliced + "}") if text != "{}" else "{" + spliced[2:] + "}"
 
 
 def render(rows, context, out) -> None:

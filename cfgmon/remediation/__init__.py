@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from cfgmon.controls.catalogue import resolve
 from cfgmon.controls.runner import ControlResult
 from cfgmon.errors import ControlError
+from cfgmon.output.json_format import Encoded, dumps
 from cfgmon.remediation import aws_cli, terraform
 from cfgmon.remediation.inventory import Inventory
 from cfgmon.remediation.plan import ApiCall, Plan, Step
@@ -51,11 +52,11 @@ def rendered(plan: Plan) -> dict:
     return {"cli": cli, "terraform": hcl, **plan.as_dict()}
 
 
-def rendered_plans(plans: Mapping[PlanKey, Plan]) -> dict[PlanKey, dict]:
-    """rendered() of every plan, each shape of plan rendered once (see shapes)."""
-    texts = ShapeCache(_texts)
-    return {key: {**dict(zip(("cli", "terraform"), texts(plan), strict=True)),
-                  **plan.as_dict()} for key, plan in plans.items()}
+def rendered_plans(plans: Mapping[PlanKey, Plan]) -> dict[PlanKey, Encoded]:
+    """rendered() of every plan, encoded as JSON, each shape of plan rendered once
+    (see shapes): thousands of accounts of one estate share a handful of shapes."""
+    encoded = ShapeCache(lambda plan: (dumps(rendered(plan)),))
+    return {key: Encoded(encoded(plan)[0]) for key, plan in plans.items()}
 
 
 def _texts(plan: Plan) -> tuple[str, str]:

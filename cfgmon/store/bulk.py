@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Sequence
+from operator import itemgetter
 
 import duckdb
 import numpy as np
@@ -28,7 +29,7 @@ def insert_rows(
     width = len(columns) if columns else len(rows[0])
     # fromiter keeps each value whole (a tuple or list value is not spread into a row)
     source = {
-        f"c{i}": np.fromiter((row[i] for row in rows), dtype=object, count=len(rows))
+        f"c{i}": np.fromiter(map(itemgetter(i), rows), dtype=object, count=len(rows))
         for i in range(width)
     }
     view = f"cfgmon_bulk_rows_{next(_views)}"
