@@ -35,7 +35,8 @@ def plan_fixes(con, results: Iterable[ControlResult], *,
     if not failing:
         return {}
     inventory = Inventory(con, [r.evidence["alarm_arn"] for r in failing
-                                if r.evidence.get("alarm_arn")])
+                                if r.evidence.get("alarm_arn")],
+                          [r.evidence.get("log_group_arn") for r in failing])
     plans = {}
     for result in failing:
         try:

@@ -26,8 +26,19 @@ def _json(value) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def log_group_of(arn: str) -> tuple[str, str, str]:
+    """(account, region, name) of a log group's ARN."""
+    parts = arn.split(":", 5)
+    parts += [""] * (6 - len(parts))
+    return parts[4], parts[3], arn.split(":log-group:", 1)[1] if ":log-group:" in arn else arn
+
+
 class Inventory:
-    def __init__(self, con, alarm_arns: Iterable[str] = ()) -> None:
+    def __init__(self, con, alarm_arns: Iterable[str] = (),
+                 log_group_arns: Iterable[str] = ()) -> None:
+        """`alarm_arns`: the alarms named in the results (read first); `log_group_arns`:
+        the log groups they name (their filters are read even when no trail delivers
+        there now, as for a stored run planned against a later collection)."""
         self._con = con
         self.trails: dict[str, dict] = {}
         for row in _rows(con, "SELECT * EXCLUDE (raw) FROM aws_cloudtrail_trail "
@@ -42,12 +53,15 @@ class Inventory:
             self.selectors[row["trail_arn"]].append(row)
         self.log_groups = {(r["account_id"], r["region"], r["name"]) for r in _rows(
             con, "SELECT account_id, region, name FROM aws_cloudwatch_log_group")}
-        # A fix only ever touches the filters on a trail's log group (the chain's), and
-        # asks only whether an alarm watches one of their metrics: a large estate's
-        # other filters and alarms (application metrics) are not read.
+        # A fix only ever touches the filters on a chain's log group (a trail's, or one
+        # a result names), and asks only whether an alarm watches one of their metrics:
+        # a large estate's other filters and alarms (application metrics) are not read.
+        named = sorted({"|".join(log_group_of(arn)) for arn in log_group_arns if arn})
+        on_chain = (f"({on_trail_log_group('f')} OR f.account_id || '|' || f.region || '|' "
+                    "|| f.log_group_name IN (SELECT unnest(?::VARCHAR[])))")
         self.filters: dict[tuple, list[dict]] = defaultdict(list)
         for row in _rows(con, "SELECT * EXCLUDE (raw) FROM aws_cloudwatch_log_metric_filter f "
-                              f"WHERE {on_trail_log_group('f')} ORDER BY name"):
+                              f"WHERE {on_chain} ORDER BY name", [named]):
             row["metric_transformation_dimensions"] = _json(row["metric_transformation_dimensions"])
             self.filters[(row["account_id"], row["region"], row["log_group_name"])].append(row)
         self.alarms_by_metric: dict[tuple, list[str]] = defaultdict(list)
@@ -58,8 +72,8 @@ class Inventory:
                               WHERE f.account_id = a.account_id AND f.region = a.region
                                 AND f.metric_transformation_namespace = a.namespace
                                 AND f.metric_transformation_name = a.metric_name
-                                AND {on_trail_log_group('f')})
-                ORDER BY a.arn""").fetchall():
+                                AND {on_chain})
+                ORDER BY a.arn""", [named]).fetchall():
             self.alarms_by_metric[(account, region, namespace, metric)].append(arn)
         self.alarm_arns: set[str] = {arn for (arn,) in con.execute(
             "SELECT arn FROM aws_cloudwatch_alarm").fetchall()}

@@ -17,7 +17,7 @@ from cfgmon.controls.catalogue import ControlVersion
 from cfgmon.controls.links import BROKEN
 from cfgmon.controls.runner import ControlResult
 from cfgmon.controls.trail_capture import GLOBAL_EVENT_SOURCES
-from cfgmon.remediation.inventory import Inventory
+from cfgmon.remediation.inventory import Inventory, log_group_of
 from cfgmon.remediation.patterns import corrected_pattern, judged_version, mentions_events
 from cfgmon.remediation.plan import ApiCall, Plan, Step
 
@@ -194,8 +194,7 @@ class _Planner:
     # -- the log group (6) ------------------------------------------------------------
 
     def chain_log_group(self) -> tuple[str, str, str]:
-        arn = self.evidence["log_group_arn"]
-        return arn_part(arn, 4), arn_part(arn, 3), _resource_name(arn, ":log-group:")
+        return log_group_of(self.evidence["log_group_arn"])
 
     def no_log_group(self) -> None:
         account, region, group = self.chain_log_group()

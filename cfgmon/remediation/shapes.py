@@ -13,7 +13,9 @@ trail delivers to, say) is part of the shape: it stays as it is.
 
 A plan takes this path only when every run of 12 or more digits in it, and in its
 rendered text, is exactly 12 digits long (an account id standing alone), so that
-replacing an id can only ever replace that id; otherwise it is rendered on its own.
+replacing an id can only ever replace that id, and when it holds no control
+character: JSON and HCL write one as a 4-digit escape, whose digits could run into digits
+after it and spell an account id. Any other plan is rendered on its own.
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ class ShapeCache:
     def __call__(self, plan: Plan) -> Texts:
         account = plan.account_id
         text = repr(plan)   # dataclasses, dicts, tuples and strs: every value, faithfully
-        if len(account) != 12 or not account.isdigit() or "\0" in text:
+        # repr writes a control character as \x.. (or \t, \n, \r, which every
+        # renderer escapes with a letter, or flattens)
+        if len(account) != 12 or not account.isdigit() or "\\x" in text:
             return self._render(plan)
         shape = text.replace(account, "\0")
         if shape not in self._shapes:

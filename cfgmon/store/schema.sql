@@ -510,7 +510,7 @@ CREATE TABLE IF NOT EXISTS cfgmon_topic_delivery (
     filtered_out_subscriptions     INTEGER NOT NULL,
     filtered_out_example           VARCHAR,            -- a subscription ARN, and why
     undecided_subscriptions        INTEGER NOT NULL,   -- filter policies that could not be evaluated
-    alarms                         INTEGER NOT NULL,   -- the publisher's alarms that notify the topic
+    alarms                         INTEGER NOT NULL,   -- the publisher's alarms a chain can reach that notify the topic
     -- one row per (topic_arn, alarm_arn), by construction: a key index would only slow
     -- the rewrite every check makes
     evaluated_at                   TIMESTAMP NOT NULL

@@ -138,3 +138,22 @@ def _reference() -> str:
     from cfgmon.controls import resolve
 
     return resolve(CONTROL).control.reference_for("cis-aws@7.0.0")
+
+
+def test_a_stored_run_is_planned_on_its_own_filter_after_the_trail_moved(aws, seeder, inspector):
+    # `cfgmon fix` plans the latest stored run against the latest collection: a trail
+    # that delivers elsewhere since must not make the run's filter look missing (which
+    # would plan a second filter and alarm beside it)
+    chain = seeder.chain("us-east-1", pattern=WITHOUT_RECORDER)
+    inspector.collect()
+    assert _check(inspector)["evidence"]["broken_link"] == 7
+    seeder.client("cloudtrail", "us-east-1").update_trail(
+        Name=chain.trail_name,
+        CloudWatchLogsLogGroupArn=seeder.log_group("us-east-1", "moved-trail-logs"),
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{chain.account_id}:role/CloudTrail_CloudWatchLogs_Role")
+    inspector.collect()
+    result = run_cli("fix", "--db", inspector.db)
+    assert result.exit_code == 0, result.stderr
+    assert ("correct the pattern of metric filter cis-config-changes on log group "
+            "cis-cloudtrail-logs") in result.stdout, result.stdout
+    assert "put-metric-alarm" not in result.stdout

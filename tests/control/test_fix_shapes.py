@@ -20,7 +20,7 @@ ACCOUNTS = ("111111111111", "222222222222", "123456789012", "000000000001")
 MANAGEMENT = "999999999999"   # another account the plans name (an organisation trail's)
 REGION = "eu-west-1"
 
-names = st.text(alphabet=st.sampled_from('ab-_./:"$%{}\\\n 0123456789'), min_size=1,
+names = st.text(alphabet=st.sampled_from('ab-_./:"$%{}\\\n\x12\x00 0123456789'), min_size=1,
                 max_size=16)
 
 
@@ -65,3 +65,22 @@ def test_plans_alike_but_for_the_account_render_as_each_alone(group, filter_name
     for key, plan in plans.items():
         assert dict(together[key]) == rendered(plan), key
 
+
+def test_digits_an_escape_writes_never_turn_into_another_account():
+    # JSON and HCL write \x12 as \u0012: with the digits after it, "001234567890", the
+    # id of the account rendered first; no other account's fix may have it replaced
+    description = "CIS 4.3\x1234567890 owner"
+
+    def plan_for_account(account: str) -> Plan:
+        step = Step("alarm", "enable the actions of alarm root-usage", ApiCall(
+            "cloudwatch", "PutMetricAlarm",
+            {"AlarmName": "root-usage", "AlarmDescription": description, "ActionsEnabled": True,
+             "AlarmActions": [f"arn:aws:sns:{REGION}:{account}:alarms"]}, account, REGION),
+            existing=True)
+        return Plan("root_account_usage_monitoring", account, 10, "alarm has actions disabled",
+                    (step,))
+
+    plans = {("c", "v1", a): plan_for_account(a) for a in ("001234567890", "222222222222")}
+    together = rendered_plans(plans)
+    for key, plan in plans.items():
+        assert dict(together[key]) == rendered(plan), key
