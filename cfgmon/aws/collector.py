@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cfgmon.aws import cloudtrail, cloudwatch, logs, sns
 from cfgmon.aws.errors import CollectError
+from cfgmon.aws.garbage import fewer_collections
 from cfgmon.aws.organizations import Membership, describe_membership
 from cfgmon.aws.regions import RegionPlan, UnknownRegionError, plan_regions
 from cfgmon.aws.scope import ScopeContext, ScopeData, TrailClaims
@@ -135,6 +136,7 @@ class _Fetched:
     failure: ScopeFailure | None = None
 
 
+@fewer_collections()
 def collect(
     con: duckdb.DuckDBPyConnection,
     targets: Sequence[Target],
