@@ -99,8 +99,7 @@ class ReplayServer:
         self.recorded = self.replayed = 0
         self._answers: dict[tuple, tuple[int, list[tuple[str, str]], bytes]] = {}
         self._lock = threading.Lock()
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _ReplayHandler)
-        self._http.daemon_threads = True
+        self._http = _ReplayHTTPServer(("127.0.0.1", 0), _ReplayHandler)
         self._http.replay = self
         threading.Thread(target=self._http.serve_forever, daemon=True).start()
         host, port = self._http.server_address[:2]
@@ -144,6 +143,13 @@ _CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/")
 # Headers of moto's answer that belong to its connection, not to the answer.
 _HOP_HEADERS = {"connection", "content-length", "transfer-encoding", "date", "server",
                 "keep-alive"}
+
+
+class _ReplayHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # every worker of a run connects at once; socketserver's backlog of 5 would drop
+    # the SYNs past it, and each dropped one waits a second to be sent again
+    request_queue_size = 128
 
 
 class _ReplayHandler(BaseHTTPRequestHandler):
@@ -408,7 +414,8 @@ def main() -> None:
             bound = max(waiting, computing)
             print(f"  concurrency {concurrency}: {run['wall']:.1f} s wall; bounds: latency "
                   f"{waiting:.1f} s (calls x latency / concurrency), CPU {computing:.1f} s "
-                  f"(cfgmon CPU / cores); wall / bound {run['wall'] / bound:.2f}; the server's CPU "
+                  f"(cfgmon CPU / cores); wall / bound {run['wall'] / bound:.2f}; cfgmon CPU "
+                  f"{run['cpu'] / run['calls'] * 1000:.2f} ms per call; the server's CPU "
                   f"{served:.1f} s")
             if best is None or run["wall"] < best[1]:
                 best = (concurrency, run["wall"])

@@ -41,10 +41,11 @@ from cfgmon.store.scope import (
 )
 
 # Requests in flight at once. With 50 ms per request, 100 accounts x 4 regions
-# collected fastest at 32 (benchmarks/collect.py: 8, 16, 32 and 64 tried); a scope
-# makes one request at a time, so one account's region sees at most one request per
-# service at once, whatever the concurrency.
-DEFAULT_CONCURRENCY = 32
+# collected fastest at 64 (benchmarks/collect.py, two runs: 16, 32, 48 and 64 tried;
+# 64 took 10-13 s, 32 12-15 s, 16 19 s): by then the interpreter, not the latency,
+# bounds the run. A scope makes one request at a time, so one account's region sees
+# at most one request per service at once, whatever the concurrency.
+DEFAULT_CONCURRENCY = 64
 # Scopes written in one transaction at most, and how long a fetched scope waits at
 # most for its write. A write is a few dozen DuckDB statements of a few milliseconds
 # each whatever their size (some 100 ms of CPU a batch, against a quarter of a
