@@ -11,40 +11,56 @@ its first region, and in every region a log group with metric filters, alarms an
 an SNS topic with a subscription. Each collection runs exactly as `cfgmon collect
 --organization --region ...` does (caller = management account, members through
 OrganizationAccountAccessRole), into a fresh database, in a fresh process of its
-own, so that its CPU time (user + sys) and peak RSS are cfgmon's alone: moto's
-CPU is in the server's process.
+own, so that its CPU time (user + sys) and peak RSS are cfgmon's alone: the
+server's CPU is in the server's process.
 
-1. cfgmon's CPU per API call, moto answering at once: calls per second of cfgmon
-   CPU and ms of CPU per call (client creation and the DuckDB writes included), and
+The collections are answered by a ReplayServer in front of moto, not by moto
+itself. One collection of the whole organisation is answered by moto and its
+answers recorded; every later request that is the same as one recorded (same
+operation, parameters, account, region) gets moto's answer back, byte for byte,
+from a small threaded server that keeps connections alive, as AWS's endpoints do.
+Why not moto alone: moto answers every call in one Python interpreter, with some
+4 ms of its own CPU, and closes the connection after every answer; on two cores
+its CPU, not cfgmon's nor the latency, bounded the wall time, and every call paid
+for a TCP connection that AWS would have kept. Replayed answers keep what cfgmon
+sees of AWS (the same bodies, pages, tokens and credentials) and let the latency
+and cfgmon's own CPU be what is measured. A request never recorded (none, in a
+run of this script: it says so at the end) is still answered by moto. Real AWS
+also speaks TLS, whose handshake keep-alive pays once per connection.
+
+0. The recording: one collection of the whole organisation answered by moto.
+1. cfgmon's CPU per API call, answered at once: calls per second of cfgmon CPU
+   and ms of CPU per call (client creation and the DuckDB writes included), and
    peak RSS, for each --accounts (memory stays flat as accounts grow). --profile
    adds the top entries of a CPU profile of every thread of the smallest run.
-2. Latency hidden, every request held --latency-ms before moto answers it, as
+2. Latency hidden, every request answered --latency-ms after it arrives, as
    AWS's round trip would: for each --concurrency, the wall time against the two
    bounds no collection can beat, calls x latency / concurrency and cfgmon CPU
    seconds / cores, and their ratio; and the speed-up of the default concurrency
-   over 1 on the smallest organisation. moto answers in one Python interpreter,
-   so its own CPU seconds bound the wall time too: they are printed beside.
+   over 1 on the smallest organisation. The server's own CPU seconds are printed
+   beside: they share the cores.
 3. Shards: --shards collections of `--shard K/N` run at once (as N machines
    would), against one collection of the whole organisation.
-
-moto closes the connection after every answer, so each call here also pays for a
-new TCP connection that AWS's keep-alive would spare.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import http.client
 import io
 import multiprocessing
 import os
 import pstats
+import re
 import resource
 import sys
 import tempfile
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -67,47 +83,124 @@ MANAGEMENT = "100000000000"
 PROFILE_ENTRIES = 15
 
 
-class Latency:
-    """Holds every request `seconds` before moto answers it, as AWS's round trip would.
+class ReplayServer:
+    """moto's answers over keep-alive HTTP/1.1, each recorded the first time it is asked
+    and replayed after `latency` seconds from then on.
 
-    Wraps the WSGI application of MotoSimulation's werkzeug server (a private
-    attribute of moto's ThreadedMotoServer: benchmark-only).
+    A request is known by what decides moto's answer: method, path, body, the
+    X-Amz-Target header and the signer (access key, region and service of the
+    Authorization header's credential scope; not its date or signature). One that
+    was never asked is forwarded to moto and its answer recorded.
     """
 
-    def __init__(self, app, seconds: float) -> None:
-        self.app, self.seconds = app, seconds
+    def __init__(self, moto_endpoint: str) -> None:
+        self.moto = urlsplit(moto_endpoint)
+        self.latency = 0.0
+        self.recorded = self.replayed = 0
+        self._answers: dict[tuple, tuple[int, list[tuple[str, str]], bytes]] = {}
+        self._lock = threading.Lock()
+        self._http = _ReplayHTTPServer(("127.0.0.1", 0), _ReplayHandler)
+        self._http.replay = self
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        host, port = self._http.server_address[:2]
+        self.endpoint = f"http://{host}:{port}"
 
-    def __call__(self, environ, start_response):
-        time.sleep(self.seconds)
-        return self.app(environ, start_response)
+    def answer(self, method: str, path: str, headers, body: bytes) -> tuple:
+        signer = _CREDENTIAL_SCOPE.search(headers.get("Authorization") or "")
+        key = (method, path, headers.get("X-Amz-Target"), signer and signer.groups(), body)
+        with self._lock:
+            known = self._answers.get(key)
+            if known is not None:
+                self.replayed += 1
+        if known is None:
+            known = self._ask_moto(method, path, headers, body)
+            with self._lock:
+                self._answers.setdefault(key, known)
+                self.recorded += 1
+        time.sleep(self.latency)
+        return known
 
-    @classmethod
-    def add(cls, simulation: MotoSimulation, seconds: float) -> None:
-        wsgi = simulation._server._server
-        app = getattr(wsgi.app, "app", wsgi.app)
-        wsgi.app = cls(app, seconds) if seconds else app
+    def _ask_moto(self, method: str, path: str, headers, body: bytes) -> tuple:
+        connection = http.client.HTTPConnection(self.moto.hostname, self.moto.port)
+        try:
+            connection.request(method, path, body, {
+                name: value for name, value in headers.items() if name.lower() != "connection"
+            })
+            response = connection.getresponse()
+            payload = response.read()
+        finally:
+            connection.close()
+        kept = [(name, value) for name, value in response.getheaders()
+                if name.lower() not in _HOP_HEADERS]
+        return response.status, kept, payload
+
+    def stop(self) -> None:
+        self._http.shutdown()
+
+
+# The Authorization header's access key, region and service (SigV4 credential scope).
+_CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/")
+# Headers of moto's answer that belong to its connection, not to the answer.
+_HOP_HEADERS = {"connection", "content-length", "transfer-encoding", "date", "server",
+                "keep-alive"}
+
+
+class _ReplayHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # every worker of a run connects at once; socketserver's backlog of 5 would drop
+    # the SYNs past it, and each dropped one waits a second to be sent again
+    request_queue_size = 128
+
+
+class _ReplayHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as AWS's endpoints do
+    # headers and body go out in two writes: without this the body waits for the
+    # client's delayed ACK of the headers (some 40 ms)
+    disable_nagle_algorithm = True
+
+    def _answer(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, headers, payload = self.server.replay.answer(
+            self.command, self.path, self.headers, body)
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _answer
+
+    def log_message(self, *_args) -> None:
+        pass
 
 
 def _serve(connection) -> None:
-    with MotoSimulation() as server:
-        connection.send(server.endpoint)
+    with MotoSimulation() as moto:
+        replay = ReplayServer(moto.endpoint)
+        connection.send((moto.endpoint, replay.endpoint))
         while (message := connection.recv()) != "stop":
             if message == "cpu":
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 connection.send(usage.ru_utime + usage.ru_stime)
-                continue
-            Latency.add(server, message)
-            connection.send("ok")
+            elif message == "answers":
+                connection.send((replay.recorded, replay.replayed))
+            else:
+                replay.latency = message
+                connection.send("ok")
+        replay.stop()
 
 
 class ChildServer:
-    """MotoSimulation in a child process."""
+    """MotoSimulation and its ReplayServer in a child process."""
 
     def __enter__(self) -> ChildServer:
         self._parent, child = multiprocessing.Pipe()
         self._process = multiprocessing.Process(target=_serve, args=(child,), daemon=True)
         self._process.start()
-        self.endpoint = MotoEndpoint(self._parent.recv())
+        moto, replay = self._parent.recv()
+        self.moto = MotoEndpoint(moto)
+        self.endpoint = replay
         return self
 
     def latency(self, seconds: float) -> None:
@@ -115,8 +208,13 @@ class ChildServer:
         self._parent.recv()
 
     def cpu(self) -> float:
-        """CPU seconds the moto server has spent so far."""
+        """CPU seconds the server (replay and moto) has spent so far."""
         self._parent.send("cpu")
+        return self._parent.recv()
+
+    def answers(self) -> tuple[int, int]:
+        """Answers recorded from moto and answers replayed so far."""
+        self._parent.send("answers")
         return self._parent.recv()
 
     def __exit__(self, *exc) -> None:
@@ -270,9 +368,9 @@ def main() -> None:
     latency = options.latency_ms / 1000
 
     with ChildServer() as server, tempfile.TemporaryDirectory() as tmp:
-        endpoint = server.endpoint.endpoint
+        endpoint = server.endpoint
         began = time.perf_counter()
-        accounts = seed(server.endpoint, sizes[-1], regions)
+        accounts = seed(server.moto, sizes[-1], regions)
         print(f"seeded an organisation of {len(accounts)} accounts x {len(regions)} regions in "
               f"{time.perf_counter() - began:.0f} s (moto in a child process; {cores} cores)")
         runs = iter(range(10_000))
@@ -280,7 +378,13 @@ def main() -> None:
         def db() -> str:
             return str(Path(tmp) / f"run-{next(runs)}.duckdb")
 
-        print(f"\n1. cfgmon's CPU, moto answering at once (concurrency {DEFAULT_CONCURRENCY}):")
+        began = time.perf_counter()
+        measured(endpoint, db(), regions, DEFAULT_CONCURRENCY, accounts, None, False)
+        recorded, _ = server.answers()
+        print(f"recorded moto's {recorded} answers to a collection of the whole organisation in "
+              f"{time.perf_counter() - began:.0f} s; every run below is answered from them")
+
+        print(f"\n1. cfgmon's CPU, answered at once (concurrency {DEFAULT_CONCURRENCY}):")
         for size in sizes:
             run = measured(endpoint, db(), regions, DEFAULT_CONCURRENCY, accounts[:size], None,
                            False)
@@ -302,16 +406,17 @@ def main() -> None:
               f"{len(largest)} accounts:")
         best = None
         for concurrency in _numbers(options.concurrency):
-            moto_before = server.cpu()
+            server_before = server.cpu()
             run = measured(endpoint, db(), regions, concurrency, largest, None, False)
-            moto = server.cpu() - moto_before
+            served = server.cpu() - server_before
             waiting = run["calls"] * latency / concurrency
             computing = run["cpu"] / cores
             bound = max(waiting, computing)
             print(f"  concurrency {concurrency}: {run['wall']:.1f} s wall; bounds: latency "
                   f"{waiting:.1f} s (calls x latency / concurrency), CPU {computing:.1f} s "
-                  f"(cfgmon CPU / cores); wall / bound {run['wall'] / bound:.2f}; moto's CPU "
-                  f"{moto:.1f} s (wall / max of the three {run['wall'] / max(bound, moto):.2f})")
+                  f"(cfgmon CPU / cores); wall / bound {run['wall'] / bound:.2f}; cfgmon CPU "
+                  f"{run['cpu'] / run['calls'] * 1000:.2f} ms per call; the server's CPU "
+                  f"{served:.1f} s")
             if best is None or run["wall"] < best[1]:
                 best = (concurrency, run["wall"])
         print(f"  fastest: concurrency {best[0]} (default {DEFAULT_CONCURRENCY})")
@@ -334,6 +439,9 @@ def main() -> None:
         scopes = ", ".join(str(run["scopes"]) for run in shards)
         print(f"  whole organisation: {whole['wall']:.1f} s; shards: {walls} ({scopes} scopes); "
               f"speed-up {whole['wall'] / slowest:.1f}x")
+        now_recorded, replayed = server.answers()
+        print(f"\nanswers replayed: {replayed}; asked of moto after the recording: "
+              f"{now_recorded - recorded}")
 
 
 if __name__ == "__main__":

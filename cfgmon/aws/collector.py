@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cfgmon.aws import cloudtrail, cloudwatch, logs, sns
 from cfgmon.aws.errors import CollectError
+from cfgmon.aws.garbage import fewer_collections
 from cfgmon.aws.organizations import Membership, describe_membership
 from cfgmon.aws.regions import RegionPlan, UnknownRegionError, plan_regions
 from cfgmon.aws.scope import ScopeContext, ScopeData, TrailClaims
@@ -40,15 +41,17 @@ from cfgmon.store.scope import (
 )
 
 # Requests in flight at once. With 50 ms per request, 100 accounts x 4 regions
-# collected fastest at 32 (benchmarks/collect.py: 8, 16, 32 and 64 tried); a scope
-# makes one request at a time, so one account's region sees at most one request per
-# service at once, whatever the concurrency.
-DEFAULT_CONCURRENCY = 32
+# collected fastest at 64 (benchmarks/collect.py, two runs: 16, 32, 48 and 64 tried;
+# 64 took 10-13 s, 32 12-15 s, 16 19 s): by then the interpreter, not the latency,
+# bounds the run. A scope makes one request at a time, so one account's region sees
+# at most one request per service at once, whatever the concurrency.
+DEFAULT_CONCURRENCY = 64
 # Scopes written in one transaction at most, and how long a fetched scope waits at
-# most for its write. Each DuckDB statement costs about a millisecond whatever its
-# size, and a write is a few dozen statements, so scopes are written in batches.
-DEFAULT_WRITE_BATCH = 256
-WRITE_INTERVAL_SECONDS = 1.0
+# most for its write. A write is a few dozen DuckDB statements of a few milliseconds
+# each whatever their size (some 100 ms of CPU a batch, against a quarter of a
+# millisecond a scope), so scopes are written in large batches.
+DEFAULT_WRITE_BATCH = 512
+WRITE_INTERVAL_SECONDS = 2.0
 
 # Service name (as stored in cfgmon_collection.service) -> its fetcher.
 FETCHERS: dict[str, Callable[[ScopeContext], ScopeData]] = {
@@ -134,6 +137,7 @@ class _Fetched:
     failure: ScopeFailure | None = None
 
 
+@fewer_collections()
 def collect(
     con: duckdb.DuckDBPyConnection,
     targets: Sequence[Target],

@@ -441,7 +441,7 @@ def reject_malformed_response(operation_model, response_dict, **_kwargs) -> None
             operation=operation_model.name, status=status, body=f"{page} instead of {name}"
         )
     try:
-        check(body)
+        document = check(body)
     except Exception as exc:  # each parser fails in its own way; all of them mean "malformed"
         raise MalformedResponseError(
             operation=operation_model.name, status=status,
@@ -449,7 +449,7 @@ def reject_malformed_response(operation_model, response_dict, **_kwargs) -> None
         ) from None
     shape = operation_model.output_shape
     wrapper = shape.serialization.get("resultWrapper") if shape is not None and shape.members else None
-    if protocol == "query" and status < 300 and wrapper and not _has_child(body, wrapper):
+    if protocol == "query" and status < 300 and wrapper and not _has_child(document, wrapper):
         # botocore's query parser fails on a missing result element with a bare KeyError.
         raise MalformedResponseError(
             operation=operation_model.name, status=status, body=f"XML that has no <{wrapper}>"
@@ -461,13 +461,13 @@ def _check_json(body: bytes) -> None:
         raise ValueError("not a JSON object")
 
 
-def _check_xml(body: bytes) -> None:
-    ElementTree.fromstring(body)
+def _check_xml(body: bytes) -> ElementTree.Element:
+    return ElementTree.fromstring(body)
 
 
-def _has_child(body: bytes, name: str) -> bool:
+def _has_child(root: ElementTree.Element, name: str) -> bool:
     """Whether the XML document's root has a child element `name` (in any namespace)."""
-    return any(child.tag.rpartition("}")[2] == name for child in ElementTree.fromstring(body))
+    return any(child.tag.rpartition("}")[2] == name for child in root)
 
 
 def _check_cbor(body: bytes) -> None:

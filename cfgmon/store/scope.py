@@ -14,7 +14,7 @@ from dataclasses import astuple, dataclass
 from typing import Any
 
 from cfgmon.errors import CfgmonError
-from cfgmon.store.bulk import insert_rows
+from cfgmon.store.bulk import insert_rows, rows_view
 from cfgmon.store.transaction import transaction
 
 # The tables each service's scope owns: replacing a scope deletes the scope's rows
@@ -111,6 +111,7 @@ class InventoryWriter:
     def __init__(self, con) -> None:
         self.con = con
         self._columns: dict[str, list[str]] = {}
+        self._column_sets: dict[str, frozenset[str]] = {}
         self._primary_keys: dict[str, list[str]] = {}
 
     # -- scopes ------------------------------------------------------------------
@@ -154,14 +155,14 @@ class InventoryWriter:
             by_service.setdefault(write.key.service, []).append(index)
         with self._transaction():
             for service, indexes in by_service.items():
-                scopes = [value for i in indexes
-                          for value in (writes[i].key.account_id, writes[i].key.region)]
-                pairs = ", ".join(["(?, ?)"] * len(indexes))
+                scopes = [(writes[i].key.account_id, writes[i].key.region) for i in indexes]
+                with rows_view(self.con, scopes) as keys:
+                    for table in SERVICE_TABLES[service]:
+                        self.con.execute(
+                            f"DELETE FROM {table} WHERE (account_id, region) IN "
+                            f"(SELECT c0, c1 FROM {keys})"
+                        )
                 for table in SERVICE_TABLES[service]:
-                    self.con.execute(
-                        f"DELETE FROM {table} WHERE (account_id, region) IN (VALUES {pairs})",
-                        scopes,
-                    )
                     records = []
                     for i in indexes:
                         write = writes[i]
@@ -334,19 +335,20 @@ class InventoryWriter:
         rows_written, last_success_at, error_code, error_message, error_operation)."""
         if not records:
             return
-        values = []
-        for (key, started_at, finished_at, status, api_calls, rows_written, last_success_at,
-             error_code, error_message, error_operation) in records:
-            values += [key.account_id, key.region, key.service, started_at, finished_at, status,
-                       error_code, error_message, error_operation, api_calls, rows_written,
-                       last_success_at]
+        values = [
+            (key.account_id, key.region, key.service, started_at, finished_at, status,
+             error_code, error_message, error_operation, api_calls, rows_written,
+             last_success_at)
+            for (key, started_at, finished_at, status, api_calls, rows_written, last_success_at,
+                 error_code, error_message, error_operation) in records
+        ]
         # last_success_at survives a failed attempt: it dates the rows still stored.
-        self.con.execute(
-            """
+        with rows_view(self.con, values) as view:
+            self.con.execute(f"""
             INSERT INTO cfgmon_collection AS c
                 (account_id, region, service, started_at, finished_at, status, error_code,
                  error_message, error_operation, api_calls, rows_written, last_success_at)
-            VALUES """ + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(records)) + """
+            SELECT * FROM {view}
             ON CONFLICT (account_id, region, service) DO UPDATE SET
                 started_at = excluded.started_at,
                 finished_at = excluded.finished_at,
@@ -357,9 +359,7 @@ class InventoryWriter:
                 api_calls = excluded.api_calls,
                 rows_written = excluded.rows_written,
                 last_success_at = coalesce(excluded.last_success_at, c.last_success_at)
-            """,
-            values,
-        )
+            """)
 
     def _upsert_trails(self, rows: Rows, key: ScopeKey, collected_at: dt.datetime) -> int:
         arns = sorted({row["arn"] for row in rows.get("aws_cloudtrail_trail", ())})
@@ -394,13 +394,14 @@ class InventoryWriter:
     ) -> list[list]:
         """The scope's rows as value lists in column order, one per primary key."""
         columns = self._table_columns(table)
+        known = self._column_sets[table]
         defaults = {"account_id": key.account_id, "region": key.region, "collected_at": collected_at}
+        filled = [(c, defaults.get(c)) for c in columns]
         records = []
         for row in rows:
-            unknown = set(row) - set(columns)
-            if unknown:
-                raise ValueError(f"{table} has no column(s) {sorted(unknown)}")
-            records.append([_sql_value(row.get(c, defaults.get(c))) for c in columns])
+            if not row.keys() <= known:
+                raise ValueError(f"{table} has no column(s) {sorted(row.keys() - known)}")
+            records.append([_sql_value(row.get(c, default)) for c, default in filled])
         return self._unique(table, columns, records)
 
     def _insert_records(self, table: str, records: list[list]) -> None:
@@ -425,6 +426,7 @@ class InventoryWriter:
             if not found:
                 raise ValueError(f"no table {table} in the schema")
             self._columns[table] = [name for (name,) in found]
+            self._column_sets[table] = frozenset(self._columns[table])
         return self._columns[table]
 
     def _primary_key(self, table: str) -> list[str]:
