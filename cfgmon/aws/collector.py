@@ -23,13 +23,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cfgmon.aws import cloudtrail, cloudwatch, logs, sns
 from cfgmon.aws.errors import CollectError
-from cfgmon.aws.garbage import fewer_collections
 from cfgmon.aws.organizations import Membership, describe_membership
 from cfgmon.aws.regions import RegionPlan, UnknownRegionError, plan_regions
 from cfgmon.aws.scope import ScopeContext, ScopeData, TrailClaims
 from cfgmon.aws.session import ApiCallCounter, ClientFactory
 from cfgmon.aws.targets import AccountTarget, AccountUnavailable, Target
 from cfgmon.errors import Interrupted
+from cfgmon.garbage import fewer_collections
 from cfgmon.redaction import redact
 from cfgmon.store.database import utc_now
 from cfgmon.store.scope import (

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from cfgmon import garbage
 from cfgmon.cli.common import (
     AccountFilterOption,
     AsffSplitOption,
@@ -15,7 +16,6 @@ from cfgmon.cli.common import (
     OrderedOptionsCommand,
     OutputsOption,
     StatusFilterOption,
-    cyclic_collector_paused,
     formats_option,
     open_outputs,
     output_targets,
@@ -106,7 +106,7 @@ def check(
         if not path.exists():
             raise DatabaseError(f"no inventory yet: run cfgmon collect first (no database at {path})")
     record = path is not None and not no_record
-    with cyclic_collector_paused(), open_outputs(targets) as streams:
+    with garbage.paused(), open_outputs(targets) as streams:
         con = open_lake(parquet) if path is None else open_database(path, read_only=no_record)
         try:
             report = run_check(con, versions, max_age=oldest_allowed, framework=chosen,

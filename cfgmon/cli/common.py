@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import shlex
 import shutil
@@ -182,25 +181,6 @@ def parse_statuses(values: Sequence[str] | None) -> list[str]:
                 raise choice_error("status", item.strip(), STATUSES)
             wanted.append(status)
     return wanted
-
-
-@contextlib.contextmanager
-def cyclic_collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for one batch command.
-
-    A check over thousands of accounts allocates millions of short-lived objects
-    beside a few large long-lived ones (the results, the inventory the fixes read),
-    and the collector walks the long-lived ones again and again: a fifth of a large
-    check's time. Reference counting frees nearly everything a check makes; what
-    little is cyclic goes when the command ends.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @contextlib.contextmanager
