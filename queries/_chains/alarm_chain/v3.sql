@@ -184,7 +184,7 @@ filter_judged AS (
 
 -- A filter covers what its metric's alarm sees: its own matches, or, with other
 -- filters publishing the same metric, theirs together.
-chain_filter AS (
+filter_seen AS (
     SELECT fj.*,
            CASE WHEN fj.metric_filters IS NOT NULL THEN fj.metric_covers_catalogue
                 ELSE fj.own_covers_catalogue END AS covers_catalogue,
@@ -195,6 +195,37 @@ chain_filter AS (
            CASE WHEN fj.metric_filters IS NOT NULL THEN fj.metric_background_matched
                 ELSE fj.own_background_matched END AS background_matched
     FROM filter_judged fj
+),
+
+-- Only the filters an account's verdict can rest on go further. A filter that does not
+-- cover (or also matches ordinary traffic) breaks its chains at link 7, or earlier at
+-- its trail, like every other such filter of the trail: of those only the one the
+-- ranking below would pick (most events matched) and the first by name (the furthest
+-- undecided chain's pick) can speak for the account. A trail's other filters, most of
+-- a log group that holds every control's filters, are left out before the alarms.
+filter_pick AS (
+    SELECT control_id, control_version, account_id, trail_arn,
+           -- the ranking's order as one text: most events matched, then an invalid
+           -- pattern first (as chain_rank orders them), then the name
+           SUBSTR(MIN(LPAD(CAST(1000000 - COALESCE(events_matched, 0) AS VARCHAR), 7, '0')
+                      || CASE WHEN pattern_valid = FALSE THEN '0' ELSE '1' END
+                      || filter_name), 9) AS best_filter,
+           MIN(filter_name) AS first_filter
+    FROM filter_seen
+    WHERE filter_name IS NOT NULL
+      AND NOT (COALESCE(covers_catalogue, FALSE) AND background_matched IS NULL)
+    GROUP BY control_id, control_version, account_id, trail_arn
+),
+
+chain_filter AS (
+    SELECT fs.*
+    FROM filter_seen fs
+    LEFT JOIN filter_pick fp
+      ON fp.control_id = fs.control_id AND fp.control_version = fs.control_version
+     AND fp.account_id = fs.account_id AND fp.trail_arn = fs.trail_arn
+    WHERE fs.filter_name IS NULL
+       OR (COALESCE(fs.covers_catalogue, FALSE) AND fs.background_matched IS NULL)
+       OR fs.filter_name = fp.best_filter OR fs.filter_name = fp.first_filter
 ),
 
 -- The metrics an alarm evaluates: its own metric, or a metric-math MetricStat (whether
