@@ -286,7 +286,7 @@ def derive_many(
     get their trail capture and a binding row each (cfgmon_chain_control), which tell
     the chain which controls it judges, and nothing else.
     """
-    from cfgmon.controls.trail_capture import capture_rows
+    from cfgmon.controls.trail_capture import capture_rows, trail_selectors
 
     book = book or PatternBook()
     now = utc_now()
@@ -330,6 +330,7 @@ def derive_many(
                 coverage_rows.append((*key, account, pattern, *row, now))
     values: dict[tuple, dict[str, bool]] = {}
     event_values: dict[str | None, set[float | None]] = {}
+    trails = trail_selectors(con)
     for (version, events), key in zip(bindings, keys, strict=True):
         control = version.control
         values[key] = {}
@@ -340,7 +341,7 @@ def derive_many(
             value_rows.append((*key, expression, v.constant_value, v.min_number,
                                v.positive_number, now))
         if version.chain is not None:
-            capture += capture_rows(con, events.matches, key, now)
+            capture += capture_rows(trails, events.matches, key, now)
             # what reasons count: the event names (of this framework version's records),
             # else the records
             names = {e.event_name for e in events.matches} & set(control.event_names)

@@ -218,11 +218,13 @@ def trail_selectors(con) -> dict[tuple[str, str], TrailSelectors]:
     return trails
 
 
-def capture_rows(con, events: Sequence[CatalogueEvent], key: tuple[str, str, str], now) -> list:
-    """cfgmon_trail_capture rows for one bound control: one judgement per distinct trail."""
+def capture_rows(trails: dict[tuple[str, str], TrailSelectors], events: Sequence[CatalogueEvent],
+                 key: tuple[str, str, str], now) -> list:
+    """cfgmon_trail_capture rows for one bound control, over `trails` (trail_selectors:
+    read once for every control): one judgement per distinct trail."""
     judged: dict[TrailSelectors, Capture] = {}
     rows = []
-    for (account, arn), selectors in trail_selectors(con).items():
+    for (account, arn), selectors in trails.items():
         capture = judged.get(selectors)
         if capture is None:
             capture = judged[selectors] = judge(selectors, events)
