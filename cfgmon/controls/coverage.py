@@ -3,8 +3,8 @@
 Before a control's SQL runs, every distinct filter pattern in the inventory is
 evaluated once against the control version's event catalogue, and every distinct
 metric value and dimension selector is resolved against it. The answers go into
-cfgmon_pattern_coverage and cfgmon_catalogue_value, so the control itself stays
-plain, portable SQL.
+cfgmon_pattern_coverage, cfgmon_catalogue_value and cfgmon_dimension_value, so the
+control itself stays plain, portable SQL.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from cfgmon.controls import alarm_judgement
 from cfgmon.controls.catalogue import CATALOGUE_ACCOUNT, CatalogueEvent, ControlVersion, EventSet
+from cfgmon.controls.chains import KEYED_TABLES
 from cfgmon.patterns.batch import EventBatch, bits_to_flags
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
@@ -209,6 +210,18 @@ def evaluate_expression(version: ControlVersion, expression: str) -> CatalogueVa
     return CatalogueValue(expression, constant, min_number, min_number is not None and min_number > 0)
 
 
+def dimension_texts(events: EventSet | ControlVersion, selector: str) -> list[str | None]:
+    """What a dimension's value selector yields on each catalogue record, as text
+    (None where a record yields nothing a dimension can hold)."""
+    return [_as_text(_resolve(selector, event.record)) for event in events.matches]
+
+
+def _one_value(texts: Sequence[str | None]) -> str | None:
+    """The one value every record yields, else None."""
+    distinct = set(texts)
+    return distinct.pop() if len(distinct) == 1 else None
+
+
 def _resolve(expression: str, record: dict):
     text = expression.strip()
     if not text.startswith("$."):
@@ -243,7 +256,7 @@ def _as_number(value) -> float | None:
 
 DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
                   "cfgmon_metric_coverage", "cfgmon_alarm_response", "cfgmon_alarm_route",
-                  "cfgmon_chain_control", "cfgmon_topic_delivery")
+                  "cfgmon_chain_control", "cfgmon_topic_delivery", "cfgmon_dimension_value")
 COVERAGE_COLUMNS = (
     "control_id", "control_version", "event_set", "judged_account_id", "filter_pattern",
     "pattern_valid", "pattern_error", "events_total", "events_matched", "covers_catalogue",
@@ -331,6 +344,11 @@ def derive_many(
     values: dict[tuple, dict[str, bool]] = {}
     event_values: dict[str | None, set[float | None]] = {}
     trails = trail_selectors(con)
+    selectors = [row[0] for row in con.execute(
+        "SELECT DISTINCT value_selector FROM aws_cloudwatch_log_metric_filter_dimension "
+        "ORDER BY 1").fetchall()]
+    selector_accounts: dict[str, list[str]] | None = None  # read only if a value reads one
+    dimension_rows: list[tuple] = []
     for (version, events), key in zip(bindings, keys, strict=True):
         control = version.control
         values[key] = {}
@@ -340,6 +358,18 @@ def derive_many(
             event_values.setdefault(expression, set()).add(v.min_number)
             value_rows.append((*key, expression, v.constant_value, v.min_number,
                                v.positive_number, now))
+        for selector in selectors:
+            texts = dimension_texts(events, selector)
+            if not any(CATALOGUE_ACCOUNT in text for text in texts if text is not None):
+                dimension_rows.append((*key, "", selector, _one_value(texts), now))
+                continue
+            # a value holding the account's id: each judged account's own
+            if selector_accounts is None:
+                selector_accounts = _judged_accounts(con, FILTER_SELECTORS)
+            for account in selector_accounts.get(selector, ()):
+                rendered = [None if text is None else text.replace(CATALOGUE_ACCOUNT, account)
+                            for text in texts]
+                dimension_rows.append((*key, account, selector, _one_value(rendered), now))
         if version.chain is not None:
             capture += capture_rows(trails, events.matches, key, now)
             # what reasons count: the event names (of this framework version's records),
@@ -351,8 +381,7 @@ def derive_many(
     responses = alarm_judgement.response_rows(con, event_values, now)
     routes = alarm_judgement.composite_route_rows(con, now)
     with transaction(con):
-        for table in ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
-                      "cfgmon_metric_coverage"):
+        for table in KEYED_TABLES:
             for key in dict.fromkeys(keys):
                 con.execute(
                     f"DELETE FROM {table} "
@@ -368,6 +397,7 @@ def derive_many(
         con.execute(alarm_judgement.DIRECT_ROUTES, [now])
         insert_rows(con, "cfgmon_alarm_route", routes)
         insert_rows(con, "cfgmon_catalogue_value", value_rows)
+        insert_rows(con, "cfgmon_dimension_value", dimension_rows)
         insert_rows(con, "cfgmon_trail_capture", capture)
         if binding_rows:
             # the chain judges exactly the controls bound here
@@ -377,8 +407,17 @@ def derive_many(
             "trails": len(capture) // max(1, len(binding_rows))}
 
 
-def _judged_accounts(con) -> dict[str, list[str]]:
-    """For each pattern, the accounts whose chains may reach a filter with it.
+# What _judged_accounts looks up, for each filter: its pattern, or each of its
+# dimensions' value selectors; and the filter's account.
+FILTER_PATTERNS = ("SELECT COALESCE(filter_pattern, '') AS looked_up, account_id "
+                   "FROM aws_cloudwatch_log_metric_filter")
+FILTER_SELECTORS = ("SELECT value_selector AS looked_up, account_id "
+                    "FROM aws_cloudwatch_log_metric_filter_dimension")
+
+
+def _judged_accounts(con, filters: str = FILTER_PATTERNS) -> dict[str, list[str]]:
+    """For each pattern (or what `filters` names of each filter), the accounts whose
+    chains may reach a filter with it.
 
     A trail delivers to a log group of its own account, and a trail applies to its
     own account or, as an organisation trail, to the members of its management
@@ -387,22 +426,20 @@ def _judged_accounts(con) -> dict[str, list[str]]:
     organisation trail F owns.
     """
     judged: dict[str, list[str]] = {}
-    for pattern, account in con.execute(
-        """SELECT DISTINCT COALESCE(f.filter_pattern, ''), f.account_id
-           FROM aws_cloudwatch_log_metric_filter f
+    for looked_up, account in con.execute(
+        f"""WITH f AS ({filters})
+           SELECT DISTINCT f.looked_up, f.account_id FROM f
            UNION
-           SELECT DISTINCT COALESCE(f.filter_pattern, ''), a.account_id
-           FROM aws_cloudwatch_log_metric_filter f
-           JOIN cfgmon_account a ON a.management_account_id = f.account_id
+           SELECT DISTINCT f.looked_up, a.account_id
+           FROM f JOIN cfgmon_account a ON a.management_account_id = f.account_id
            UNION
            -- a member whose organisation is unknown may still list the organisation trail
-           SELECT DISTINCT COALESCE(f.filter_pattern, ''), t.account_id
-           FROM aws_cloudwatch_log_metric_filter f
-           JOIN aws_cloudtrail_trail t
+           SELECT DISTINCT f.looked_up, t.account_id
+           FROM f JOIN aws_cloudtrail_trail t
              ON t.is_organization_trail = TRUE AND t.owner_account_id = f.account_id
            ORDER BY 1, 2"""
     ).fetchall():
-        judged.setdefault(pattern, []).append(account)
+        judged.setdefault(looked_up, []).append(account)
     return judged
 
 

@@ -557,6 +557,23 @@ CREATE TABLE IF NOT EXISTS cfgmon_catalogue_value (
     PRIMARY KEY (control_id, control_version, event_set, expression)
 );
 
+-- The value a metric filter's dimension takes on a control's catalogue records, by its
+-- value selector (such as '$.eventSource' or '$.recipientAccountId'); NULL when the
+-- records disagree, so no single alarm dimension sees them all. A selector whose value
+-- holds the account's id is read in each judged account's rendering of the catalogue.
+CREATE TABLE IF NOT EXISTS cfgmon_dimension_value (
+    control_id        VARCHAR NOT NULL,
+    control_version   VARCHAR NOT NULL,
+    event_set         VARCHAR NOT NULL DEFAULT '',
+    -- '' when the value is the same for every account; else the judged account whose
+    -- rendering of the catalogue gives it (one row per account a filter with the
+    -- selector may be judged for, and none with '')
+    judged_account_id VARCHAR NOT NULL DEFAULT '',
+    value_selector    VARCHAR NOT NULL,
+    constant_value    VARCHAR,
+    evaluated_at      TIMESTAMP NOT NULL
+);
+
 -- The organisation's accounts as its listing gave them, and the shard of each,
 -- recorded by `collect --organization --shard K/N`: every shard knows them all.
 CREATE TABLE IF NOT EXISTS cfgmon_organization_account (

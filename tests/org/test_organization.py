@@ -160,3 +160,36 @@ def test_organisation_trail_in_the_member_listing_without_the_management_account
     assert verdict["reason"] == (
         f"the logging status of trail {chain.trail_arn} could not be collected"
     )
+
+
+def test_a_dimension_read_from_the_event_is_each_member_s_own(aws, collector):
+    """An organisation trail's filter publishing the member's id as a dimension
+    ({"Account": "$.recipientAccountId"}) is watched, for each member, by the alarm on
+    that member's id: the catalogue is read in the judged member's rendering."""
+    org = create_organization(aws, members=2)
+    chain = organization_trail_chain(org)
+    seeder = org.seeder(org.management)
+    logs = seeder.client("logs", chain.region)
+    logs.delete_metric_filter(logGroupName=chain.log_group_name, filterName=chain.filter_name)
+    seeder.metric_filter(chain.region, chain.log_group_name, chain.filter_name,
+                         metric_name=chain.metric_name,
+                         dimensions={"Account": "$.recipientAccountId"})
+    watched, unwatched = org.members
+    seeder.client("cloudwatch", chain.region).delete_alarms(AlarmNames=[chain.alarm_name])
+    for account in (org.management, watched):
+        seeder.alarm(chain.region, f"config-changes-{account}", metric_name=chain.metric_name,
+                     alarm_actions=[chain.topic_arn], dimensions={"Account": account})
+
+    assert collector.collect("--organization").exit_code == 0
+    verdicts = collector.verdicts()
+    for account in (org.management, watched):
+        assert verdicts[account]["status"] == "COMPLIANT", verdicts[account]["reason"]
+        assert verdicts[account]["evidence"]["alarm_arn"] == seeder.alarm_arn(
+            chain.region, f"config-changes-{account}")
+    verdict = verdicts[unwatched]
+    assert verdict["status"] == "NON_COMPLIANT"
+    assert verdict["reason"].startswith(
+        f"no alarm in account {org.management} region {chain.region} watches metric "
+        f"{chain.namespace}/{chain.metric_name} of metric filter {chain.filter_name}; closest: ")
+    assert (f"but on other dimensions than the filter publishes, such as Account={unwatched} "
+            in verdict["reason"])

@@ -5,7 +5,10 @@
 -- Version 2's logic written with joins and pre-aggregated lookups only: no subquery
 -- refers to an outer query (Spark resolves outer references one level up, and wants
 -- a correlated scalar subquery aggregated), so the transpiled query runs on Spark,
--- Trino and the other warehouses as it does in DuckDB.
+-- Trino and the other warehouses as it does in DuckDB. New in this version: the value
+-- a filter's dimension publishes is the judged account's (cfgmon_dimension_value),
+-- so a dimension read from the event, such as {"Account": "$.recipientAccountId"} on
+-- an organisation trail's log group, is matched by the alarm on that account's id.
 --
 -- It judges every control written into cfgmon_chain_control just before it runs (one
 -- row each), in one query: the links no control changes (trails, log groups, filters,
@@ -49,6 +52,13 @@ metric_coverage AS (
     FROM cfgmon_metric_coverage mc
     JOIN bound b ON mc.control_id = b.control_id AND mc.control_version = b.control_version
      AND mc.event_set = b.event_set
+),
+
+dimension_value AS (
+    SELECT dv.*
+    FROM cfgmon_dimension_value dv
+    JOIN bound b ON dv.control_id = b.control_id AND dv.control_version = b.control_version
+     AND dv.event_set = b.event_set
 ),
 
 trail_capture AS (
@@ -265,12 +275,13 @@ filter_dimension_count AS (
 
 -- A filter's dimensions with the value each takes on every catalogue record of a
 -- control (NULL when the records disagree, so no single alarm dimension can see them
--- all).
+-- all): one row with judged_account_id '' when the value is every account's, else one
+-- per judged account, in its own rendering of the records.
 filter_dimension AS (
-    SELECT v.control_id, v.control_version, d.account_id, d.region, d.log_group_name,
-           d.filter_name, d.dimension_name, v.constant_value
+    SELECT v.control_id, v.control_version, v.judged_account_id, d.account_id, d.region,
+           d.log_group_name, d.filter_name, d.dimension_name, v.constant_value
     FROM aws_cloudwatch_log_metric_filter_dimension d
-    JOIN catalogue_value v ON v.expression = d.value_selector
+    JOIN dimension_value v ON v.value_selector = d.value_selector
 ),
 
 -- Alarms on a trail filter's metric: same account, region, name, namespace and as many
@@ -298,12 +309,13 @@ filter_alarm AS (
 
 -- How many of a filter's dimensions each alarm on its metric names with the value the
 -- filter publishes for a control's records (a dimension's value depends on the
--- records, so this one check is per control); counted once, for every pair of
--- filter_alarm.
+-- records, so this one check is per control): for the dimensions whose value is every
+-- account's (judged_account_id ''), and for those a judged account's rendering gives.
+-- Counted once, for every pair of filter_alarm.
 dimension_agreement AS (
-    SELECT fd.control_id, fd.control_version, fa.log_group_account_id, fa.log_group_region,
-           fa.log_group_name, fa.filter_name, fa.alarm_arn, fa.metric_id,
-           COUNT(*) - COUNT(ad.name) AS disagreeing
+    SELECT fd.control_id, fd.control_version, fd.judged_account_id, fa.log_group_account_id,
+           fa.log_group_region, fa.log_group_name, fa.filter_name, fa.alarm_arn, fa.metric_id,
+           COUNT(ad.name) AS agreeing
     FROM filter_alarm fa
     JOIN filter_dimension fd
       ON fd.account_id = fa.log_group_account_id AND fd.region = fa.log_group_region
@@ -313,22 +325,38 @@ dimension_agreement AS (
      AND ad.alarm_arn = fa.alarm_arn AND ad.metric_id = fa.metric_id
      AND ad.name = fd.dimension_name AND ad.value = fd.constant_value
     WHERE fa.dimensions > 0
-    GROUP BY fd.control_id, fd.control_version, fa.log_group_account_id, fa.log_group_region,
-             fa.log_group_name, fa.filter_name, fa.alarm_arn, fa.metric_id
+    GROUP BY fd.control_id, fd.control_version, fd.judged_account_id, fa.log_group_account_id,
+             fa.log_group_region, fa.log_group_name, fa.filter_name, fa.alarm_arn, fa.metric_id
 ),
 
--- ... and with exactly the values the filter publishes for the control's records.
+-- ... and with exactly the values the filter publishes for the control's records, in
+-- the judged account's rendering: per judged account (trail_filter's account_id) and
+-- control, the alarms on the metric of each filter its trails reach.
 watching_alarm AS (
-    SELECT fa.*, b.control_id, b.control_version
-    FROM filter_alarm fa
+    SELECT jf.account_id AS judged_account_id, fa.*, b.control_id, b.control_version
+    FROM (SELECT DISTINCT account_id, log_group_account_id, log_group_region, log_group_name,
+                          filter_name
+          FROM trail_filter WHERE filter_name IS NOT NULL) jf
+    JOIN filter_alarm fa
+      ON fa.log_group_account_id = jf.log_group_account_id
+     AND fa.log_group_region = jf.log_group_region AND fa.log_group_name = jf.log_group_name
+     AND fa.filter_name = jf.filter_name
     CROSS JOIN bound b
-    LEFT JOIN dimension_agreement da
-      ON da.control_id = b.control_id AND da.control_version = b.control_version
-     AND da.log_group_account_id = fa.log_group_account_id
-     AND da.log_group_region = fa.log_group_region AND da.log_group_name = fa.log_group_name
-     AND da.filter_name = fa.filter_name AND da.alarm_arn = fa.alarm_arn
-     AND da.metric_id = fa.metric_id
-    WHERE fa.dimensions = 0 OR COALESCE(da.disagreeing, 0) = 0
+    LEFT JOIN dimension_agreement shared
+      ON shared.control_id = b.control_id AND shared.control_version = b.control_version
+     AND shared.judged_account_id = '' AND shared.log_group_account_id = fa.log_group_account_id
+     AND shared.log_group_region = fa.log_group_region
+     AND shared.log_group_name = fa.log_group_name AND shared.filter_name = fa.filter_name
+     AND shared.alarm_arn = fa.alarm_arn AND shared.metric_id = fa.metric_id
+    LEFT JOIN dimension_agreement own
+      ON own.control_id = b.control_id AND own.control_version = b.control_version
+     AND own.judged_account_id = jf.account_id
+     AND own.log_group_account_id = fa.log_group_account_id
+     AND own.log_group_region = fa.log_group_region
+     AND own.log_group_name = fa.log_group_name AND own.filter_name = fa.filter_name
+     AND own.alarm_arn = fa.alarm_arn AND own.metric_id = fa.metric_id
+    WHERE fa.dimensions = 0
+       OR COALESCE(shared.agreeing, 0) + COALESCE(own.agreeing, 0) = fa.dimensions
 ),
 
 -- What each alarm's ALARM notifies, the same for every control: the SNS topics of its
@@ -381,6 +409,7 @@ chain_alarm AS (
     FROM chain_filter cf
     LEFT JOIN watching_alarm wa
       ON wa.control_id = cf.control_id AND wa.control_version = cf.control_version
+     AND wa.judged_account_id = cf.account_id
      AND wa.log_group_account_id = cf.log_group_account_id
      AND wa.log_group_region = cf.log_group_region
      AND wa.log_group_name = cf.log_group_name AND wa.filter_name = cf.filter_name
@@ -667,14 +696,20 @@ metric_near_miss AS (
 ),
 
 -- Whether the near miss names the filter's dimensions with the values the filter
--- publishes for the control's records (as dimension_agreement does for the alarms
--- that may watch it): how many the filter publishes, and how many of them it misses.
+-- publishes for the control's records in the judged account's rendering (as
+-- dimension_agreement does for the alarms that may watch it): how many the filter
+-- publishes, how many of them it misses, and the first it misses, with its value.
 near_miss_dimension AS (
     SELECT nm.judged_control_id, nm.judged_control_version, nm.subject_account_id,
-           COUNT(*) AS filter_dimensions, COUNT(*) - COUNT(ad.name) AS disagreeing
+           COUNT(*) AS filter_dimensions, COUNT(*) - COUNT(ad.name) AS disagreeing,
+           MIN(CASE WHEN ad.name IS NULL THEN
+                   fd.dimension_name || COALESCE('=' || fd.constant_value,
+                                                 ' (its value differs between events)')
+               END) AS missed_dimension
     FROM metric_near_miss nm
     JOIN filter_dimension fd
       ON fd.control_id = nm.judged_control_id AND fd.control_version = nm.judged_control_version
+     AND (fd.judged_account_id = '' OR fd.judged_account_id = nm.subject_account_id)
      AND fd.account_id = nm.filter_account_id AND fd.region = nm.filter_region
      AND fd.log_group_name = nm.filter_log_group_name AND fd.filter_name = nm.filter_name
     LEFT JOIN alarm_metric_dimension ad
@@ -917,7 +952,8 @@ SELECT
                                     || COALESCE(v.metric_unit, 'None') END,
                           CASE WHEN COALESCE(nmd.filter_dimensions, 0) <> COALESCE(nmc.dimensions, 0)
                                  OR COALESCE(nmd.disagreeing, 0) > 0
-                               THEN 'on other dimensions than the filter publishes' END)
+                               THEN 'on other dimensions than the filter publishes'
+                                    || COALESCE(', such as ' || nmd.missed_dimension, '') END)
                    || ' (an alarm sees only metrics of its own account and region, with the'
                    || ' same namespace, dimensions and unit)'
                END
