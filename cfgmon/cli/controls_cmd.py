@@ -111,7 +111,10 @@ def transpile_control(
 ) -> None:
     """Print a control's SQL in another engine's dialect (sqlglot).
 
-    The query reads the same tables, so run it where `cfgmon export` put them.
+    The query reads the same tables, so run it where `cfgmon export` put them. For a
+    control of a chain that judges many controls, it is the chain's query: it judges
+    every control the last `cfgmon check` bound, each row naming its control_id. For
+    spark it is a script: the steps read more than once become tables of their own.
 
     Example: cfgmon controls transpile config_configuration_changes_monitoring --dialect postgres
     """

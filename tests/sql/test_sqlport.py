@@ -62,3 +62,21 @@ def test_postgres_json_paths_use_operators_that_take_jsonb():
         "SELECT raw ->> 'Name', raw -> 'Status', raw #>> '{\"A\",\"B\"}', "
         "raw #> '{\"L\",0,\"C\"}', raw ->> 'Arn' FROM t;\n"
     )
+
+
+def test_spark_gets_the_ctes_read_twice_as_tables_of_their_own():
+    """Spark plans a CTE anew at each place it is read; the one read twice is written to
+    a table first (and dropped after the query), the one read once stays a CTE."""
+    sql = ("WITH once AS (SELECT account_id FROM aws_cloudtrail_trail), "
+           "twice AS (SELECT account_id FROM once) "
+           "SELECT a.account_id FROM twice AS a JOIN twice ON twice.account_id = a.account_id")
+    assert transpile(sql, "spark", pretty=False) == (
+        "DROP TABLE IF EXISTS cfgmon_step_twice;\n"
+        "CREATE TABLE cfgmon_step_twice AS WITH once AS (SELECT account_id FROM "
+        "aws_cloudtrail_trail) SELECT account_id FROM once;\n"
+        "SELECT a.account_id FROM cfgmon_step_twice AS a JOIN cfgmon_step_twice AS twice "
+        "ON twice.account_id = a.account_id;\n"
+        "DROP TABLE IF EXISTS cfgmon_step_twice;\n"
+    )
+    # other dialects plan a CTE once: the query stays one statement
+    assert transpile(sql, "trino", pretty=False).count(";") == 1
