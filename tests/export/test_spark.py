@@ -31,6 +31,9 @@ def spark(tmp_path_factory):
         SparkSession.builder.master("local[2]")
         .appName("cfgmon-test")
         .config("spark.driver.memory", "1g")
+        # the driver listens on loopback only, like every server the tests start
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
