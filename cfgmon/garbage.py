@@ -24,7 +24,7 @@ def fewer_collections() -> Iterator[None]:
     default thresholds run a young collection every few calls and a full one, which
     walks every object of the process, every few hundred: some 10-15% of a
     collection's CPU. Almost all of that garbage has no cycles and is freed by
-    reference counting anyway; the cycles there are wait longer, not forever.
+    reference counting anyway; the cycles there wait longer, not forever.
     The thresholds and the objects' generations are restored afterwards.
     """
     thresholds = gc.get_threshold()

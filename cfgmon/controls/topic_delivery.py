@@ -1,13 +1,13 @@
 """Topic delivery: can each SNS topic an alarm notifies deliver that alarm's notification?
 
-Derived once per check, before the chain runs, for every topic the ALARM action
-of an alarm a chain can reach names (a metric alarm on a trail's filter's metric,
-see alarm_judgement.CHAIN_ALARMS, or a composite alarm, which may route
-for one), and written to cfgmon_topic_delivery: one row per (topic, alarm whose
-ALARM action names it). An alarm no chain reaches is never read by the chain, and
-in a large estate most alarms are such (application metrics). The chain joins it on topic ARN and the alarm it follows (or
-the composite that notifies for it); it names no control, so every control on the
-chain reads the same rows.
+Derived once per check, before the chain runs, for every topic the ALARM action of
+an alarm a chain can reach names (a metric alarm on a trail's filter's metric, see
+alarm_judgement.CHAIN_ALARMS, or a composite alarm, which may route for one), and
+written to cfgmon_topic_delivery: one row per (topic, alarm whose ALARM action names
+it). The chain never reads an alarm no chain reaches, and in a large estate most
+alarms are such (application metrics). The chain joins the rows on topic ARN and the
+alarm it follows (or the composite that notifies for it); they name no control, so
+every control on the chain reads the same rows.
 
 The rules and their evidence are in cfgmon.controls.delivery_rules; this module
 reads the inventory and applies them to each alarm's notification.
@@ -38,7 +38,7 @@ from cfgmon.controls.delivery_rules import (
     judge_topic_policy,
     refusal,
 )
-from cfgmon.store.bulk import insert_rows
+from cfgmon.store.bulk import BOUND_LIST, insert_rows
 from cfgmon.store.database import utc_now
 from cfgmon.store.transaction import transaction
 
@@ -101,7 +101,7 @@ class _Inventory:
         named = sorted({topic_arn for topic_arn, _ in publishers})
         topics = {}
         for row in _rows(con, f"""SELECT * FROM aws_sns_topic_attributes
-                                  WHERE topic_arn IN ({_NAMED}) ORDER BY collected_at""", [named]):
+                                  WHERE topic_arn IN ({BOUND_LIST}) ORDER BY collected_at""", [named]):
             topics[row["topic_arn"]] = Topic(
                 topic_arn=row["topic_arn"], account_id=row["account_id"], region=row["region"],
                 policy=_json(row["policy"]), kms_master_key_id=row["kms_master_key_id"],
@@ -119,13 +119,13 @@ class _Inventory:
             for row in _rows(con, f"""
                 SELECT k.* FROM aws_sns_topic_kms_key k
                 WHERE EXISTS (SELECT 1 FROM aws_sns_topic_attributes t
-                              WHERE t.topic_arn IN ({_NAMED}) AND t.account_id = k.account_id
+                              WHERE t.topic_arn IN ({BOUND_LIST}) AND t.account_id = k.account_id
                                 AND t.region = k.region AND t.kms_key_arn = k.key_arn)""",
                 [named])
         }
         subscriptions: dict[tuple[str, str], list[Subscription]] = defaultdict(list)
         for row in _rows(con, f"""SELECT * FROM aws_sns_topic_subscription_attributes
-                                  WHERE topic_arn IN ({_NAMED})
+                                  WHERE topic_arn IN ({BOUND_LIST})
                                   ORDER BY subscription_arn""", [named]):
             subscriptions[(row["account_id"], row["topic_arn"])].append(Subscription(
                 subscription_arn=row["subscription_arn"], owner=row["owner"],
@@ -134,15 +134,11 @@ class _Inventory:
                 attributes_error=row["attributes_error"],
             ))
         listed = {row["topic_arn"] for row in _rows(
-            con, f"SELECT topic_arn FROM aws_sns_topic WHERE topic_arn IN ({_NAMED})", [named])}
+            con, f"SELECT topic_arn FROM aws_sns_topic WHERE topic_arn IN ({BOUND_LIST})", [named])}
         scopes = {(row["account_id"], row["region"]) for row in _rows(
             con, "SELECT account_id, region FROM cfgmon_collection "
                  "WHERE service = 'sns' AND status = 'ok'")}
         return cls(dict(publishers), topics, listed, scopes, keys, dict(subscriptions))
-
-
-# The topic ARNs named, bound as one list parameter.
-_NAMED = "SELECT unnest(?::VARCHAR[])"
 
 
 def _rows(con, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

@@ -49,8 +49,8 @@ def plan_fixes(con, results: Iterable[ControlResult], *,
 
 def rendered(plan: Plan) -> dict:
     """A plan as `check --format json` and the HTML report carry it."""
-    cli, hcl = _texts(plan)
-    return {"cli": cli, "terraform": hcl, **plan.as_dict()}
+    return {"cli": aws_cli.render_plan(plan), "terraform": terraform.render_plans([plan]),
+            **plan.as_dict()}
 
 
 def rendered_plans(plans: Mapping[PlanKey, Plan]) -> dict[PlanKey, Encoded]:
@@ -58,10 +58,6 @@ def rendered_plans(plans: Mapping[PlanKey, Plan]) -> dict[PlanKey, Encoded]:
     (see shapes): thousands of accounts of one estate share a handful of shapes."""
     encoded = ShapeCache(lambda plan: (dumps(rendered(plan)),))
     return {key: Encoded(encoded(plan)[0]) for key, plan in plans.items()}
-
-
-def _texts(plan: Plan) -> tuple[str, str]:
-    return aws_cli.render_plan(plan), terraform.render_plans([plan])
 
 
 __all__ = ["ApiCall", "DEFAULT_EMAIL", "Plan", "PlanKey", "Step", "aws_cli", "plan_fixes",

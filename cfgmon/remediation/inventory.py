@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cfgmon.controls.alarm_judgement import on_trail_log_group
+from cfgmon.store.bulk import BOUND_LIST
 
 
 def _rows(con, sql: str, params: list | None = None) -> list[dict[str, Any]]:
@@ -58,7 +59,7 @@ class Inventory:
         # a large estate's other filters and alarms (application metrics) are not read.
         named = sorted({"|".join(log_group_of(arn)) for arn in log_group_arns if arn})
         on_chain = (f"({on_trail_log_group('f')} OR f.account_id || '|' || f.region || '|' "
-                    "|| f.log_group_name IN (SELECT unnest(?::VARCHAR[])))")
+                    f"|| f.log_group_name IN ({BOUND_LIST}))")
         self.filters: dict[tuple, list[dict]] = defaultdict(list)
         for row in _rows(con, "SELECT * EXCLUDE (raw) FROM aws_cloudwatch_log_metric_filter f "
                               f"WHERE {on_chain} ORDER BY name", [named]):
@@ -107,7 +108,7 @@ class Inventory:
         for arn in arns:
             self._alarm_raw.setdefault(arn, None)
         for arn, raw in self._con.execute(
-            "SELECT arn, raw FROM aws_cloudwatch_alarm WHERE arn IN (SELECT unnest(?))", [arns]
+            f"SELECT arn, raw FROM aws_cloudwatch_alarm WHERE arn IN ({BOUND_LIST})", [arns]
         ).fetchall():
             self._alarm_raw[arn] = _json(raw)
 

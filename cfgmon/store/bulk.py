@@ -20,6 +20,10 @@ import numpy as np
 
 _views = itertools.count()
 
+# A subquery over a list of strings bound as one parameter: thousands of ARNs in
+# `x IN (BOUND_LIST)` without binding each one.
+BOUND_LIST = "SELECT unnest(?::VARCHAR[])"
+
 
 def insert_rows(
     con, table: str, rows: Sequence[Sequence], columns: Sequence[str] | None = None
