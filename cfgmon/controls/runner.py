@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, fields
 from typing import Any
@@ -18,6 +19,7 @@ from cfgmon.controls.coverage import PatternBook, derive_aside, derive_many
 from cfgmon.controls.freshness import MaxAge, apply_max_age
 from cfgmon.controls.topic_delivery import derive_topic_delivery
 from cfgmon.errors import ControlError, DatabaseError
+from cfgmon.output.json_format import Encoded, dumps
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
 from cfgmon.store.transaction import transaction
@@ -45,11 +47,16 @@ class ControlResult:
     run_id: str
     framework: str | None = None   # the framework version judged (cis-aws@5.0.0); None: default
 
+    @functools.cached_property
+    def evidence_json(self) -> str:
+        """The evidence as JSON, encoded once for the history row and the json output."""
+        return dumps(self.evidence)
+
     def as_dict(self) -> dict[str, Any]:
-        # shallow, with a copy of the evidence: asdict would deep-copy every value of
-        # tens of thousands of results
+        # shallow, the evidence a read-only mapping that carries its JSON: asdict would
+        # deep-copy every value of tens of thousands of results
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values["evidence"] = dict(self.evidence)
+        values["evidence"] = Encoded(self.evidence_json, self.evidence)
         return values
 
 
@@ -127,31 +134,34 @@ def _run_group(
         raise ControlError(f"control {where} does not return {', '.join(missing)}")
     versions = {(v.control.id, v.version): v for v in group}
     results: dict[str, list[ControlResult]] = {v.ref: [] for v in group}
+    position = {name: i for i, name in enumerate(columns)}
+    evidence_columns = [(name.removeprefix(EVIDENCE_PREFIX), i) for i, name in enumerate(columns)
+                        if name.startswith(EVIDENCE_PREFIX)]
+    account, status, reason, resource = (position[c] for c in ("account_id", "status", "reason",
+                                                                "resource"))
+    version_of = ((position["control_id"], position["control_version"])
+                  if group[0].judged_together else None)
     for values in cursor.fetchall():
-        row = dict(zip(columns, values, strict=True))
-        version = (versions.get((row["control_id"], row["control_version"]))
-                   if group[0].judged_together else group[0])
-        if version is None:
-            raise ControlError(f"chain {where} returned a row for {row['control_id']}@"
-                               f"{row['control_version']}, which it was not asked to judge")
-        if row["status"] not in STATUSES:
-            raise ControlError(f"control {version.ref} returned unknown status {row['status']!r}")
-        if not row["reason"] or not row["account_id"]:
+        if version_of is None:
+            version = group[0]
+        else:
+            version = versions.get((values[version_of[0]], values[version_of[1]]))
+            if version is None:
+                raise ControlError(f"chain {where} returned a row for {values[version_of[0]]}@"
+                                   f"{values[version_of[1]]}, which it was not asked to judge")
+        if values[status] not in STATUSES:
+            raise ControlError(f"control {version.ref} returned unknown status {values[status]!r}")
+        if not values[reason] or not values[account]:
             raise ControlError(f"control {version.ref} returned a row without account or reason")
-        evidence = {
-            name.removeprefix(EVIDENCE_PREFIX): value
-            for name, value in row.items()
-            if name.startswith(EVIDENCE_PREFIX) and value is not None
-        }
         results[version.ref].append(ControlResult(
             control_id=version.control.id,
             control_version=version.version,
-            account_id=row["account_id"],
-            status=row["status"],
-            reason=row["reason"],
-            resource=row["resource"],
+            account_id=values[account],
+            status=values[status],
+            reason=values[reason],
+            resource=values[resource],
             evaluated_at=evaluated_at,
-            evidence=evidence,
+            evidence={name: values[i] for name, i in evidence_columns if values[i] is not None},
             run_id=run_id,
             framework=framework,
         ))
@@ -162,11 +172,9 @@ def record_results(con, results: list[ControlResult]) -> None:
     """Append results to cfgmon_check_result in one transaction."""
     if not results:
         return
-    from cfgmon.output.json_format import dumps
-
     rows = [
         (r.run_id, r.evaluated_at, r.control_id, r.control_version, r.account_id, r.status,
-         r.reason, r.resource, dumps(r.evidence), r.framework)
+         r.reason, r.resource, r.evidence_json, r.framework)
         for r in results
     ]
     with transaction(con):

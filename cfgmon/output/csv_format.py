@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 
-from cfgmon.output.json_format import default, dumps
+from cfgmon.output.json_format import Encoded, default, dumps
 
 
 def cell(value):
     if value is None:
         return ""
+    if isinstance(value, Encoded):
+        return value.text
     if isinstance(value, dict | list):
         return dumps(value)
     if isinstance(value, bool | int | float | str):

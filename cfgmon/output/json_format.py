@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import json
 import uuid
 from collections.abc import Iterator, Mapping
@@ -16,11 +17,12 @@ class Encoded(Mapping):
 
     __slots__ = ("text", "_value")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, value: Mapping[str, Any] | None = None) -> None:
+        """`value`: the object `text` encodes, when the caller has it (nothing to decode)."""
         self.text = text
-        self._value: dict[str, Any] | None = None
+        self._value = value
 
-    def decoded(self) -> dict[str, Any]:
+    def decoded(self) -> Mapping[str, Any]:
         if self._value is None:
             self._value = json.loads(self.text)
         return self._value
@@ -39,8 +41,7 @@ def default(value):
     if isinstance(value, Encoded):
         return value.decoded()
     if isinstance(value, dt.datetime):
-        # Stored timestamps are naive UTC; say so.
-        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat().replace("+00:00", "Z")
+        return _utc_text(value)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -48,6 +49,12 @@ def default(value):
     if isinstance(value, uuid.UUID | bytes):
         return str(value)
     raise TypeError(f"cannot render {type(value).__name__} as JSON")
+
+
+@functools.lru_cache(maxsize=1024)   # a run's results share a handful of timestamps
+def _utc_text(value: dt.datetime) -> str:
+    # Stored timestamps are naive UTC; say so.
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat().replace("+00:00", "Z")
 
 
 def dumps(value, **kwargs) -> str:
@@ -67,13 +74,22 @@ def write_array(items, out) -> None:
 
 
 def _encoded_row(row: dict) -> str:
-    """dumps(row), with the text of its Encoded values copied in as they are, last."""
-    encoded = [key for key, value in row.items() if type(value) is Encoded]
-    if not encoded:
+    """dumps(row), with the text of its Encoded values copied in as they are, in place."""
+    if not any(type(value) is Encoded for value in row.values()):
         return dumps(row)
-    text = dumps({k: v for k, v in row.items() if k not in encoded})
-    spliced = "".join(f", {dumps(k)}: {row[k].text}" for k in encoded)
-    return (text[:-1] + spliced + "}") if text != "{}" else "{" + spliced[2:] + "}"
+    parts: list[str] = []
+    plain: dict = {}
+    for key, value in row.items():
+        if type(value) is Encoded:
+            if plain:
+                parts.append(dumps(plain)[1:-1])
+                plain = {}
+            parts.append(f"{dumps(key)}: {value.text}")
+        else:
+            plain[key] = value
+    if plain:
+        parts.append(dumps(plain)[1:-1])
+    return "{" + ", ".join(parts) + "}"
 
 
 def render(rows, context, out) -> None:
