@@ -312,8 +312,8 @@ def build(db: Path, *, accounts: int, regions: int, filters: int, patterns: int,
 
 CHILD = """
 import sys
-from cfgmon.cli import main
-sys.exit(main(sys.argv[1:]))
+from cfgmon.cli import script   # what the `cfgmon` script runs
+sys.exit(script())
 """
 
 

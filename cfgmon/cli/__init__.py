@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cfgmon import __version__
+from cfgmon import __version__, garbage
 from cfgmon.cli.common import EXIT_USAGE, SignalGuard
 from cfgmon.errors import CfgmonError
 from cfgmon.redaction import redact
@@ -61,6 +61,14 @@ from cfgmon.cli import (  # noqa: E402
 for _module in (collect_cmd, check_cmd, results_cmd, fix_cmd, sql_cmd, controls_cmd, pattern_cmd,
                 export_cmd, demo_cmd):
     _module.register(app)
+
+
+def script() -> int:
+    """The `cfgmon` script and `python -m cfgmon.cli`: main() in a process of its own."""
+    try:
+        return main()
+    finally:
+        garbage.spare_at_exit()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,5 @@
 """`python -m cfgmon.cli`: the same as the `cfgmon` script."""
 
-from cfgmon.cli import main
+from cfgmon.cli import script
 
-raise SystemExit(main())
+raise SystemExit(script())
