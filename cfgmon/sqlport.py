@@ -15,34 +15,10 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, UnsupportedError
 
-from cfgmon.errors import QueryError, UsageError
+from cfgmon.dialects import DIALECTS, dialect_name  # noqa: F401 (DIALECTS: callers read it here too)
+from cfgmon.errors import QueryError
 
 SOURCE_DIALECT = "duckdb"
-
-# cfgmon's dialect names → sqlglot's.
-DIALECTS: dict[str, str] = {
-    "postgres": "postgres",
-    "trino": "trino",
-    "athena": "athena",
-    "snowflake": "snowflake",
-    "bigquery": "bigquery",
-    "spark": "spark",
-    "duckdb": "duckdb",
-}
-
-ALIASES = {"postgresql": "postgres", "pg": "postgres", "databricks": "spark"}
-
-
-def dialect_name(dialect: str) -> str:
-    """The sqlglot dialect for a user's name for it; UsageError listing the choices."""
-    name = dialect.strip().lower()
-    name = ALIASES.get(name, name)
-    if name not in DIALECTS:
-        raise UsageError(
-            f"unknown dialect {dialect!r}; choose one of: {', '.join(DIALECTS)}"
-        )
-    return DIALECTS[name]
-
 
 def transpile(sql: str, dialect: str, *, pretty: bool = True) -> str:
     """`sql`, written for DuckDB, in `dialect`; statements end with ';'.

@@ -9,9 +9,9 @@ import typer
 
 from cfgmon.cli.common import choice_error
 from cfgmon.controls import framework_id, load_catalogue, resolve
+from cfgmon.dialects import DIALECTS
 from cfgmon.output import ROW_FORMATS, RenderContext
 from cfgmon.output.json_format import dumps
-from cfgmon.sqlport import DIALECTS, transpile
 from cfgmon.text import counted
 
 controls_app = typer.Typer(help="List, show and transpile the packaged controls.", no_args_is_help=True)
@@ -118,6 +118,8 @@ def transpile_control(
 
     Example: cfgmon controls transpile config_configuration_changes_monitoring --dialect postgres
     """
+    from cfgmon.sqlport import transpile  # sqlglot: only this command needs it
+
     print(transpile(resolve(control).sql, dialect))
 
 

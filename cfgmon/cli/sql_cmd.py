@@ -18,7 +18,6 @@ from cfgmon.cli.common import (
 )
 from cfgmon.errors import UsageError
 from cfgmon.output import ROW_FORMATS, RenderContext
-from cfgmon.store import query
 
 FormatsOption = formats_option(ROW_FORMATS)
 
@@ -43,6 +42,8 @@ def sql(
 
     Example: cfgmon sql "SELECT account_id, name FROM aws_cloudtrail_trail WHERE NOT is_logging"
     """
+    from cfgmon.store import query  # sqlglot: imported by the commands that need it
+
     targets = output_targets(ctx, formats, outputs, ROW_FORMATS)
     sql_text = _read_sql(text, file)
     with open_outputs(targets) as streams:
@@ -65,6 +66,8 @@ def tables(
 
     Example: cfgmon tables aws_cloudtrail_trail
     """
+    from cfgmon.store import query
+
     targets = output_targets(ctx, formats, outputs, ROW_FORMATS)
     described = query.describe_database(db)
     if table is None:

@@ -14,11 +14,12 @@ import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlglot
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
 from cfgmon.errors import ControlError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 CHAINS_FOLDER = "_chains"
 BINDING_TABLE = "cfgmon_chain_control"
@@ -46,7 +47,12 @@ class Chain:
     @property
     def matches_lock(self) -> bool:
         """Whether the SQL is byte for byte the released text its sha256 records."""
-        return bool(self.sha256) and hashlib.sha256(self.path.read_bytes()).hexdigest() == self.sha256
+        return matches_sha256(self.path, self.sha256)
+
+
+def matches_sha256(path: Path, sha256: str | None) -> bool:
+    """Whether the file is byte for byte the text a release's sha256 records."""
+    return bool(sha256) and hashlib.sha256(path.read_bytes()).hexdigest() == sha256
 
 
 def load_chain(ref: str, root: Path) -> Chain:
@@ -89,6 +95,9 @@ def validate_chain(sql: str, where: str, *, forbidden: set[str]) -> None:
     of a derived table without `<alias>.control_id = …` in its own SELECT; no read of
     the binding table at all.
     """
+    import sqlglot  # here: a check of released chains parses no SQL (see catalogue)
+    from sqlglot import exp
+
     tree = sqlglot.parse_one(sql, read="duckdb")
     for literal in tree.find_all(exp.Literal):
         text = literal.this if literal.is_string else ""
@@ -107,6 +116,8 @@ def validate_chain(sql: str, where: str, *, forbidden: set[str]) -> None:
 
 
 def _keyed_by_control(table: exp.Table) -> bool:
+    from sqlglot import exp
+
     select = table.find_ancestor(exp.Select)
     if select is None:
         return False

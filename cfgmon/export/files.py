@@ -37,12 +37,15 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from cfgmon.errors import DatabaseError, UsageError
 from cfgmon.shards import Shard
-from cfgmon.store.query import TableInfo, describe_tables
+
+if TYPE_CHECKING:
+    from cfgmon.store.query import TableInfo
 
 PARTITION_SOURCE = "account_id"  # the column a table is partitioned by
 PARTITION_KEY = "account"        # its folder key: not the column's name, see above
@@ -102,6 +105,8 @@ def export_files(
     except OSError as exc:
         raise UsageError(f"cannot write to {directory}: {exc.strerror or exc}") from None
     try:
+        from cfgmon.store.query import describe_tables  # sqlglot: not at start-up
+
         tables = describe_tables(con)
         if shard is None:
             exported = [_write_table(con, table, staging, fmt) for table in tables]

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from cfgmon.errors import DatabaseError, UsageError
 from cfgmon.export.files import ExportedTable, ExportResult
-from cfgmon.store.query import TableInfo, describe_tables
+
+if TYPE_CHECKING:
+    from cfgmon.store.query import TableInfo
 
 DEFAULT_SCHEMA = "cfgmon"
 BATCH_ROWS = 10_000
@@ -72,6 +74,8 @@ def export_postgres(
 ) -> ExportResult:
     """Load every table of `con` into `schema` of the PostgreSQL database at `dsn`."""
     psycopg = _psycopg()
+    from cfgmon.store.query import describe_tables  # sqlglot: not at start-up
+
     tables = describe_tables(con)
     try:
         pg = psycopg.connect(dsn, connect_timeout=10)
