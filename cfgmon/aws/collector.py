@@ -259,9 +259,16 @@ def collect(
             ):
                 write()
     except BaseException as exc:
-        fetcher.stop()  # fetches in flight stop at their next request
+        sent = fetcher.stop()  # fetches in flight stop at their next request
         interruption = _interruption(exc, interrupted_before)
         if interruption is not None:
+            for event in sent:  # fetched whole before the interruption, not yet received
+                if isinstance(event, Fetched):
+                    unwritten.append(event)
+                elif isinstance(event, Opened):
+                    plans.append((event.account_id, event.plan))
+                    with contextlib.suppress(duckdb.Error):
+                        unrecorded.append(_record_opened(writer, event, services, finish))
             with contextlib.suppress(duckdb.Error):
                 writer.record_accounts(unrecorded)
                 _write_all(writer, unwritten)  # fetched whole before the interruption

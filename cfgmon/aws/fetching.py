@@ -133,10 +133,12 @@ class ScopeFetcher:
         self._fill()
         return events
 
-    def stop(self) -> None:
-        """Do not wait for fetches in flight: they stop at their next request."""
+    def stop(self) -> list[Event]:
+        """Do not wait for fetches in flight: they stop at their next request. Nothing
+        finished is left to hand back (wait() handed back all it found)."""
         self._stop.set()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        return []
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

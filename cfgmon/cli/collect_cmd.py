@@ -71,7 +71,8 @@ def collect_command(
         typer.Option(
             "--processes",
             help="Processes that make the AWS calls, the accounts dealt among them; 1 "
-            "collects in this process alone [default: the CPU cores cfgmon may use].",
+            "collects in this process alone [default: the CPU cores cfgmon may use, one "
+            "per 25 accounts at most].",
             show_default=False,
         ),
     ] = None,
@@ -168,7 +169,7 @@ def collect_command(
                 concurrency=concurrency,
                 progress=progress,
                 setup_counter=setup_counter,
-                processes=processes or default_processes(),
+                processes=processes or default_processes(len(targets)),
                 caller=SessionRecipe(profile),
             )
     _print_summary(report, path)
