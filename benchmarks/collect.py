@@ -1,7 +1,8 @@
 """Benchmark: collecting an AWS organisation: cfgmon's CPU per call, hidden latency, memory, shards.
 
     .venv/bin/python benchmarks/collect.py [--accounts 20,100] [--regions 4]
-        [--latency-ms 50] [--concurrency 8,16,32,64] [--shards 3] [--profile]
+        [--latency-ms 50] [--concurrency 8,16,32,64] [--processes 1,CORES] [--shards 3]
+        [--profile]
 
 A moto server (cfgmon.simulation.MotoSimulation), in a child process of its own,
 holds an organisation of the largest `--accounts` accounts (the management account
@@ -12,13 +13,20 @@ an SNS topic with a subscription. Each collection runs exactly as `cfgmon collec
 --organization --region ...` does (caller = management account, members through
 OrganizationAccountAccessRole), into a fresh database, in a fresh process of its
 own, so that its CPU time (user + sys) and peak RSS are cfgmon's alone: the
-server's CPU is in the server's process.
+server's CPU is in the server's process. With `--processes` above 1 the collection
+runs worker processes of its own (cfgmon.aws.workers); cfgmon's CPU is then the
+collecting process's (the writer's) plus every worker's, from its start to its end
+(interpreter, imports and all), and the peak RSS is the sum of the processes' peaks.
+A worker is started by multiprocessing's 'spawn', which imports the parent's main
+module again: here this script (some 0.5 s of CPU, as much as cfgmon.aws itself),
+for `cfgmon collect` the command line (some 0.4 s more).
 
 The collections are answered by a ReplayServer in front of moto, not by moto
 itself. One collection of the whole organisation is answered by moto and its
 answers recorded; every later request that is the same as one recorded (same
 operation, parameters, account, region) gets moto's answer back, byte for byte,
-from a small threaded server that keeps connections alive, as AWS's endpoints do.
+from a small asyncio server that keeps connections alive, as AWS's endpoints do,
+and answers from the recorded bytes (status line, headers and body precomputed).
 Why not moto alone: moto answers every call in one Python interpreter, with some
 4 ms of its own CPU, and closes the connection after every answer; on two cores
 its CPU, not cfgmon's nor the latency, bounded the wall time, and every call paid
@@ -29,18 +37,20 @@ run of this script: it says so at the end) is still answered by moto. Real AWS
 also speaks TLS, whose handshake keep-alive pays once per connection.
 
 0. The recording: one collection of the whole organisation answered by moto.
-1. cfgmon's CPU per API call, answered at once: calls per second of cfgmon CPU
-   and ms of CPU per call (client creation and the DuckDB writes included), and
-   peak RSS, for each --accounts (memory stays flat as accounts grow). --profile
-   adds the top entries of a CPU profile of every thread of the smallest run.
+1. cfgmon's CPU per API call, answered at once: ms of CPU per call (client
+   creation and the DuckDB writes included), and peak RSS, for each --accounts
+   and --processes (memory stays flat as accounts grow). --profile adds the top
+   entries of a CPU profile of every thread of the smallest run in one process.
 2. Latency hidden, every request answered --latency-ms after it arrives, as
-   AWS's round trip would: for each --concurrency, the wall time against the two
-   bounds no collection can beat, calls x latency / concurrency and cfgmon CPU
-   seconds / cores, and their ratio; and the speed-up of the default concurrency
-   over 1 on the smallest organisation. The server's own CPU seconds are printed
-   beside: they share the cores.
+   AWS's round trip would: for each --processes and --concurrency, the wall time
+   against the two bounds no collection can beat, calls x latency / concurrency
+   and cfgmon CPU seconds / cores, and their ratio; and the speed-up of the default settings
+   over concurrency 1 on the smallest organisation. The server's own CPU seconds
+   are printed beside: they share the cores, as do other programs running on the
+   machine (repeat the runs: the wall times are noisy when the cores are shared).
 3. Shards: --shards collections of `--shard K/N` run at once (as N machines
-   would), against one collection of the whole organisation.
+   would, each with the processes `cfgmon collect` would choose for its share),
+   against one collection of the whole organisation.
 """
 
 from __future__ import annotations
