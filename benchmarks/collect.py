@@ -1,7 +1,8 @@
 """Benchmark: collecting an AWS organisation: cfgmon's CPU per call, hidden latency, memory, shards.
 
     .venv/bin/python benchmarks/collect.py [--accounts 20,100] [--regions 4]
-        [--latency-ms 50] [--concurrency 8,16,32,64] [--shards 3] [--profile]
+        [--latency-ms 50] [--concurrency 8,16,32,64] [--processes 1,CORES] [--shards 3]
+        [--profile]
 
 A moto server (cfgmon.simulation.MotoSimulation), in a child process of its own,
 holds an organisation of the largest `--accounts` accounts (the management account
@@ -12,13 +13,20 @@ an SNS topic with a subscription. Each collection runs exactly as `cfgmon collec
 --organization --region ...` does (caller = management account, members through
 OrganizationAccountAccessRole), into a fresh database, in a fresh process of its
 own, so that its CPU time (user + sys) and peak RSS are cfgmon's alone: the
-server's CPU is in the server's process.
+server's CPU is in the server's process. With `--processes` above 1 the collection
+runs worker processes of its own (cfgmon.aws.workers); cfgmon's CPU is then the
+collecting process's (the writer's) plus every worker's, from its start to its end
+(interpreter, imports and all), and the peak RSS is the sum of the processes' peaks.
+A worker is started by multiprocessing's 'spawn', which imports the parent's main
+module again: here this script (some 0.5 s of CPU, as much as cfgmon.aws itself),
+for `cfgmon collect` the command line (some 0.4 s more).
 
 The collections are answered by a ReplayServer in front of moto, not by moto
 itself. One collection of the whole organisation is answered by moto and its
 answers recorded; every later request that is the same as one recorded (same
 operation, parameters, account, region) gets moto's answer back, byte for byte,
-from a small threaded server that keeps connections alive, as AWS's endpoints do.
+from a small asyncio server that keeps connections alive, as AWS's endpoints do,
+and answers from the recorded bytes (status line, headers and body precomputed).
 Why not moto alone: moto answers every call in one Python interpreter, with some
 4 ms of its own CPU, and closes the connection after every answer; on two cores
 its CPU, not cfgmon's nor the latency, bounded the wall time, and every call paid
@@ -29,23 +37,26 @@ run of this script: it says so at the end) is still answered by moto. Real AWS
 also speaks TLS, whose handshake keep-alive pays once per connection.
 
 0. The recording: one collection of the whole organisation answered by moto.
-1. cfgmon's CPU per API call, answered at once: calls per second of cfgmon CPU
-   and ms of CPU per call (client creation and the DuckDB writes included), and
-   peak RSS, for each --accounts (memory stays flat as accounts grow). --profile
-   adds the top entries of a CPU profile of every thread of the smallest run.
+1. cfgmon's CPU per API call, answered at once: ms of CPU per call (client
+   creation and the DuckDB writes included), and peak RSS, for each --accounts
+   and --processes (memory stays flat as accounts grow). --profile adds the top
+   entries of a CPU profile of every thread of the smallest run in one process.
 2. Latency hidden, every request answered --latency-ms after it arrives, as
-   AWS's round trip would: for each --concurrency, the wall time against the two
-   bounds no collection can beat, calls x latency / concurrency and cfgmon CPU
-   seconds / cores, and their ratio; and the speed-up of the default concurrency
-   over 1 on the smallest organisation. The server's own CPU seconds are printed
-   beside: they share the cores.
+   AWS's round trip would: for each --processes and --concurrency, the wall time
+   against the two bounds no collection can beat, calls x latency / concurrency
+   and cfgmon CPU seconds / cores, and their ratio; and the speed-up of the default settings
+   over concurrency 1 on the smallest organisation. The server's own CPU seconds
+   are printed beside: they share the cores, as do other programs running on the
+   machine (repeat the runs: the wall times are noisy when the cores are shared).
 3. Shards: --shards collections of `--shard K/N` run at once (as N machines
-   would), against one collection of the whole organisation.
+   would, each with the processes `cfgmon collect` would choose for its share),
+   against one collection of the whole organisation.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import http.client
 import io
@@ -54,11 +65,11 @@ import os
 import pstats
 import re
 import resource
+import socket
 import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -69,8 +80,10 @@ from cfgmon.aws import (  # noqa: E402
     DEFAULT_CONCURRENCY,
     ApiCallCounter,
     ClientFactory,
+    SessionRecipe,
     caller_target,
     collect,
+    default_processes,
     organization_targets,
 )
 from cfgmon.shards import Shard  # noqa: E402
@@ -90,52 +103,85 @@ class ReplayServer:
     A request is known by what decides moto's answer: method, path, body, the
     X-Amz-Target header and the signer (access key, region and service of the
     Authorization header's credential scope; not its date or signature). One that
-    was never asked is forwarded to moto and its answer recorded.
+    was never asked is forwarded to moto and its answer recorded, as the whole
+    response (status line, moto's headers, Content-Length, body) in bytes, so a
+    replay is a dictionary look-up and one write: the server's CPU, which shares the
+    cores with cfgmon's, is kept as small as the same bytes allow. It is one asyncio
+    loop on a thread of its own, each request waiting out its latency on a timer.
     """
 
     def __init__(self, moto_endpoint: str) -> None:
         self.moto = urlsplit(moto_endpoint)
         self.latency = 0.0
         self.recorded = self.replayed = 0
-        self._answers: dict[tuple, tuple[int, list[tuple[str, str]], bytes]] = {}
-        self._lock = threading.Lock()
-        self._http = _ReplayHTTPServer(("127.0.0.1", 0), _ReplayHandler)
-        self._http.replay = self
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
-        host, port = self._http.server_address[:2]
-        self.endpoint = f"http://{host}:{port}"
+        self._answers: dict[tuple, bytes] = {}
+        self._loop = asyncio.new_event_loop()
+        started = threading.Event()
+        threading.Thread(target=self._run, args=(started,), daemon=True).start()
+        started.wait()
+        self.endpoint = f"http://127.0.0.1:{self._port}"
 
-    def answer(self, method: str, path: str, headers, body: bytes) -> tuple:
-        signer = _CREDENTIAL_SCOPE.search(headers.get("Authorization") or "")
-        key = (method, path, headers.get("X-Amz-Target"), signer and signer.groups(), body)
-        with self._lock:
-            known = self._answers.get(key)
-            if known is not None:
-                self.replayed += 1
-        if known is None:
-            known = self._ask_moto(method, path, headers, body)
-            with self._lock:
-                self._answers.setdefault(key, known)
-                self.recorded += 1
-        time.sleep(self.latency)
-        return known
+    def _run(self, started: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        # every worker of a run connects at once: a backlog of a few would drop SYNs
+        server = self._loop.run_until_complete(
+            asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=1024))
+        self._port = server.sockets[0].getsockname()[1]
+        started.set()
+        self._loop.run_forever()
 
-    def _ask_moto(self, method: str, path: str, headers, body: bytes) -> tuple:
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # headers and body go out in one write; no Nagle wait for a delayed ACK either
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                request_line, *lines = head[:-4].decode("latin-1").split("\r\n")
+                method, path, _ = request_line.split(" ", 2)
+                headers = {}
+                for line in lines:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length") or 0))
+                answer = await self._answer(method, path, headers, body)
+                if self.latency:
+                    await asyncio.sleep(self.latency)
+                writer.write(answer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def _answer(self, method: str, path: str, headers: dict, body: bytes) -> bytes:
+        signer = _CREDENTIAL_SCOPE.search(headers.get("authorization") or "")
+        key = (method, path, headers.get("x-amz-target"), signer and signer.groups(), body)
+        known = self._answers.get(key)
+        if known is not None:
+            self.replayed += 1
+            return known
+        known = await self._loop.run_in_executor(None, self._ask_moto, method, path, headers,
+                                                 body)
+        self.recorded += 1
+        return self._answers.setdefault(key, known)
+
+    def _ask_moto(self, method: str, path: str, headers: dict, body: bytes) -> bytes:
         connection = http.client.HTTPConnection(self.moto.hostname, self.moto.port)
         try:
             connection.request(method, path, body, {
-                name: value for name, value in headers.items() if name.lower() != "connection"
+                name: value for name, value in headers.items() if name != "connection"
             })
             response = connection.getresponse()
             payload = response.read()
         finally:
             connection.close()
-        kept = [(name, value) for name, value in response.getheaders()
-                if name.lower() not in _HOP_HEADERS]
-        return response.status, kept, payload
+        head = [f"HTTP/1.1 {response.status} {response.reason}"]
+        head += [f"{name}: {value}" for name, value in response.getheaders()
+                 if name.lower() not in _HOP_HEADERS]
+        head.append(f"Content-Length: {len(payload)}")
+        return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload
 
     def stop(self) -> None:
-        self._http.shutdown()
+        self._loop.call_soon_threadsafe(self._loop.stop)
 
 
 # The Authorization header's access key, region and service (SigV4 credential scope).
@@ -143,36 +189,6 @@ _CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/")
 # Headers of moto's answer that belong to its connection, not to the answer.
 _HOP_HEADERS = {"connection", "content-length", "transfer-encoding", "date", "server",
                 "keep-alive"}
-
-
-class _ReplayHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # every worker of a run connects at once; socketserver's backlog of 5 would drop
-    # the SYNs past it, and each dropped one waits a second to be sent again
-    request_queue_size = 128
-
-
-class _ReplayHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as AWS's endpoints do
-    # headers and body go out in two writes: without this the body waits for the
-    # client's delayed ACK of the headers (some 40 ms)
-    disable_nagle_algorithm = True
-
-    def _answer(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, headers, payload = self.server.replay.answer(
-            self.command, self.path, self.headers, body)
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _answer
-
-    def log_message(self, *_args) -> None:
-        pass
 
 
 def _serve(connection) -> None:
@@ -272,43 +288,53 @@ class _ThreadProfiles:
 
 def _collect_in_this_process(endpoint: str, db: str, regions: list[str], concurrency: int,
                              accounts: list[str], shard: tuple[int, int] | None,
-                             profile: bool) -> dict:
-    """What `cfgmon collect --organization --region ... --concurrency N [--shard K/N]` does,
-    measured: run in a process of its own."""
-    from cfgmon.aws import collector
+                             profile: bool, processes: int = 1) -> dict:
+    """What `cfgmon collect --organization --region ... --concurrency N --processes P
+    [--shard K/N]` does, measured: run in a process of its own. Its CPU and peak RSS
+    are this process's and its workers' together."""
+    from cfgmon.aws import fetching
 
     aws = MotoEndpoint(endpoint)
+    # The caller's credentials where boto3's chain finds them, as the workers do too.
+    credentials = aws.account_credentials(MANAGEMENT)
+    os.environ.update({name.upper(): value for name, value in credentials.items()})
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
     profiles = _ThreadProfiles()
     main = cProfile.Profile(time.thread_time)
     if profile:
-        collector._fetch_scope = profiles.wrap(collector._fetch_scope)
-        collector._open_account = profiles.wrap(collector._open_account)
+        fetching._fetch_scope = profiles.wrap(fetching._fetch_scope)
+        fetching._open_account = profiles.wrap(fetching._open_account)
         main.enable()
     before = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     clients = ClientFactory(endpoint_url=aws.endpoint, max_pool_connections=max(concurrency, 64))
     setup = ApiCallCounter()
-    caller = caller_target(aws.session(MANAGEMENT), clients, setup)
+    caller = caller_target(SessionRecipe().session(), clients, setup)
     targets = organization_targets(caller, clients, setup, only=accounts,
                                    shard=Shard(*shard) if shard else None).targets
     con = open_database(db)
     try:
         report = collect(con, targets, clients=clients, regions=regions,
-                         concurrency=concurrency, setup_counter=setup)
+                         concurrency=concurrency, setup_counter=setup, processes=processes,
+                         caller=SessionRecipe())
     finally:
         con.close()
     wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_SELF)
     if profile:
         main.disable()
+    parent_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    workers_cpu = sum(worker.cpu_seconds for worker in report.workers)
     return {
         "wall": wall,
-        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "cpu": parent_cpu + workers_cpu,
+        "parent_cpu": parent_cpu,
+        "workers": len(report.workers),
         "calls": sum(report.api_calls().values()),
         "scopes": len(report.outcomes),
         "ok": report.count("ok"),
         "failed": report.count("error") + len(report.account_failures),
-        "peak_rss_mb": after.ru_maxrss / 1024,
+        "peak_rss_mb": (after.ru_maxrss + sum(w.peak_rss_kb for w in report.workers)) / 1024,
         "profile": profiles.top(main) if profile else None,
     }
 
@@ -356,6 +382,9 @@ def main() -> None:
                         help="delay added to every request in passes 2 and 3 [default: 50]")
     parser.add_argument("--concurrency", default="8,16,32,64",
                         help="concurrencies of pass 2, comma-separated [default: 8,16,32,64]")
+    parser.add_argument("--processes", default=f"1,{default_processes()}",
+                        help="processes of passes 1 and 2, comma-separated "
+                             "[default: 1 and the cores cfgmon may use]")
     parser.add_argument("--shards", type=int, default=3)
     parser.add_argument("--profile", action="store_true",
                         help="print the top of a CPU profile of the smallest run")
@@ -364,7 +393,9 @@ def main() -> None:
         parser.error(f"--regions must be 1..{len(REGIONS)}")
     sizes = sorted(_numbers(options.accounts))
     regions = REGIONS[: options.regions]
-    cores = os.cpu_count() or 1
+    cores = default_processes()
+    processes = sorted(set(_numbers(options.processes)))
+    default = default_processes(sizes[-1])  # what `cfgmon collect` runs with
     latency = options.latency_ms / 1000
 
     with ChildServer() as server, tempfile.TemporaryDirectory() as tmp:
@@ -378,65 +409,73 @@ def main() -> None:
         def db() -> str:
             return str(Path(tmp) / f"run-{next(runs)}.duckdb")
 
+        def run(concurrency: int, some: list[str], procs: int, shard=None, profile=False):
+            return (endpoint, db(), regions, concurrency, some, shard, profile, procs)
+
         began = time.perf_counter()
-        measured(endpoint, db(), regions, DEFAULT_CONCURRENCY, accounts, None, False)
+        measured(*run(DEFAULT_CONCURRENCY, accounts, 1))
         recorded, _ = server.answers()
         print(f"recorded moto's {recorded} answers to a collection of the whole organisation in "
               f"{time.perf_counter() - began:.0f} s; every run below is answered from them")
 
-        print(f"\n1. cfgmon's CPU, answered at once (concurrency {DEFAULT_CONCURRENCY}):")
+        print(f"\n1. cfgmon's CPU (the collecting process and its workers, user + sys), "
+              f"answered at once (concurrency {DEFAULT_CONCURRENCY}):")
         for size in sizes:
-            run = measured(endpoint, db(), regions, DEFAULT_CONCURRENCY, accounts[:size], None,
-                           False)
-            print(f"  {size} accounts: {run['calls']} API calls, {run['scopes']} scopes "
-                  f"({run['failed']} failed) in {run['wall']:.1f} s wall; cfgmon CPU "
-                  f"{run['cpu']:.2f} s = {run['cpu'] / run['calls'] * 1000:.2f} ms per call "
-                  f"({run['calls'] / run['cpu']:.0f} calls per CPU second); "
-                  f"peak RSS {run['peak_rss_mb']:.0f} MB")
+            for procs in processes:
+                result = measured(*run(DEFAULT_CONCURRENCY, accounts[:size], procs))
+                print(f"  {size} accounts, {procs} process(es): {result['calls']} API calls, "
+                      f"{result['scopes']} scopes ({result['failed']} failed) in "
+                      f"{result['wall']:.1f} s wall; cfgmon CPU {result['cpu']:.2f} s "
+                      f"(writer {result['parent_cpu']:.2f} s) = "
+                      f"{result['cpu'] / result['calls'] * 1000:.2f} ms per call; "
+                      f"peak RSS {result['peak_rss_mb']:.0f} MB (all processes)")
         if options.profile:
-            run = measured(endpoint, db(), regions, DEFAULT_CONCURRENCY, accounts[: sizes[0]],
-                           None, True)
-            print(f"  CPU profile of every thread, {sizes[0]} accounts (a run of its own: the "
-                  "profiler's cost is not in the figures above), by own time:")
-            print("    " + run["profile"].replace("\n", "\n    "))
+            result = measured(*run(DEFAULT_CONCURRENCY, accounts[: sizes[0]], 1, profile=True))
+            print(f"  CPU profile of every thread, {sizes[0]} accounts, 1 process (a run of "
+                  "its own: the profiler's cost is not in the figures above), by own time:")
+            print("    " + result["profile"].replace("\n", "\n    "))
 
         server.latency(latency)
         largest = accounts[: sizes[-1]]
         print(f"\n2. every request answered after {options.latency_ms:g} ms, "
               f"{len(largest)} accounts:")
         best = None
-        for concurrency in _numbers(options.concurrency):
-            server_before = server.cpu()
-            run = measured(endpoint, db(), regions, concurrency, largest, None, False)
-            served = server.cpu() - server_before
-            waiting = run["calls"] * latency / concurrency
-            computing = run["cpu"] / cores
-            bound = max(waiting, computing)
-            print(f"  concurrency {concurrency}: {run['wall']:.1f} s wall; bounds: latency "
-                  f"{waiting:.1f} s (calls x latency / concurrency), CPU {computing:.1f} s "
-                  f"(cfgmon CPU / cores); wall / bound {run['wall'] / bound:.2f}; cfgmon CPU "
-                  f"{run['cpu'] / run['calls'] * 1000:.2f} ms per call; the server's CPU "
-                  f"{served:.1f} s")
-            if best is None or run["wall"] < best[1]:
-                best = (concurrency, run["wall"])
-        print(f"  fastest: concurrency {best[0]} (default {DEFAULT_CONCURRENCY})")
+        for procs in processes:
+            for concurrency in _numbers(options.concurrency):
+                server_before = server.cpu()
+                result = measured(*run(concurrency, largest, procs))
+                served = server.cpu() - server_before
+                waiting = result["calls"] * latency / concurrency
+                computing = result["cpu"] / cores
+                bound = max(waiting, computing)
+                print(f"  {procs} process(es), concurrency {concurrency}: {result['wall']:.1f} s "
+                      f"wall; bounds: latency {waiting:.1f} s (calls x latency / concurrency), "
+                      f"CPU {computing:.1f} s (cfgmon CPU / cores); wall / bound "
+                      f"{result['wall'] / bound:.2f}; cfgmon CPU "
+                      f"{result['cpu'] / result['calls'] * 1000:.2f} ms per call; the "
+                      f"server's CPU {served:.1f} s")
+                if best is None or result["wall"] < best[2]:
+                    best = (procs, concurrency, result["wall"])
+        print(f"  fastest: {best[0]} process(es), concurrency {best[1]} (default: {default} "
+              f"process(es), concurrency {DEFAULT_CONCURRENCY})")
         smallest = accounts[: sizes[0]]
-        one = measured(endpoint, db(), regions, 1, smallest, None, False)
-        default = measured(endpoint, db(), regions, DEFAULT_CONCURRENCY, smallest, None, False)
-        print(f"  {len(smallest)} accounts: concurrency 1 {one['wall']:.1f} s, concurrency "
-              f"{DEFAULT_CONCURRENCY} {default['wall']:.1f} s: speed-up "
-              f"{one['wall'] / default['wall']:.1f}x")
+        one = measured(*run(1, smallest, 1))
+        fast = measured(*run(DEFAULT_CONCURRENCY, smallest, default_processes(len(smallest))))
+        print(f"  {len(smallest)} accounts: concurrency 1 {one['wall']:.1f} s, the default "
+              f"{fast['wall']:.1f} s: speed-up {one['wall'] / fast['wall']:.1f}x")
 
         print(f"\n3. {options.shards} shards at once against one collection, {len(largest)} "
-              f"accounts, {options.latency_ms:g} ms per request:")
-        whole = measured(endpoint, db(), regions, DEFAULT_CONCURRENCY, largest, None, False)
+              f"accounts, {options.latency_ms:g} ms per request, the default settings:")
+        whole = measured(*run(DEFAULT_CONCURRENCY, largest, default))
+        # each shard as its own `cfgmon collect` would run, for the accounts of a shard
+        per_shard = default_processes(len(largest) // options.shards)
         shards = measured_together([
-            (endpoint, db(), regions, DEFAULT_CONCURRENCY, largest, (index, options.shards), False)
+            run(DEFAULT_CONCURRENCY, largest, per_shard, shard=(index, options.shards))
             for index in range(1, options.shards + 1)
         ])
-        slowest = max(run["wall"] for run in shards)
-        walls = ", ".join(f"{run['wall']:.1f} s" for run in shards)
-        scopes = ", ".join(str(run["scopes"]) for run in shards)
+        slowest = max(result["wall"] for result in shards)
+        walls = ", ".join(f"{result['wall']:.1f} s" for result in shards)
+        scopes = ", ".join(str(result["scopes"]) for result in shards)
         print(f"  whole organisation: {whole['wall']:.1f} s; shards: {walls} ({scopes} scopes); "
               f"speed-up {whole['wall'] / slowest:.1f}x")
         now_recorded, replayed = server.answers()

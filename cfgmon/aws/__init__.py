@@ -15,7 +15,7 @@ from cfgmon.aws.collector import (
 from cfgmon.aws.errors import CollectError
 from cfgmon.aws.organizations import Membership, Organization, list_organization
 from cfgmon.aws.regions import RegionPlan, plan_regions
-from cfgmon.aws.session import ApiCallCounter, ClientFactory, build_session
+from cfgmon.aws.session import ApiCallCounter, ClientFactory, SessionRecipe, build_session
 from cfgmon.aws.targets import (
     DEFAULT_ROLE_NAME,
     AccountTarget,
@@ -27,6 +27,7 @@ from cfgmon.aws.targets import (
     organization_targets,
     record_shard,
 )
+from cfgmon.aws.workers import default_processes
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -45,11 +46,13 @@ __all__ = [
     "RegionPlan",
     "RoleTarget",
     "ScopeOutcome",
+    "SessionRecipe",
     "Target",
     "account_targets",
     "build_session",
     "caller_target",
     "collect",
+    "default_processes",
     "list_organization",
     "organization_targets",
     "plan_regions",

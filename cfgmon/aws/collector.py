@@ -1,33 +1,38 @@
 """The fan-out collector: every (account, region, service) scope, fetched concurrently.
 
-Workers fetch scopes on a bounded thread pool; the calling thread is the only
-DuckDB writer and writes each scope as soon as its fetch completes, so memory holds
-at most the scopes in flight. A scope's rows are replaced only when its whole fetch
-succeeded (see cfgmon.store.scope).
+Scopes are fetched on a bounded thread pool (cfgmon.aws.fetching), in this process or
+in worker processes, each with its own share of the accounts (cfgmon.aws.workers);
+the calling thread is the only DuckDB writer and writes each scope once its fetch
+completes, so memory holds at most the scopes in flight and those waiting for their
+write. A scope's rows are replaced only when its whole fetch succeeded (see
+cfgmon.store.scope).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import duckdb
-from botocore.exceptions import BotoCoreError, ClientError
 
-from cfgmon.aws import cloudtrail, cloudwatch, logs, sns
-from cfgmon.aws.errors import CollectError
-from cfgmon.aws.organizations import Membership, describe_membership
-from cfgmon.aws.regions import RegionPlan, UnknownRegionError, plan_regions
-from cfgmon.aws.scope import ScopeContext, ScopeData, TrailClaims
-from cfgmon.aws.session import ApiCallCounter, ClientFactory
-from cfgmon.aws.targets import AccountTarget, AccountUnavailable, Target
+from cfgmon.aws.fetching import (
+    FETCHERS,
+    SERVICES,
+    Fetched,
+    Opened,
+    ScopeFetcher,
+    Unavailable,
+)
+from cfgmon.aws.organizations import Membership
+from cfgmon.aws.regions import RegionPlan
+from cfgmon.aws.session import ApiCallCounter, ClientFactory, SessionRecipe
+from cfgmon.aws.targets import Target
+from cfgmon.aws.workers import WorkerPool, WorkerUsage, worker_shares
 from cfgmon.errors import Interrupted
 from cfgmon.garbage import fewer_collections
 from cfgmon.redaction import redact
@@ -40,10 +45,12 @@ from cfgmon.store.scope import (
     ScopeWrite,
 )
 
-# Requests in flight at once. With 50 ms per request, 100 accounts x 4 regions
-# collected fastest at 64 (benchmarks/collect.py, two runs: 16, 32, 48 and 64 tried;
-# 64 took 10-13 s, 32 12-15 s, 16 19 s): by then the interpreter, not the latency,
-# bounds the run. A scope makes one request at a time, so one account's region sees
+# Requests in flight at once, over all processes. With 50 ms per request, 100
+# accounts x 4 regions (benchmarks/collect.py, 2 cores shared with other work, load
+# 4-6): in one process 32 took 10.3-10.4 s, 64 7.9-8.7 s, 128 8.4-10.3 s; in two
+# processes 32 11.4-12.8 s, 64 9.0-9.5 s, 128 8.5 s. Past 64 the CPU, not the
+# latency, bounds the run; 64 is the fastest in one process and within noise of the
+# fastest in two. A scope makes one request at a time, so one account's region sees
 # at most one request per service at once, whatever the concurrency.
 DEFAULT_CONCURRENCY = 64
 # Scopes written in one transaction at most, and how long a fetched scope waits at
@@ -52,15 +59,6 @@ DEFAULT_CONCURRENCY = 64
 # millisecond a scope), so scopes are written in large batches.
 DEFAULT_WRITE_BATCH = 512
 WRITE_INTERVAL_SECONDS = 2.0
-
-# Service name (as stored in cfgmon_collection.service) -> its fetcher.
-FETCHERS: dict[str, Callable[[ScopeContext], ScopeData]] = {
-    cloudtrail.SERVICE: cloudtrail.fetch,
-    logs.SERVICE: logs.fetch,
-    cloudwatch.SERVICE: cloudwatch.fetch,
-    sns.SERVICE: sns.fetch,
-}
-SERVICES: tuple[str, ...] = tuple(FETCHERS)
 
 
 @dataclass
@@ -95,6 +93,7 @@ class CollectionReport:
     account_failures: list[AccountFailure] = field(default_factory=list)
     setup_api_calls: Counter[str] = field(default_factory=Counter)  # STS, EC2 DescribeRegions
     elapsed_seconds: float = 0.0
+    workers: list[WorkerUsage] = field(default_factory=list)  # each worker process's CPU, RSS
 
     def api_calls(self) -> Counter[str]:
         """API calls per operation over the whole run, setup included."""
@@ -127,16 +126,6 @@ class CollectProgress(Protocol):
         """The total changed: an account was opened (its regions are known) or failed."""
 
 
-@dataclass
-class _Fetched:
-    key: ScopeKey
-    counter: ApiCallCounter
-    started_at: dt.datetime
-    finished_at: dt.datetime
-    data: ScopeData | None = None
-    failure: ScopeFailure | None = None
-
-
 @fewer_collections()
 def collect(
     con: duckdb.DuckDBPyConnection,
@@ -149,6 +138,8 @@ def collect(
     progress: CollectProgress | None = None,
     setup_counter: ApiCallCounter | None = None,
     write_batch: int = DEFAULT_WRITE_BATCH,
+    processes: int = 1,
+    caller: SessionRecipe | None = None,
 ) -> CollectionReport:
     """Collect every (target, region, service) scope into the database behind `con`.
 
@@ -166,6 +157,14 @@ def collect(
     that cannot be opened is recorded (cfgmon_account status 'error', its known
     scopes failed with it) and the others go on.
 
+    With `processes` above 1 (and more than one account), the accounts are dealt
+    to that many worker processes, the concurrency shared among them (see
+    cfgmon.aws.workers): each worker opens its accounts and fetches their scopes,
+    with clients, rate limiters and credentials of its own, and this thread writes
+    what they fetched. Every target must then act through the session `caller`
+    makes (the caller's own, or a role assumed with it): a worker makes that
+    session itself, so no credentials are handed to it.
+
     Fetched scopes are written `write_batch` at a time, or when the oldest has
     waited WRITE_INTERVAL_SECONDS, or when nothing else is in flight.
 
@@ -178,6 +177,8 @@ def collect(
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if processes < 1:
+        raise ValueError("processes must be at least 1")
     if write_batch < 1:
         raise ValueError("write_batch must be at least 1")
     unknown = [s for s in services if s not in FETCHERS]
@@ -189,7 +190,7 @@ def collect(
     writer = InventoryWriter(con)
     setup_counter = setup_counter or ApiCallCounter()
     report = CollectionReport()
-    waiting: deque[Target] = deque()
+    waiting: list[Target] = []
     for target in targets:  # each account once, as the first target given for it
         if target.account_id not in report.regions:
             report.regions[target.account_id] = ()
@@ -209,25 +210,19 @@ def collect(
             progress.resize(total.value)
 
     plans: list[tuple[str, RegionPlan]] = []  # (account id, plan) of every account opened
-    ready = _ScopeQueue()
-    claims = TrailClaims()
-    stop = threading.Event()
-    executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cfgmon-collect")
-    in_flight: set[Future] = set()
-    unwritten: list[_Fetched] = []  # fetched, waiting for the next write
+    unwritten: list[Fetched] = []  # fetched, waiting for the next write
     unrecorded: list[AccountRecord] = []  # accounts opened, recorded with the next write
     oldest = 0.0  # when the oldest of them was fetched (perf_counter)
-
-    def fill() -> None:
-        # Keep every worker busy; open the next account while fewer scopes than
-        # workers are waiting, so the pool never idles between accounts.
-        while len(in_flight) < concurrency and (waiting or ready):
-            if waiting and len(ready) < concurrency:
-                job = executor.submit(_open_account, waiting.popleft(), clients, regions,
-                                      setup_counter)
-            else:
-                job = executor.submit(_fetch_scope, *ready.pop())
-            in_flight.add(job)
+    shares = worker_shares(waiting, concurrency, processes)
+    fetcher: ScopeFetcher | WorkerPool
+    if len(shares) > 1:
+        if caller is None:
+            raise ValueError("collecting in worker processes needs the caller's SessionRecipe")
+        fetcher = WorkerPool(shares, caller=caller, clients=clients, regions=regions,
+                             services=services, setup_counter=setup_counter)
+    else:
+        fetcher = ScopeFetcher(waiting, clients=clients, regions=regions, services=services,
+                               concurrency=concurrency, setup_counter=setup_counter)
 
     def write() -> None:
         writer.record_accounts(unrecorded)
@@ -238,50 +233,44 @@ def collect(
             finish(outcome)
 
     try:
-        fill()
-        while in_flight:
+        fetcher.start()
+        while fetcher.busy:
             timeout = None
             if unwritten:
                 timeout = max(0.0, oldest + WRITE_INTERVAL_SECONDS - time.perf_counter())
-            done, pending = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
-            in_flight.clear()
-            in_flight.update(pending)
-            for result in (future.result() for future in done):
-                if isinstance(result, _Fetched):
+            for event in fetcher.wait(timeout):  # it fetches on while this thread writes
+                if isinstance(event, Fetched):
                     if not unwritten:
                         oldest = time.perf_counter()
-                    unwritten.append(result)
-                elif isinstance(result, _Opened):
-                    target, plan = result.target, result.plan
-                    plans.append((target.account_id, plan))
-                    report.regions[target.account_id] = plan.collect
-                    unrecorded.append(_record_opened(writer, result, services, finish))
-                    collected = frozenset(plan.collect)
-                    ready.add([
-                        (ScopeContext(target=target, region=region, collected_regions=collected,
-                                      clients=clients, counter=ApiCallCounter(),
-                                      trail_claims=claims, stop=stop), service)
-                        for region in plan.collect for service in services
-                    ])
-                    total.opened((len(plan.collect) + len(plan.skipped)) * len(services))
+                    unwritten.append(event)
+                elif isinstance(event, Opened):
+                    plans.append((event.account_id, event.plan))
+                    report.regions[event.account_id] = event.plan.collect
+                    unrecorded.append(_record_opened(writer, event, services, finish))
+                    total.opened((len(event.plan.collect) + len(event.plan.skipped))
+                                 * len(services))
                     resize()
                 else:
                     report.account_failures.append(
-                        _record_unavailable(writer, result, regions, services))
+                        _record_unavailable(writer, event, regions, services))
                     total.failed()
                     resize()
-            fill()  # workers fetch on while this thread writes what they fetched
             if (unwritten or unrecorded) and (
-                len(unwritten) >= write_batch or not in_flight
+                len(unwritten) >= write_batch or not fetcher.busy
                 or time.perf_counter() - oldest >= WRITE_INTERVAL_SECONDS
             ):
                 write()
     except BaseException as exc:
-        # Do not wait for fetches in flight: they stop at their next request.
-        stop.set()
-        executor.shutdown(wait=False, cancel_futures=True)
+        sent = fetcher.stop()  # fetches in flight stop at their next request
         interruption = _interruption(exc, interrupted_before)
         if interruption is not None:
+            for event in sent:  # fetched whole before the interruption, not yet received
+                if isinstance(event, Fetched):
+                    unwritten.append(event)
+                elif isinstance(event, Opened):
+                    plans.append((event.account_id, event.plan))
+                    with contextlib.suppress(duckdb.Error):
+                        unrecorded.append(_record_opened(writer, event, services, finish))
             with contextlib.suppress(duckdb.Error):
                 writer.record_accounts(unrecorded)
                 _write_all(writer, unwritten)  # fetched whole before the interruption
@@ -289,34 +278,11 @@ def collect(
             if interruption is not exc:
                 raise interruption from exc
         raise
-    executor.shutdown(wait=True)
+    fetcher.close()
     report.setup_api_calls = Counter(setup_counter.calls)
+    report.workers = fetcher.usage()
     report.elapsed_seconds = time.perf_counter() - began
     return report
-
-
-class _ScopeQueue:
-    """Scopes waiting for a worker, taken from each account in turn."""
-
-    def __init__(self) -> None:
-        self._accounts: deque[deque[tuple[ScopeContext, str]]] = deque()
-        self._size = 0
-
-    def add(self, scopes: list[tuple[ScopeContext, str]]) -> None:
-        if scopes:
-            self._accounts.append(deque(scopes))
-            self._size += len(scopes)
-
-    def pop(self) -> tuple[ScopeContext, str]:
-        scopes = self._accounts.popleft()
-        scope = scopes.popleft()
-        if scopes:
-            self._accounts.append(scopes)
-        self._size -= 1
-        return scope
-
-    def __len__(self) -> int:
-        return self._size
 
 
 class _ProgressTotal:
@@ -350,56 +316,24 @@ class _ProgressTotal:
         return self.known + self.unopened * guess
 
 
-@dataclass
-class _Opened:
-    target: AccountTarget
-    plan: RegionPlan
-    membership: Membership | None
-
-
-@dataclass
-class _Unavailable:
-    target: Target
-    code: str
-    message: str
-
-
-def _open_account(
-    target: Target, clients: ClientFactory, regions: Sequence[str] | None, counter: ApiCallCounter
-) -> _Opened | _Unavailable:
-    """Reach the account, learn its organisation and plan its regions (on a worker)."""
-    try:
-        opened = target.open(clients, counter)
-    except AccountUnavailable as exc:
-        return _Unavailable(target, exc.code, exc.message)
-    membership = opened.membership
-    if membership is None:
-        membership = describe_membership(opened.session, clients, counter)
-    try:
-        plan = plan_regions(opened, clients, regions, counter)
-    except UnknownRegionError:
-        raise
-    except CollectError as exc:
-        return _Unavailable(target, "RegionsUnavailable", str(exc))
-    return _Opened(opened, plan, membership)
 
 
 def _record_opened(
-    writer: InventoryWriter, opened: _Opened, services: Sequence[str],
+    writer: InventoryWriter, opened: Opened, services: Sequence[str],
     finish: Callable[[ScopeOutcome], None],
 ) -> AccountRecord:
     """Record the regions skipped; returns the account's row, for the next write."""
-    target, plan, known = opened.target, opened.plan, opened.membership
+    plan, known = opened.plan, opened.membership
     membership = known or Membership()
     now = utc_now()
     for region, reason in plan.skipped.items():
         for service in services:
-            key = ScopeKey(target.account_id, region, service)
+            key = ScopeKey(opened.account_id, region, service)
             failure = ScopeFailure("skipped", "RegionNotEnabled", reason)
             writer.record_failure(key, failure, started_at=now, finished_at=now, api_calls=0)
             finish(ScopeOutcome(key, "skipped", failure=failure))
     return AccountRecord(
-        target.account_id, collected_at=now, source=target.source,
+        opened.account_id, collected_at=now, source=opened.source,
         organization_id=membership.organization_id,
         management_account_id=membership.management_account_id,
         organization_known=known is not None,
@@ -407,68 +341,36 @@ def _record_opened(
 
 
 def _record_unavailable(
-    writer: InventoryWriter, unavailable: _Unavailable, regions: Sequence[str] | None,
+    writer: InventoryWriter, unavailable: Unavailable, regions: Sequence[str] | None,
     services: Sequence[str],
 ) -> AccountFailure:
     """Record the account as failed, and fail its scopes collected before, so no
     verdict leans on their rows as if they were current."""
-    target = unavailable.target
-    membership = target.membership or Membership()
-    known = target.membership is not None
+    account_id = unavailable.account_id
+    membership = unavailable.membership or Membership()
+    known = unavailable.membership is not None
     message = redact(unavailable.message, ())
     now = utc_now()
     writer.record_account(
-        target.account_id, collected_at=now, source=target.source, status="error",
+        account_id, collected_at=now, source=unavailable.source, status="error",
         error_code=unavailable.code, error_message=message,
         organization_id=membership.organization_id,
         management_account_id=membership.management_account_id,
         organization_known=known,
     )
     stale = [
-        key for key in writer.collected_scopes(target.account_id)
+        key for key in writer.collected_scopes(account_id)
         if key.service in services and (not regions or key.region in regions)
     ]
     if stale:
         writer.record_failures(
             stale,
             ScopeFailure("error", unavailable.code,
-                         f"account {target.account_id} could not be collected: {message}"),
+                         f"account {account_id} could not be collected: {message}"),
             started_at=now, finished_at=now,
         )
-    return AccountFailure(target.account_id, unavailable.code, message)
+    return AccountFailure(account_id, unavailable.code, message)
 
-
-def _fetch_scope(ctx: ScopeContext, service: str) -> _Fetched:
-    key = ScopeKey(ctx.account_id, ctx.region, service)
-    started_at = utc_now()
-    try:
-        data = FETCHERS[service](ctx)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = error.get("Code") or "ClientError"
-        message = error.get("Message") or str(exc)
-        operation = exc.operation_name or ctx.counter.last_operation
-    except BotoCoreError as exc:
-        code, message, operation = type(exc).__name__, str(exc), ctx.counter.last_operation
-    except Exception as exc:
-        # An answer the fetcher did not expect fails this scope, not the whole run.
-        code, message, operation = type(exc).__name__, str(exc), ctx.counter.last_operation
-    else:
-        return _Fetched(key, ctx.counter, started_at, utc_now(), data=data)
-    failure = ScopeFailure("error", code, redact(message, _credentials(ctx.target)), operation)
-    return _Fetched(key, ctx.counter, started_at, utc_now(), failure=failure)
-
-
-def _credentials(target: AccountTarget) -> tuple[str | None, ...]:
-    """The target's credential values, to be masked wherever an error message echoes them."""
-    try:
-        credentials = target.session.get_credentials()
-        if credentials is None:
-            return ()
-        frozen = credentials.get_frozen_credentials()
-    except Exception:  # credentials that cannot even be read cannot be echoed either
-        return ()
-    return (frozen.access_key, frozen.secret_key, frozen.token)
 
 
 # What DuckDB raises in place of the exception a signal handler raised while DuckDB
@@ -534,7 +436,7 @@ def _record_interrupted(
         writer.record_failures(unfinished, failure, started_at=now, finished_at=now)
 
 
-def _write_all(writer: InventoryWriter, batch: list[_Fetched]) -> list[ScopeOutcome]:
+def _write_all(writer: InventoryWriter, batch: list[Fetched]) -> list[ScopeOutcome]:
     """Write the scopes fetched since the last write: the successful ones in one
     transaction, or one by one if that fails, so one bad scope fails alone."""
     succeeded = [fetched for fetched in batch if fetched.data is not None]
@@ -542,7 +444,7 @@ def _write_all(writer: InventoryWriter, batch: list[_Fetched]) -> list[ScopeOutc
     if len(succeeded) > 1:
         try:
             written = writer.replace_scopes([
-                ScopeWrite(f.key, f.data.tables, f.finished_at, f.started_at, f.counter.total,
+                ScopeWrite(f.key, f.data.tables, f.finished_at, f.started_at, f.calls.total(),
                            f.data.trail_upserts)
                 for f in succeeded
             ])
@@ -550,16 +452,16 @@ def _write_all(writer: InventoryWriter, batch: list[_Fetched]) -> list[ScopeOutc
             pass
         else:
             outcomes = [
-                ScopeOutcome(f.key, "ok", Counter(f.counter.calls), rows_written=rows)
+                ScopeOutcome(f.key, "ok", f.calls, rows_written=rows)
                 for f, rows in zip(succeeded, written, strict=True)
             ]
             batch = [fetched for fetched in batch if fetched.data is None]
     return outcomes + [_write(writer, fetched) for fetched in batch]
 
 
-def _write(writer: InventoryWriter, fetched: _Fetched) -> ScopeOutcome:
-    calls = Counter(fetched.counter.calls)
-    total = sum(calls.values())
+def _write(writer: InventoryWriter, fetched: Fetched) -> ScopeOutcome:
+    calls = fetched.calls
+    total = calls.total()
     if fetched.data is not None:
         try:
             written = writer.replace_scope(

@@ -92,6 +92,18 @@ def build_session(profile: str | None = None) -> boto3.Session:
         raise CollectError(f"cannot start an AWS session: {exc}") from None
 
 
+@dataclass(frozen=True)
+class SessionRecipe:
+    """How another process makes the caller's boto3 session again: by the profile's
+    name, its credentials found there by boto3's own chain (the environment it
+    inherits, the config files), so that no credentials are handed over."""
+
+    profile: str | None = None
+
+    def session(self) -> boto3.Session:
+        return build_session(self.profile)
+
+
 def session_region(session: boto3.Session) -> str:
     return session.region_name or FALLBACK_REGION
 
@@ -117,6 +129,11 @@ class ApiCallCounter:
     def attach(self, client: Any) -> None:
         """Count every call of this one client (ClientFactory's clients count by binding)."""
         client.meta.events.register("before-parameter-build", self._before_call)
+
+    def add(self, calls: Mapping[str, int]) -> None:
+        """Count calls made elsewhere (by a worker process)."""
+        with self._lock:
+            self.calls.update(calls)
 
     def count(self, operation: str) -> None:
         with self._lock:
@@ -326,6 +343,19 @@ class ClientFactory:
         self._lock = threading.Lock()
         self._shared: dict[tuple[int, str, str], tuple[Any, Any]] = {}
         self._limiters: dict[tuple[int, str, str], Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Another process gets the settings, not the clients, limiters and lock.
+        state = dict(self.__dict__)
+        for name in ("_lock", "_shared", "_limiters"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._shared = {}
+        self._limiters = {}
 
     def client(
         self,

@@ -110,6 +110,37 @@ class RoleTarget:
 Target = AccountTarget | RoleTarget
 
 
+@dataclass(frozen=True)
+class TargetRecipe:
+    """A target as another process makes it again from the caller's session: the
+    account and the role to assume in it (None: the caller's own credentials), no
+    session and no credentials."""
+
+    account_id: str
+    role_arn: str | None
+    source: str
+    membership: Membership | None
+    partition: str
+
+    def target(self, caller: Any) -> Target:
+        if self.role_arn is None:
+            return AccountTarget(self.account_id, caller, self.source, self.membership,
+                                 self.partition)
+        return RoleTarget(self.account_id, self.role_arn, caller, self.source, self.membership,
+                          self.partition)
+
+
+def target_recipe(target: Target) -> TargetRecipe:
+    role = target.role_arn if isinstance(target, RoleTarget) else None
+    return TargetRecipe(target.account_id, role, target.source, target.membership,
+                        target.partition)
+
+
+def caller_session(target: Target) -> Any:
+    """The session a target acts through: its own, or the one that assumes its role."""
+    return target.caller if isinstance(target, RoleTarget) else target.session
+
+
 class AssumedRoleSession:
     """Acts in another account with an assumed role's temporary credentials.
 

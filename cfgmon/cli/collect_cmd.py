@@ -13,10 +13,12 @@ from cfgmon.aws import (
     ApiCallCounter,
     ClientFactory,
     CollectionReport,
+    SessionRecipe,
     account_targets,
     build_session,
     caller_target,
     collect,
+    default_processes,
     organization_targets,
     record_shard,
 )
@@ -64,6 +66,16 @@ def collect_command(
             help="AWS requests in flight at once, over all accounts, regions and services.",
         ),
     ] = DEFAULT_CONCURRENCY,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            help="Processes that make the AWS calls, the accounts dealt among them; 1 "
+            "collects in this process alone [default: the CPU cores cfgmon may use, one "
+            "per 25 accounts at most].",
+            show_default=False,
+        ),
+    ] = None,
     account: Annotated[
         list[str] | None,
         typer.Option(
@@ -117,6 +129,8 @@ def collect_command(
     """
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if processes is not None and processes < 1:
+        raise UsageError("--processes must be at least 1")
     if shard is not None and not organization:
         raise UsageError("--shard needs --organization")
     slice_ = parse_shard(shard) if shard is not None else None
@@ -155,6 +169,8 @@ def collect_command(
                 concurrency=concurrency,
                 progress=progress,
                 setup_counter=setup_counter,
+                processes=processes or default_processes(len(targets)),
+                caller=SessionRecipe(profile),
             )
     _print_summary(report, path)
     if report.partial:

@@ -79,6 +79,14 @@ def test_concurrency_must_be_positive(cli, tmp_path):
     )
 
 
+def test_processes_must_be_positive(cli, tmp_path):
+    result = cli("collect", "--db", str(tmp_path / "x.duckdb"), "--processes", "0")
+    assert (result.exit_code, result.stderr) == (
+        2, "cfgmon: error: --processes must be at least 1\n"
+    )
+    assert not (tmp_path / "x.duckdb").exists()
+
+
 def test_help_shows_an_example(cli):
     result = cli("collect", "--help")
     assert result.exit_code == 0

@@ -149,14 +149,14 @@ def _hold_the_first_write_until_two_more_scopes_are_fetched(patch) -> list[int]:
     collector then finds them done together and writes them as one batch, whatever
     the scheduling. Returns the number of scopes of each write (replace_scope
     writes one scope through replace_scopes)."""
-    from cfgmon.aws import collector
+    from cfgmon.aws import fetching
 
     fetched = threading.Semaphore(0)  # released as each scope fetch finishes
 
-    class CountingPool(collector.ThreadPoolExecutor):
+    class CountingPool(fetching.ThreadPoolExecutor):
         def submit(self, fn, /, *args, **kwargs):
             future = super().submit(fn, *args, **kwargs)
-            if fn is collector._fetch_scope:
+            if fn is fetching._fetch_scope:
                 future.add_done_callback(lambda _: fetched.release())
             return future
 
@@ -178,7 +178,7 @@ def _hold_the_first_write_until_two_more_scopes_are_fetched(patch) -> list[int]:
         batches.append(len(writes))
         return replace_scopes(self, writes)
 
-    patch.setattr(collector, "ThreadPoolExecutor", CountingPool)
+    patch.setattr(fetching, "ThreadPoolExecutor", CountingPool)
     patch.setattr(InventoryWriter, "replace_scope", hold_first(InventoryWriter.replace_scope))
     patch.setattr(InventoryWriter, "replace_scopes", counted)
     return batches
@@ -217,23 +217,23 @@ def test_a_batch_is_all_or_nothing(tmp_path):
 
 def test_a_scope_that_cannot_be_written_fails_alone(aws, tmp_path):
     """The batch's transaction fails, so each scope is written on its own."""
-    from cfgmon.aws import collector
+    from cfgmon.aws import sns
 
     for account in ACCOUNTS[:4]:
         Seeder(aws, account).topic("us-east-1", "alerts")
-    original = collector.sns.topic_row
+    original = sns.topic_row
 
     def topic_row(topic):
         row = original(topic)
         return row | {"name": None} if f":{ACCOUNTS[2]}:" in row["topic_arn"] else row
 
-    collector.sns.topic_row = topic_row  # a row the database refuses (name is NOT NULL)
+    sns.topic_row = topic_row  # a row the database refuses (name is NOT NULL)
     try:
         report = run(aws, tmp_path / "x.duckdb", role_targets(aws, ACCOUNTS[:4]),
                      ClientFactory(endpoint_url=aws.endpoint), regions=["us-east-1"],
                      services=["sns"], concurrency=4)
     finally:
-        collector.sns.topic_row = original
+        sns.topic_row = original
     statuses = {o.scope.account_id: o.status for o in report.outcomes}
     assert statuses == {ACCOUNTS[0]: "ok", ACCOUNTS[1]: "ok", ACCOUNTS[2]: "error",
                         ACCOUNTS[3]: "ok"}

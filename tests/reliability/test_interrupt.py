@@ -220,3 +220,64 @@ def test_a_signal_while_the_database_runs_a_statement_is_an_interruption(aws, db
     assert len(records) == SCOPES  # the first write never happened: every scope unwritten
     assert {(r["status"], r["error_code"]) for r in records} == {("error", "Interrupted")}
     assert "collection was interrupted (SIGINT) before" in records[0]["error_message"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_collect_in_worker_processes_keeps_what_it_fetched(aws, proxy, db, signum):
+    """Two accounts, one per worker process. SIGINT goes to the whole process group, as
+    Ctrl-C in a terminal does (the workers must leave it to the collecting process);
+    SIGTERM to the collecting process alone."""
+    Seeder(aws).chain("eu-west-1")
+    Seeder(aws).chain("us-east-1", prefix="local", multi_region=False)
+    Seeder(aws, OTHER_ACCOUNT).chain("us-east-1", prefix="other", multi_region=False)
+    # Each worker fetches its account's us-east-1 scopes, then is held at eu-west-1.
+    proxy.add(Fault("hold", operation="DescribeTrails", region="eu-west-1"))
+    args = [sys.executable, "-m", "cfgmon.cli", "collect", "--db", str(db),
+            "--endpoint-url", proxy.url, "--concurrency", "2", "--processes", "2",
+            "--account", DEFAULT_ACCOUNT, "--account", OTHER_ACCOUNT]
+    for region in ("us-east-1", "eu-west-1"):
+        args += ["--region", region]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                               start_new_session=True)
+    try:
+        wait_for(lambda: proxy.count(outcome="hold") == 2 or process.poll() is not None)
+        assert process.poll() is None, process.communicate()
+        requests_at_signal = inventory_requests(proxy)
+        if signum == signal.SIGINT:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+        stderr = first_line(process.stderr)  # while the fetches in flight are still held
+        proxy.release()
+        stdout, rest = process.communicate(timeout=120)
+        stderr += rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    name = signal.Signals(signum).name
+    assert process.returncode == 128 + signum
+    assert (stdout, stderr) == ("", MESSAGE.format(name=name))  # no worker's traceback
+    # The workers were stopped: the held calls, once answered, led to no further request.
+    assert inventory_requests(proxy) == requests_at_signal
+
+    records = rows(db, "SELECT account_id, region, service, status, error_code "
+                       "FROM cfgmon_collection")
+    assert len(records) == 2 * SCOPES
+    done = {(r["account_id"], r["region"], r["service"]) for r in records if r["status"] == "ok"}
+    interrupted = [r for r in records if r["status"] != "ok"]
+    assert {account for account, _, _ in done} == {DEFAULT_ACCOUNT, OTHER_ACCOUNT}
+    assert {(r["status"], r["error_code"]) for r in interrupted} == {("error", "Interrupted")}
+    assert {r["region"] for r in interrupted} >= {"eu-west-1"}
+    # No scope half-written: a scope has rows exactly when it finished.
+    tables = {"cloudtrail": "aws_cloudtrail_trail", "logs": "aws_cloudwatch_log_group",
+              "cloudwatch": "aws_cloudwatch_alarm", "sns": "aws_sns_topic"}
+    for account in (DEFAULT_ACCOUNT, OTHER_ACCOUNT):
+        for service, table in tables.items():
+            [stored] = rows(db, f"SELECT count(*) AS n FROM {table} "
+                                "WHERE account_id = ? AND region = 'us-east-1'", [account])
+            assert stored["n"] == ((account, "us-east-1", service) in done), (account, service)
+    assert sorted(r["account_id"] for r in rows(db, "SELECT account_id FROM cfgmon_account")) \
+        == [DEFAULT_ACCOUNT, OTHER_ACCOUNT]
