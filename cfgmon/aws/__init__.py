@@ -3,58 +3,46 @@
 The collector knows nothing about controls; it copies inventory into the store.
 """
 
-from cfgmon.aws.collector import (
-    DEFAULT_CONCURRENCY,
-    SERVICES,
-    AccountFailure,
-    CollectionReport,
-    CollectProgress,
-    ScopeOutcome,
-    collect,
-)
-from cfgmon.aws.errors import CollectError
-from cfgmon.aws.organizations import Membership, Organization, list_organization
-from cfgmon.aws.regions import RegionPlan, plan_regions
-from cfgmon.aws.session import ApiCallCounter, ClientFactory, SessionRecipe, build_session
-from cfgmon.aws.targets import (
-    DEFAULT_ROLE_NAME,
-    AccountTarget,
-    OrganizationPlan,
-    RoleTarget,
-    Target,
-    account_targets,
-    caller_target,
-    organization_targets,
-    record_shard,
-)
-from cfgmon.aws.workers import default_processes
+import importlib
 
-__all__ = [
-    "DEFAULT_CONCURRENCY",
-    "DEFAULT_ROLE_NAME",
-    "SERVICES",
-    "AccountFailure",
-    "AccountTarget",
-    "ApiCallCounter",
-    "ClientFactory",
-    "CollectError",
-    "CollectProgress",
-    "CollectionReport",
-    "Membership",
-    "Organization",
-    "OrganizationPlan",
-    "RegionPlan",
-    "RoleTarget",
-    "ScopeOutcome",
-    "SessionRecipe",
-    "Target",
-    "account_targets",
-    "build_session",
-    "caller_target",
-    "collect",
-    "default_processes",
-    "list_organization",
-    "organization_targets",
-    "plan_regions",
-    "record_shard",
-]
+# Each name is imported from its module on first use: importing a module of this
+# package (cfgmon.aws.values, say) does not load botocore, which only a collection needs.
+_HOMES = {
+    "AccountFailure": "cfgmon.aws.collector",
+    "CollectProgress": "cfgmon.aws.collector",
+    "CollectionReport": "cfgmon.aws.collector",
+    "SERVICES": "cfgmon.aws.collector",
+    "ScopeOutcome": "cfgmon.aws.collector",
+    "collect": "cfgmon.aws.collector",
+    "DEFAULT_CONCURRENCY": "cfgmon.aws.defaults",
+    "DEFAULT_ROLE_NAME": "cfgmon.aws.defaults",
+    "CollectError": "cfgmon.aws.errors",
+    "Membership": "cfgmon.aws.organizations",
+    "Organization": "cfgmon.aws.organizations",
+    "list_organization": "cfgmon.aws.organizations",
+    "RegionPlan": "cfgmon.aws.regions",
+    "plan_regions": "cfgmon.aws.regions",
+    "ApiCallCounter": "cfgmon.aws.session",
+    "ClientFactory": "cfgmon.aws.session",
+    "SessionRecipe": "cfgmon.aws.session",
+    "build_session": "cfgmon.aws.session",
+    "AccountTarget": "cfgmon.aws.targets",
+    "OrganizationPlan": "cfgmon.aws.targets",
+    "RoleTarget": "cfgmon.aws.targets",
+    "Target": "cfgmon.aws.targets",
+    "account_targets": "cfgmon.aws.targets",
+    "caller_target": "cfgmon.aws.targets",
+    "organization_targets": "cfgmon.aws.targets",
+    "record_shard": "cfgmon.aws.targets",
+    "default_processes": "cfgmon.aws.workers",
+}
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
+
+
+__all__ = sorted(_HOMES)

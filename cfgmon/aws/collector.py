@@ -20,6 +20,7 @@ from typing import Protocol
 
 import duckdb
 
+from cfgmon.aws.defaults import DEFAULT_CONCURRENCY
 from cfgmon.aws.fetching import (
     FETCHERS,
     SERVICES,
@@ -45,14 +46,6 @@ from cfgmon.store.scope import (
     ScopeWrite,
 )
 
-# Requests in flight at once, over all processes. With 50 ms per request, 100
-# accounts x 4 regions (benchmarks/collect.py, 2 cores shared with other work, load
-# 4-6): in one process 32 took 10.3-10.4 s, 64 7.9-8.7 s, 128 8.4-10.3 s; in two
-# processes 32 11.4-12.8 s, 64 9.0-9.5 s, 128 8.5 s. Past 64 the CPU, not the
-# latency, bounds the run; 64 is the fastest in one process and within noise of the
-# fastest in two. A scope makes one request at a time, so one account's region sees
-# at most one request per service at once, whatever the concurrency.
-DEFAULT_CONCURRENCY = 64
 # Scopes written in one transaction at most, and how long a fetched scope waits at
 # most for its write. A write is a few dozen DuckDB statements of a few milliseconds
 # each whatever their size (some 100 ms of CPU a batch, against a quarter of a

@@ -27,10 +27,9 @@ from botocore.exceptions import ClientError
 
 from cfgmon.aws.resource_errors import tolerated
 from cfgmon.aws.scope import Row, ScopeContext, paginate
-from cfgmon.aws.values import parse_arn
+from cfgmon.aws.values import is_sns_managed_alias, parse_arn
 
 SERVICE = "kms"
-SNS_MANAGED_ALIAS = "alias/aws/sns"
 KEY_POLICY_NAME = "default"
 
 
@@ -48,11 +47,6 @@ class TopicKeys:
 
     references: dict[str, KeyReference] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
-
-
-def is_sns_managed_alias(reference: str) -> bool:
-    """`alias/aws/sns`, by name or as an alias ARN."""
-    return reference == SNS_MANAGED_ALIAS or reference.endswith(":" + SNS_MANAGED_ALIAS)
 
 
 def fetch_topic_keys(ctx: ScopeContext, references: Iterable[str], partition: str = "aws") -> TopicKeys:

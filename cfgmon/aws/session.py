@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ProfileNotFound
 from botocore.parsers import RpcV2CBORParser
 from botocore.retries import adaptive, bucket, standard, throttling
 
+from cfgmon.aws.defaults import DEFAULT_POOL_CONNECTIONS
 from cfgmon.aws.errors import CollectError
 
 # Where account-level calls (STS, EC2 DescribeRegions) go when the session names no region.
@@ -33,9 +34,6 @@ DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_RETRY_MODE = "adaptive"
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
-# Connections one shared client keeps open; more requests in flight at once than this
-# open connections that are closed again after their request.
-DEFAULT_POOL_CONNECTIONS = 64
 RETRY_MODES = ("adaptive", "standard", "legacy")
 ENV_MAX_ATTEMPTS = "AWS_MAX_ATTEMPTS"
 ENV_RETRY_MODE = "AWS_RETRY_MODE"

@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from cfgmon.aws.defaults import DEFAULT_ROLE_NAME
 from cfgmon.aws.errors import CollectError
 from cfgmon.aws.organizations import Membership, Organization, list_organization
 from cfgmon.aws.session import (
@@ -32,7 +33,6 @@ from cfgmon.shards import Shard
 from cfgmon.store.database import utc_now
 from cfgmon.store.scope import InventoryWriter
 
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 ROLE_SESSION_NAME = "cfgmon"
 # Assumed credentials are renewed when they have less than this left.
 RENEW_BEFORE = dt.timedelta(minutes=10)

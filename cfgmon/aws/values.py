@@ -64,3 +64,12 @@ def log_group_from_arn(arn: str | None) -> LogGroupRef:
     name = parsed.resource.removeprefix("log-group:")
     name = name.removesuffix(":*")
     return LogGroupRef(parsed.account_id or None, parsed.region or None, name or None)
+
+
+# The AWS managed key of SNS, which CloudWatch cannot use (see cfgmon.controls.delivery_rules).
+SNS_MANAGED_ALIAS = "alias/aws/sns"
+
+
+def is_sns_managed_alias(reference: str) -> bool:
+    """`alias/aws/sns`, by name or as an alias ARN."""
+    return reference == SNS_MANAGED_ALIAS or reference.endswith(":" + SNS_MANAGED_ALIAS)

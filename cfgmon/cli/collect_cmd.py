@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cfgmon.aws import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_ROLE_NAME,
-    ApiCallCounter,
-    ClientFactory,
-    CollectionReport,
-    SessionRecipe,
-    account_targets,
-    build_session,
-    caller_target,
-    collect,
-    default_processes,
-    organization_targets,
-    record_shard,
-)
-from cfgmon.aws.regions import parse_regions
-from cfgmon.aws.session import DEFAULT_POOL_CONNECTIONS
-from cfgmon.aws.targets import check_account_ids, check_role_name
+from cfgmon.aws.defaults import DEFAULT_CONCURRENCY, DEFAULT_POOL_CONNECTIONS, DEFAULT_ROLE_NAME
 from cfgmon.cli.common import EXIT_NOT_ALL_OK, DbOption
 from cfgmon.cli.progress import scope_progress
 from cfgmon.errors import UsageError
 from cfgmon.shards import parse_shard
 from cfgmon.store import collecting_database, resolve_db_path
 from cfgmon.text import counted
+
+if TYPE_CHECKING:
+    from cfgmon.aws import CollectionReport
 
 
 def register(app: typer.Typer) -> None:
@@ -127,6 +113,22 @@ def collect_command(
 
     Example: cfgmon collect --organization --shard 2/3 --db shard-2.duckdb
     """
+    # botocore: imported by the one command that talks to AWS
+    from cfgmon.aws import (
+        ApiCallCounter,
+        ClientFactory,
+        SessionRecipe,
+        account_targets,
+        build_session,
+        caller_target,
+        collect,
+        default_processes,
+        organization_targets,
+        record_shard,
+    )
+    from cfgmon.aws.regions import parse_regions
+    from cfgmon.aws.targets import check_account_ids, check_role_name
+
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     if processes is not None and processes < 1:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from cfgmon.aws import ScopeOutcome
+if TYPE_CHECKING:
+    from cfgmon.aws import ScopeOutcome
 
 
 class _ScopeProgress:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cfgmon.aws.kms import is_sns_managed_alias
+from cfgmon.aws.values import is_sns_managed_alias
 from cfgmon.controls.access_policy import Access, Request, judge
 from cfgmon.controls.filter_policy import UNKNOWN, OpenObject, matches
 

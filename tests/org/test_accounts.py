@@ -17,7 +17,7 @@ def test_named_accounts_are_collected_through_the_role(aws, collector, monkeypat
     first.chain("us-east-1")
     second.chain("eu-west-1", subscriptions=())
     gate = RoleGate(endpoint_url=aws.endpoint)
-    monkeypatch.setattr("cfgmon.cli.collect_cmd.ClientFactory", lambda **kw: gate)
+    monkeypatch.setattr("cfgmon.aws.ClientFactory", lambda **kw: gate)
 
     # in one process: the gate records the roles asked for where they are assumed
     result = collector.collect("--account", FIRST, "--account", SECOND, "--role-name", "Audit",
@@ -38,7 +38,7 @@ def test_the_callers_own_account_uses_its_own_credentials(aws, collector, monkey
     Seeder(aws).topic("us-east-1", "mine")
     Seeder(aws, FIRST).topic("us-east-1", "theirs")
     gate = RoleGate(endpoint_url=aws.endpoint)
-    monkeypatch.setattr("cfgmon.cli.collect_cmd.ClientFactory", lambda **kw: gate)
+    monkeypatch.setattr("cfgmon.aws.ClientFactory", lambda **kw: gate)
 
     result = collector.collect("--account", DEFAULT_ACCOUNT, "--account", FIRST,
                                "--account", FIRST, "--processes", "1", regions=("us-east-1",))
@@ -58,7 +58,7 @@ def test_a_role_that_cannot_be_assumed_is_recorded_and_the_others_go_on(
     Seeder(aws, FIRST).chain("us-east-1")
     denied_role = f"arn:aws:iam::{SECOND}:role/OrganizationAccountAccessRole"
     gate = RoleGate(denied={denied_role}, endpoint_url=aws.endpoint)
-    monkeypatch.setattr("cfgmon.cli.collect_cmd.ClientFactory", lambda **kw: gate)
+    monkeypatch.setattr("cfgmon.aws.ClientFactory", lambda **kw: gate)
 
     result = collector.collect("--account", SECOND, "--account", FIRST)
     assert result.exit_code == 1  # partial: one account could not be collected
@@ -100,7 +100,7 @@ def test_an_account_that_cannot_be_assumed_again_keeps_its_earlier_rows_dated(
 
     gate = RoleGate(denied={f"arn:aws:iam::{FIRST}:role/OrganizationAccountAccessRole"},
                     endpoint_url=aws.endpoint)
-    monkeypatch.setattr("cfgmon.cli.collect_cmd.ClientFactory", lambda **kw: gate)
+    monkeypatch.setattr("cfgmon.aws.ClientFactory", lambda **kw: gate)
     assert collector.collect("--account", FIRST, "--account", member).exit_code == 1
 
     assert set(collector.query(
@@ -198,7 +198,7 @@ def test_a_member_whose_management_account_could_not_be_collected(aws, collector
     member = org.members[0]
     gate = RoleGate(denied={f"arn:aws:iam::{FIRST}:role/OrganizationAccountAccessRole"},
                     endpoint_url=aws.endpoint)
-    monkeypatch.setattr("cfgmon.cli.collect_cmd.ClientFactory", lambda **kw: gate)
+    monkeypatch.setattr("cfgmon.aws.ClientFactory", lambda **kw: gate)
 
     assert collector.collect("--account", FIRST, "--account", member).exit_code == 1
     assert collector.verdicts()[member]["reason"].startswith(

@@ -56,7 +56,7 @@ def test_members_are_assumed_with_the_role_name(aws, collector, monkeypatch):
 
     org = create_organization(aws, members=2)
     gate = RoleGate(endpoint_url=aws.endpoint)
-    monkeypatch.setattr("cfgmon.cli.collect_cmd.ClientFactory", lambda **kw: gate)
+    monkeypatch.setattr("cfgmon.aws.ClientFactory", lambda **kw: gate)
 
     # In one process: the gate records the roles asked for where they are assumed.
     assert collector.collect("--organization", "--processes", "1",
@@ -128,7 +128,7 @@ def test_organisation_trail_seen_in_the_members_own_listing(aws, collector, monk
     trails = org.seeder(org.management).client("cloudtrail", "us-east-1").describe_trails()["trailList"]
     factory = OrganizationTrailInMemberListing(trails=trails, members={member},
                                                endpoint_url=aws.endpoint)
-    monkeypatch.setattr("cfgmon.cli.collect_cmd.ClientFactory", lambda **kw: factory)
+    monkeypatch.setattr("cfgmon.aws.ClientFactory", lambda **kw: factory)
 
     # With the management account collected, its own copy of the trail decides.
     assert collector.collect("--organization").exit_code == 0
@@ -154,7 +154,7 @@ def test_organisation_trail_in_the_member_listing_without_the_management_account
     trails = org.seeder(org.management).client("cloudtrail", "us-east-1").describe_trails()["trailList"]
     factory = OrganizationTrailInMemberListing(trails=trails, members={member},
                                                endpoint_url=aws.endpoint)
-    monkeypatch.setattr("cfgmon.cli.collect_cmd.ClientFactory", lambda **kw: factory)
+    monkeypatch.setattr("cfgmon.aws.ClientFactory", lambda **kw: factory)
 
     assert collector.collect("--account", member).exit_code == 0
     verdict = collector.verdicts()[member]
