@@ -13,12 +13,14 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# One worker per core (pytest-xdist), a test file's tests on one worker so that its
+# module fixtures (a seeded moto account, a collected database) are made once.
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 # The loop while developing: everything but the few slow end-to-end tests.
 quick: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n auto --dist loadfile -m "not slow"
 
 demo: $(STAMP)
 	$(VENV)/bin/cfgmon demo
