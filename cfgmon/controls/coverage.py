@@ -387,7 +387,7 @@ def derive_many(
     catalogue = CatalogueBatch([events for _, events in bindings])
     judged: dict[str, list[str]] | None = None  # read only if a pattern reads the account
     answers: dict[tuple[str, str], int] = {}  # (pattern, account or ''): bits
-    rendered = JudgedRenderings(con, catalogue, keys, book, _judged_accounts)
+    judged_rows = JudgedRenderings(con, catalogue, keys, book, _judged_accounts)
     for pattern in patterns:
         compiled = book.compile(pattern)
         bits = 0
@@ -401,7 +401,7 @@ def derive_many(
             if judged is None:
                 judged = _judged_accounts(con)
             # the judged account's rendering: its id and its regions (chain version 4)
-            rendered.add_pattern(pattern, compiled, judged, now)
+            judged_rows.add_pattern(pattern, compiled, judged, now)
         if not catalogue.reads_account(compiled):
             continue
         # a pattern that reads the account's id is judged in each account's own rendering
@@ -423,7 +423,7 @@ def derive_many(
         for expression in expressions:
             v = evaluate_expression(events, expression)
             values[key][expression] = v.positive_number
-            rendered.add_values(index, events, expression, v, now)
+            judged_rows.add_values(index, events, expression, v, now)
             event_values.setdefault(expression, set()).add(v.min_number)
             value_rows.append((*key, expression, v.constant_value, v.min_number,
                                v.positive_number, now))
@@ -447,8 +447,9 @@ def derive_many(
             binding_rows.append((*key, control.event_noun, len(names) or len(events.matches),
                                  control.applies_to))
     metric_rows = _metric_union_rows(con, catalogue, keys, answers, values, judged or {}, now)
-    group_rows = rendered.group_rows({(row[:3], row[3], row[4]): row[5] for row in dimension_rows}, now)
-    for expression, numbers in rendered.event_values().items():
+    group_rows = judged_rows.group_rows(
+        {(row[:3], row[3], row[4]): row[5] for row in dimension_rows}, now)
+    for expression, numbers in judged_rows.event_values().items():
         event_values.setdefault(expression, set()).update(numbers)
     responses = alarm_judgement.response_rows(con, event_values, now)
     routes = alarm_judgement.composite_route_rows(con, now)
@@ -470,8 +471,8 @@ def derive_many(
         insert_rows(con, "cfgmon_alarm_route", routes)
         insert_rows(con, "cfgmon_catalogue_value", value_rows)
         insert_rows(con, "cfgmon_dimension_value", dimension_rows)
-        insert_rows(con, "cfgmon_judged_coverage", rendered.coverage_rows, COVERAGE_COLUMNS)
-        insert_rows(con, "cfgmon_judged_value", rendered.value_rows)
+        insert_rows(con, "cfgmon_judged_coverage", judged_rows.coverage_rows, COVERAGE_COLUMNS)
+        insert_rows(con, "cfgmon_judged_value", judged_rows.value_rows)
         insert_rows(con, "cfgmon_group_coverage", group_rows)
         insert_rows(con, "cfgmon_trail_capture", capture)
         if binding_rows:
