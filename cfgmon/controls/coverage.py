@@ -91,7 +91,7 @@ class CatalogueBatch:
         self.batch = EventBatch(self._texts)
         # what a rendering with regions folds back: each record's copies
         self._rendered: dict[Rendering, tuple[EventBatch, list[list[int]]]] = {}
-        self._regions = sorted(catalogue_regions(records))
+        self._regions = tuple(sorted(catalogue_regions(records)))
         # records a rendering matches only when every copy matches (those a covering
         # filter must match); near misses and ordinary records match when any copy does
         self._every_copy = {i for s in self._sets for i in range(s.start, s.start + s.matching)}
@@ -146,9 +146,10 @@ class CatalogueBatch:
         """Whether the pattern can answer differently for different judged accounts."""
         return self.batch.reads_text(compiled, CATALOGUE_ACCOUNT)
 
-    def reads_region(self, compiled) -> bool:
-        """Whether the pattern can answer differently in different regions."""
-        return any(self.batch.reads_text(compiled, region) for region in self._regions)
+    def reads(self, compiled) -> tuple[bool, bool]:
+        """Whether the pattern can answer differently for different judged accounts, and
+        in different regions."""
+        return self.batch.reads_each(compiled, ((CATALOGUE_ACCOUNT,), self._regions))
 
     def rows(self, compiled_or_error, bits: int = 0, rendering: Rendering | None = None) -> list[tuple]:
         """Per set: (valid, error, total, matched, covers, missed, broader, background),
@@ -157,7 +158,9 @@ class CatalogueBatch:
         if isinstance(compiled_or_error, Exception):
             return [(False, str(compiled_or_error), s.matching, 0, False, None, None, None)
                     for s in self._sets]
-        folded, missed = self.fold(bits, rendering or CATALOGUE)
+        if rendering is None or not rendering.regions:
+            return [s.row(bits) for s in self._sets]
+        folded, missed = self.fold(bits, rendering)
         return [s.row(folded, s.missed_regions(missed)) for s in self._sets]
 
     def union_row(self, index: int, bits: int, rendering: Rendering | None = None) -> tuple:
@@ -397,12 +400,13 @@ def derive_many(
             coverage_rows.append((*key, "", pattern, *row, now))
         if isinstance(compiled, Exception):
             continue
-        if catalogue.reads_region(compiled) or catalogue.reads_account(compiled):
+        by_account, by_region = catalogue.reads(compiled)
+        if by_account or by_region:
             if judged is None:
                 judged = _judged_accounts(con)
             # the judged account's rendering: its id and its regions (chain version 4)
-            judged_rows.add_pattern(pattern, compiled, judged, now)
-        if not catalogue.reads_account(compiled):
+            judged_rows.add_pattern(pattern, compiled, judged, by_account, by_region, now)
+        if not by_account:
             continue
         # a pattern that reads the account's id is judged in each account's own rendering
         for account in judged.get(pattern, ()):
@@ -446,9 +450,11 @@ def derive_many(
             names = {e.event_name for e in events.matches} & set(control.event_names)
             binding_rows.append((*key, control.event_noun, len(names) or len(events.matches),
                                  control.applies_to))
-    metric_rows = _metric_union_rows(con, catalogue, keys, answers, values, judged or {}, now)
+    same_metric = con.execute(SAME_METRIC).fetchall()
+    metric_rows = _metric_union_rows(same_metric, catalogue, keys, answers, values, judged or {},
+                                     now)
     group_rows = judged_rows.group_rows(
-        {(row[:3], row[3], row[4]): row[5] for row in dimension_rows}, now)
+        same_metric, {(row[:3], row[3], row[4]): row[5] for row in dimension_rows}, now)
     for expression, numbers in judged_rows.event_values().items():
         event_values.setdefault(expression, set()).update(numbers)
     responses = alarm_judgement.response_rows(con, event_values, now)
@@ -554,7 +560,7 @@ SAME_METRIC = """
     ORDER BY account_id, region, log_group_name, name"""
 
 
-def _metric_union_rows(con, catalogue: CatalogueBatch, keys, answers, values, judged,
+def _metric_union_rows(same_metric, catalogue: CatalogueBatch, keys, answers, values, judged,
                        now) -> list[tuple]:
     """Rows for the filters of a log group that publish one metric together.
 
@@ -565,7 +571,7 @@ def _metric_union_rows(con, catalogue: CatalogueBatch, keys, answers, values, ju
     positive number for the control (a zero or negative value raises nothing).
     """
     groups: dict[tuple, list[tuple[str, str, str]]] = {}
-    for row in con.execute(SAME_METRIC    ).fetchall():
+    for row in same_metric:
         account, region, log_group, name, pattern, value, *metric = row
         groups.setdefault((account, region, log_group, *metric), []).append((name, pattern, value))
     rows: list[tuple] = []

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from cfgmon.controls import alarm_judgement
 from cfgmon.controls.catalogue import CATALOGUE_ACCOUNT, EventSet
-from cfgmon.controls.coverage import SAME_METRIC, dimension_texts, evaluate_records
+from cfgmon.controls.coverage import dimension_texts, evaluate_records
 from cfgmon.controls.rendering import CATALOGUE, Rendering, account_regions
 
 # The filters a metric-math alarm on a trail's log group reads through its MetricStats
@@ -95,13 +95,10 @@ class JudgedRenderings:
 
     # -- patterns ----------------------------------------------------------------------
 
-    def add_pattern(self, pattern: str, compiled, judged: dict[str, list[str]], now) -> None:
-        """Rows for a valid pattern that reads the account's id or a region, per judged
-        account, each distinct rendering evaluated once."""
-        by_account = self.catalogue.reads_account(compiled)
-        by_region = self.catalogue.reads_region(compiled)
-        if not (by_account or by_region):
-            return
+    def add_pattern(self, pattern: str, compiled, judged: dict[str, list[str]],
+                    by_account: bool, by_region: bool, now) -> None:
+        """Rows for a valid pattern that reads the account's id (`by_account`) or a
+        region, per judged account, each distinct rendering evaluated once."""
         for account in judged.get(pattern, ()):
             rendering = Rendering(account if by_account else "",
                                   self.regions(account) if by_region else ())
@@ -125,7 +122,7 @@ class JudgedRenderings:
         """The catalogue's value, and, when its records yield the account's id, each
         judged account's (rendering.py: a value is read in the account's id only)."""
         self.numbers[index, "", expression] = (value.positive_number, value.min_number)
-        if not any(CATALOGUE_ACCOUNT in text for text in dimension_texts(events, expression)
+        if not expression.strip().startswith("$.") or not any(CATALOGUE_ACCOUNT in text for text in dimension_texts(events, expression)
                    if text is not None):
             return
         if self._value_accounts is None:
@@ -154,12 +151,12 @@ class JudgedRenderings:
 
     # -- groups ----------------------------------------------------------------------
 
-    def group_rows(self, dimension_values: dict[tuple, str | None], now) -> list[tuple]:
-        """cfgmon_group_coverage rows: same-metric groups, then metric-math alarms over
-        several filters' metrics."""
+    def group_rows(self, same_metric: list[tuple], dimension_values: dict[tuple, str | None],
+                   now) -> list[tuple]:
+        """cfgmon_group_coverage rows: same-metric groups (`same_metric`: SAME_METRIC's
+        rows), then metric-math alarms over several filters' metrics."""
         groups: dict[tuple, list[Member]] = {}
-        for account, region, log_group, name, pattern, value, *metric in self.con.execute(
-                SAME_METRIC).fetchall():
+        for account, region, log_group, name, pattern, value, *metric in same_metric:
             groups.setdefault((account, region, log_group, "", *metric), []).append(
                 Member(name, pattern, value))
         rows: list[tuple] = []
