@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from cfgmon.controls.catalogue import resolve
+from cfgmon.controls.catalogue import ControlVersion, resolve
 from cfgmon.controls.runner import ControlResult
 from cfgmon.errors import ControlError
 from cfgmon.output.json_format import Encoded, dumps
@@ -38,12 +38,16 @@ def plan_fixes(con, results: Iterable[ControlResult], *,
                                 if r.evidence.get("alarm_arn")],
                           [r.evidence.get("log_group_arn") for r in failing])
     plans = {}
+    versions: dict[str, ControlVersion | None] = {}   # thousands of results, a few versions
     for result in failing:
-        try:
-            version = resolve(f"{result.control_id}@{result.control_version}")
-        except ControlError:   # a stored run of a version this cfgmon no longer ships
-            continue
-        plans[plan_key(result)] = plan_fix(result, version, inventory, email=email)
+        ref = f"{result.control_id}@{result.control_version}"
+        if ref not in versions:
+            try:
+                versions[ref] = resolve(ref)
+            except ControlError:   # a stored run of a version this cfgmon no longer ships
+                versions[ref] = None
+        if versions[ref] is not None:
+            plans[plan_key(result)] = plan_fix(result, versions[ref], inventory, email=email)
     return plans
 
 

@@ -234,14 +234,14 @@ class _Planner:
         account, region, group = self.chain_log_group()
         # the filter to correct: the user's attempt at this control, the one naming most of
         # its events (the closest filter may be another control's: never rewrite that one)
-        candidates = [f for f in self.inv.filters_on(account, region, group)
-                      if mentions_events(self.version, f["filter_pattern"])]
+        named = ((mentions_events(self.version, f["filter_pattern"]), f)
+                 for f in self.inv.filters_on(account, region, group))
+        candidates = [(count, f) for count, f in named if count]
         if not candidates:
             self.new_filter(account, region, group)
             return
         closest = self.evidence.get("metric_filter_name")
-        row = max(candidates, key=lambda f: (f["name"] == closest,
-                                             mentions_events(self.version, f["filter_pattern"])))
+        _, row = max(candidates, key=lambda c: (c[1]["name"] == closest, c[0]))
         fix = corrected_pattern(self.version, self.result.framework, row["filter_pattern"])
         if fix.kept_narrowing:
             why = f"add {', '.join(fix.added_events)} to its event names, keeping the rest"
