@@ -2,12 +2,12 @@
 without importing it (only `cfgmon collect` talks to AWS)."""
 
 # Requests in flight at once, over all processes. With 50 ms per request, 100
-# accounts x 4 regions (benchmarks/collect.py, 2 cores shared with other work, load
-# 4-6): in one process 32 took 10.3-10.4 s, 64 7.9-8.7 s, 128 8.4-10.3 s; in two
-# processes 32 11.4-12.8 s, 64 9.0-9.5 s, 128 8.5 s. Past 64 the CPU, not the
-# latency, bounds the run; 64 is the fastest in one process and within noise of the
-# fastest in two. A scope makes one request at a time, so one account's region sees
-# at most one request per service at once, whatever the concurrency.
+# accounts x 4 regions (benchmarks/collect.py on 2 idle cores): in two processes 32
+# took 9.7 s, 64 7.4 s, 128 6.7 s (1.45x, 1.36x, 1.44x the better bound); in one 32
+# took 10.1 s, 64 and 128 9.4 s. Past 64 the CPU, not the latency, bounds the run;
+# 64 is within the noise of the fastest and keeps fewer connections open. A scope
+# makes one request at a time, so one account's region sees at most one request per
+# service at once, whatever the concurrency.
 DEFAULT_CONCURRENCY = 64
 
 # Connections one shared client keeps open; more requests in flight at once than this
