@@ -53,12 +53,15 @@ def _use_moto(moto_server: str, monkeypatch) -> MotoEndpoint:
     return aws
 
 
-@pytest.fixture(autouse=True)
-def _no_terminal_size(monkeypatch):
+@pytest.fixture(scope="session", autouse=True)
+def _no_terminal_size():
     """No $COLUMNS or $LINES from where the suite runs (a shell's, or the 80x24 that
-    pytest-xdist's workers are given): tables are as wide as the test asks, or unwrapped."""
-    monkeypatch.delenv("COLUMNS", raising=False)
-    monkeypatch.delenv("LINES", raising=False)
+    pytest-xdist's workers are given), for module fixtures too: tables are as wide as
+    the test asks, or unwrapped."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.delenv("COLUMNS", raising=False)
+        monkeypatch.delenv("LINES", raising=False)
+        yield
 
 
 @pytest.fixture
