@@ -18,6 +18,15 @@ def query_rows(db: Path | str, sql: str, params=()) -> list[dict]:
         con.close()
 
 
+def sorted_rows(db: Path | str, table: str, columns: str = "* EXCLUDE (collected_at)") -> list[tuple]:
+    """`columns` of every row of `table`, in a fixed order: to compare two collections."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return sorted(con.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
+    finally:
+        con.close()
+
+
 def table_counts(db: Path | str) -> dict[str, int]:
     """Row count of every table in the database file."""
     con = duckdb.connect(str(db), read_only=True)

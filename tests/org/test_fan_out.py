@@ -6,6 +6,7 @@ import threading
 
 import duckdb
 import pytest
+from dbrows import sorted_rows
 from org_scenario import RoleGate
 
 from cfgmon.aws import ClientFactory, RoleTarget, collect
@@ -134,14 +135,14 @@ def test_a_batch_of_scopes_is_written_as_each_scope_alone_would_be(aws, tmp_path
 
     # Trails without the delivery times moto moves on every read.
     trails = "account_id, region, arn, is_multi_region_trail, is_logging, log_group_name"
-    assert len(_rows(batched, "aws_cloudtrail_trail", trails)) == len(accounts)
-    assert _rows(batched, "aws_cloudtrail_trail", trails) == _rows(alone, "aws_cloudtrail_trail", trails)
+    assert len(sorted_rows(batched, "aws_cloudtrail_trail", trails)) == len(accounts)
+    assert sorted_rows(batched, "aws_cloudtrail_trail", trails) == sorted_rows(alone, "aws_cloudtrail_trail", trails)
     for table in ("aws_cloudwatch_log_group", "aws_cloudwatch_log_metric_filter",
                   "aws_cloudwatch_alarm", "aws_cloudwatch_alarm_action", "aws_sns_topic",
                   "aws_sns_topic_subscription"):
-        assert _rows(batched, table) == _rows(alone, table), table
-    assert _rows(batched, "cfgmon_collection", "account_id, region, service, status, rows_written") \
-        == _rows(alone, "cfgmon_collection", "account_id, region, service, status, rows_written")
+        assert sorted_rows(batched, table) == sorted_rows(alone, table), table
+    assert sorted_rows(batched, "cfgmon_collection", "account_id, region, service, status, rows_written") \
+        == sorted_rows(alone, "cfgmon_collection", "account_id, region, service, status, rows_written")
 
 
 def _hold_the_first_write_until_two_more_scopes_are_fetched(patch) -> list[int]:
@@ -182,14 +183,6 @@ def _hold_the_first_write_until_two_more_scopes_are_fetched(patch) -> list[int]:
     patch.setattr(InventoryWriter, "replace_scope", hold_first(InventoryWriter.replace_scope))
     patch.setattr(InventoryWriter, "replace_scopes", counted)
     return batches
-
-
-def _rows(db, table, columns="* EXCLUDE (collected_at)"):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return sorted(con.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
-    finally:
-        con.close()
 
 
 def test_a_batch_is_all_or_nothing(tmp_path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import boto3
-import duckdb
+from dbrows import sorted_rows
 from reliability.fault_proxy import FaultProxy
 
 from cfgmon.aws import ClientFactory, RoleTarget, SessionRecipe, collect
@@ -46,14 +46,6 @@ def _collect(endpoint, db, processes, progress=None):
         con.close()
 
 
-def _rows(db, table, columns="* EXCLUDE (collected_at)"):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return sorted(con.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
-    finally:
-        con.close()
-
-
 def test_worker_processes_collect_what_one_process_collects(aws, tmp_path):
     for account in ACCOUNTS:
         Seeder(aws, account).chain("us-east-1", prefix=f"p{account[-2:]}")
@@ -74,11 +66,11 @@ def test_worker_processes_collect_what_one_process_collects(aws, tmp_path):
     assert progress.advanced == len(report.outcomes) == progress.totals[-1]
     workers, one = tmp_path / "workers.duckdb", tmp_path / "alone.duckdb"
     trails = "account_id, region, arn, is_multi_region_trail, is_logging, log_group_name"
-    assert len(_rows(workers, "aws_cloudtrail_trail", trails)) == len(ACCOUNTS)
-    assert _rows(workers, "aws_cloudtrail_trail", trails) == _rows(one, "aws_cloudtrail_trail", trails)
+    assert len(sorted_rows(workers, "aws_cloudtrail_trail", trails)) == len(ACCOUNTS)
+    assert sorted_rows(workers, "aws_cloudtrail_trail", trails) == sorted_rows(one, "aws_cloudtrail_trail", trails)
     for table in TABLES:
-        assert _rows(workers, table) == _rows(one, table), table
+        assert sorted_rows(workers, table) == sorted_rows(one, table), table
     status = "account_id, region, service, status, api_calls, rows_written"
-    assert _rows(workers, "cfgmon_collection", status) == _rows(one, "cfgmon_collection", status)
+    assert sorted_rows(workers, "cfgmon_collection", status) == sorted_rows(one, "cfgmon_collection", status)
     account = "account_id, source, status, organization_id"
-    assert _rows(workers, "cfgmon_account", account) == _rows(one, "cfgmon_account", account)
+    assert sorted_rows(workers, "cfgmon_account", account) == sorted_rows(one, "cfgmon_account", account)

@@ -62,6 +62,16 @@ def first_line(stream, timeout: float = 120) -> str:
         raise AssertionError("timed out waiting for a line") from None
 
 
+def signal_while_held(process, proxy, send) -> tuple[str, str]:
+    """send() the signal while the proxy holds the fetches in flight, read stderr's first
+    line before they are answered, then answer them: the process's (stdout, stderr)."""
+    send()
+    stderr = first_line(process.stderr)
+    proxy.release()
+    stdout, rest = process.communicate(timeout=120)
+    return stdout, stderr + rest
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_collect_keeps_what_it_finished(aws, proxy, db, cli, signum):
     Seeder(aws).chain("eu-west-1")
@@ -82,13 +92,9 @@ def test_an_interrupted_collect_keeps_what_it_finished(aws, proxy, db, cli, sign
                 2, f"cfgmon: error: database {db} is open in another process (PID {process.pid}): "
                    "close it, or wait for it to finish, and run again\n")
         requests_at_signal = inventory_requests(proxy)
-        process.send_signal(signum)
         # It reports the interruption while its fetch in flight is still held: it did
         # not wait for that fetch ...
-        stderr = first_line(process.stderr)
-        proxy.release()
-        stdout, rest = process.communicate(timeout=120)
-        stderr += rest
+        stdout, stderr = signal_while_held(process, proxy, lambda: process.send_signal(signum))
     finally:
         if process.poll() is None:
             process.kill()
@@ -245,13 +251,11 @@ def test_an_interrupted_collect_in_worker_processes_keeps_what_it_fetched(aws, p
         assert process.poll() is None, process.communicate()
         requests_at_signal = inventory_requests(proxy)
         if signum == signal.SIGINT:
-            os.killpg(process.pid, signum)
+            stdout, stderr = signal_while_held(process, proxy,
+                                               lambda: os.killpg(process.pid, signum))
         else:
-            process.send_signal(signum)
-        stderr = first_line(process.stderr)  # while the fetches in flight are still held
-        proxy.release()
-        stdout, rest = process.communicate(timeout=120)
-        stderr += rest
+            stdout, stderr = signal_while_held(process, proxy,
+                                               lambda: process.send_signal(signum))
     finally:
         if process.poll() is None:
             process.kill()
