@@ -81,7 +81,7 @@ def response_rows(con, event_values: Mapping[str | None, set[float | None]], now
     `event_values`: for each metric value expression of the inventory's filters, the
     numbers one matching event publishes under the controls judged (None: none).
     """
-    specs = _alarm_specs(con)
+    specs = alarm_specs(con)
     rows = []
     for account, region, alarm_arn, metric_id, expression, default in con.execute(
             CHAIN_ALARM_METRICS).fetchall():
@@ -89,7 +89,7 @@ def response_rows(con, event_values: Mapping[str | None, set[float | None]], now
         if spec is None:
             continue
         for value in event_values.get(expression, {None}):
-            answer = _judge(spec, metric_id, value, default)
+            answer = judged_response(spec, metric_id, value, default)
             rows.append((account, region, alarm_arn, metric_id, value, default,
                          answer.alarms_on_event, answer.alarm_when_quiet, answer.leaves_alarm,
                          answer.unsupported, answer.why, now))
@@ -97,13 +97,15 @@ def response_rows(con, event_values: Mapping[str | None, set[float | None]], now
 
 
 @lru_cache(maxsize=4096)
-def _judge(spec: AlarmSpec, metric_id: str, value: float | None,
-           default: float | None) -> AlarmResponse:
+def judged_response(spec: AlarmSpec, metric_id: str, value: float | None,
+                    default: float | None) -> AlarmResponse:
+    """How the alarm answers one event on its metric `metric_id`, its other metrics
+    without data."""
     # thousands of alarms share a handful of settings: each is simulated once
     return judge_alarm(spec, frozenset({metric_id}), value, default)
 
 
-def _alarm_specs(con) -> dict[tuple[str, str, str], AlarmSpec]:
+def alarm_specs(con) -> dict[tuple[str, str, str], AlarmSpec]:
     """The settings of every alarm a chain can reach, by (account, region, ARN)."""
     metrics: dict[tuple[str, str, str], list[MetricQuery]] = {}
     for account, region, alarm_arn, query_id, expression, stat, period, return_data in con.execute(

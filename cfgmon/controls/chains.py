@@ -26,7 +26,8 @@ BINDING_TABLE = "cfgmon_chain_control"
 # Derived tables hold rows of every control; a chain may read them only keyed by the
 # bound control.
 KEYED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
-                "cfgmon_metric_coverage", "cfgmon_dimension_value")
+                "cfgmon_metric_coverage", "cfgmon_dimension_value", "cfgmon_judged_coverage",
+                "cfgmon_judged_value", "cfgmon_group_coverage")
 
 
 @dataclass(frozen=True)

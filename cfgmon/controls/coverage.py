@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from cfgmon.controls import alarm_judgement
 from cfgmon.controls.catalogue import CATALOGUE_ACCOUNT, CatalogueEvent, ControlVersion, EventSet
 from cfgmon.controls.chains import KEYED_TABLES
+from cfgmon.controls.rendering import CATALOGUE, Rendering, catalogue_regions
 from cfgmon.patterns.batch import EventBatch, bits_to_flags
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
@@ -85,9 +86,15 @@ class CatalogueBatch:
             self._sets.append(_SetBits(events, len(records), len(events.matches),
                                        len(events.does_not_match), background))
             records += [*events.matches, *events.does_not_match, *background]
+        self._records = records
         self._texts = [event.text for event in records]
         self.batch = EventBatch(self._texts)
-        self._rendered: dict[str, EventBatch] = {}
+        # what a rendering with regions folds back: each record's copies
+        self._rendered: dict[Rendering, tuple[EventBatch, list[list[int]]]] = {}
+        self._regions = tuple(sorted(catalogue_regions(records)))
+        # records a rendering matches only when every copy matches (those a covering
+        # filter must match); near misses and ordinary records match when any copy does
+        self._every_copy = {i for s in self._sets for i in range(s.start, s.start + s.matching)}
 
     def evaluate(self, pattern: str, book: PatternBook | None = None) -> list[Coverage]:
         """The pattern's coverage of each set, in order."""
@@ -101,30 +108,72 @@ class CatalogueBatch:
     def answer(self, compiled, account_id: str = "") -> int:
         """The records a compiled pattern matches, as bits; with `account_id`, in that
         account's rendering of the catalogue (its id where the records have theirs)."""
-        if not account_id:
+        return self.raw(compiled, Rendering(account_id))
+
+    def raw(self, compiled, rendering: Rendering) -> int:
+        """What a compiled pattern matches in a rendering, as bits of its log events
+        (one per record without regions; fold() turns copies back into records)."""
+        if rendering == CATALOGUE:
             return self.batch.matches(compiled)
-        if account_id not in self._rendered:
-            self._rendered[account_id] = EventBatch(
-                [text.replace(CATALOGUE_ACCOUNT, account_id) for text in self._texts])
-        return self._rendered[account_id].matches(compiled)
+        return self._rendering(rendering)[0].matches(compiled)
+
+    def _rendering(self, rendering: Rendering) -> tuple[EventBatch, list[list[int]]]:
+        if rendering not in self._rendered:
+            texts, copies = rendering.texts(self._records)
+            self._rendered[rendering] = EventBatch(texts), copies
+        return self._rendered[rendering]
+
+    def fold(self, bits: int, rendering: Rendering) -> tuple[int, dict[int, tuple[str, ...]]]:
+        """A rendering's bits as one bit per record, and for each covering record
+        matched in some of the account's regions only, the regions it is missed in."""
+        if not rendering.regions:
+            return bits, {}
+        copies = self._rendering(rendering)[1]
+        folded, missed = 0, {}
+        for i, members in enumerate(copies):
+            hits = [bits >> c & 1 for c in members]
+            if i in self._every_copy:
+                if all(hits):
+                    folded |= 1 << i
+                elif any(hits):  # missed in some regions only: name them
+                    missed[i] = tuple(r for r, hit in zip(rendering.regions, hits, strict=True)
+                                      if not hit)
+            elif any(hits):
+                folded |= 1 << i
+        return folded, missed
 
     def reads_account(self, compiled) -> bool:
         """Whether the pattern can answer differently for different judged accounts."""
         return self.batch.reads_text(compiled, CATALOGUE_ACCOUNT)
 
-    def rows(self, compiled_or_error, bits: int = 0) -> list[tuple]:
+    def reads(self, compiled) -> tuple[bool, bool]:
+        """Whether the pattern can answer differently for different judged accounts, and
+        in different regions."""
+        return self.batch.reads_each(compiled, ((CATALOGUE_ACCOUNT,), self._regions))
+
+    def rows(self, compiled_or_error, bits: int = 0, rendering: Rendering | None = None) -> list[tuple]:
         """Per set: (valid, error, total, matched, covers, missed, broader, background),
-        the coverage table's columns, without building a Coverage for each."""
+        the coverage table's columns, without building a Coverage for each; `bits` in
+        `rendering`'s log events (the catalogue's own by default)."""
         if isinstance(compiled_or_error, Exception):
             return [(False, str(compiled_or_error), s.matching, 0, False, None, None, None)
                     for s in self._sets]
-        return [s.row(bits) for s in self._sets]
+        if rendering is None or not rendering.regions:
+            return [s.row(bits) for s in self._sets]
+        folded, missed = self.fold(bits, rendering)
+        return [s.row(folded, s.missed_regions(missed)) for s in self._sets]
 
-    def union_row(self, index: int, bits: int) -> tuple:
+    def union_row(self, index: int, bits: int, rendering: Rendering | None = None) -> tuple:
         """(total, matched, covers, missed, background) of set `index` for several
-        patterns' answers or'ed together."""
-        row = self._sets[index].row(bits)
+        patterns' answers (in `rendering`'s log events) or'ed together."""
+        folded, missed = self.fold(bits, rendering or CATALOGUE)
+        s = self._sets[index]
+        row = s.row(folded, s.missed_regions(missed))
         return row[2:6] + row[7:]
+
+    def background_of(self, index: int, bits: int, rendering: Rendering | None = None) -> str | None:
+        """The first ordinary record of set `index` that these bits match."""
+        return self._sets[index].row(self.fold(bits, rendering or CATALOGUE)[0])[7]
 
 
 class _SetBits:
@@ -136,7 +185,7 @@ class _SetBits:
         self.start, self.matching, self.near = start, matching, near
         self.background = background
         self.all = (1 << matching) - 1
-        self._missed: dict[int, str] = {}  # many patterns miss the same records
+        self._missed: dict[tuple, str] = {}  # many patterns miss the same records
 
     def _split(self, bits: int) -> tuple[int, bool, str | None]:
         own = bits >> self.start
@@ -147,22 +196,31 @@ class _SetBits:
         first = self.background[(ordinary & -ordinary).bit_length() - 1].label if ordinary else None
         return hits, outside, first
 
-    def _describe(self, hits: int) -> str | None:
+    def _describe(self, hits: int, regions: tuple[str, ...] = ()) -> str | None:
         if hits == self.all:
             return None
-        if hits not in self._missed:
-            self._missed[hits] = describe_missed(self.events.matches, bits_to_flags(hits, 0, self.matching))
-        return self._missed[hits]
+        if (hits, regions) not in self._missed:
+            text = describe_missed(self.events.matches, bits_to_flags(hits, 0, self.matching))
+            self._missed[hits, regions] = text + (f" (in {', '.join(regions)})" if regions else "")
+        return self._missed[hits, regions]
+
+    def missed_regions(self, missed: dict[int, tuple[str, ...]]) -> tuple[str, ...]:
+        """The regions where this set's covering records are missed, from fold()."""
+        if not missed:
+            return ()
+        regions = {r for i in range(self.start, self.start + self.matching)
+                   for r in missed.get(i, ())}
+        return tuple(sorted(regions))
 
     def coverage(self, pattern: str, bits: int) -> Coverage:
         hits, outside, first = self._split(bits)
         return Coverage(pattern, True, None, bits_to_flags(hits, 0, self.matching), outside,
                         self._describe(hits), first)
 
-    def row(self, bits: int) -> tuple:
+    def row(self, bits: int, regions: tuple[str, ...] = ()) -> tuple:
         hits, outside, first = self._split(bits)
         return (True, None, self.matching, hits.bit_count(), hits == self.all,
-                self._describe(hits), outside, first)
+                self._describe(hits, regions), outside, first)
 
 
 def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -> str:
@@ -202,7 +260,12 @@ def evaluate_expression(version: ControlVersion, expression: str) -> CatalogueVa
     AWS allows a literal number or a `$.field` selector here; anything else
     yields nothing, which is never a positive number.
     """
-    values = [_resolve(expression, event.record) for event in version.matches]
+    return evaluate_records([event.record for event in version.matches], expression)
+
+
+def evaluate_records(records: Sequence[dict], expression: str) -> CatalogueValue:
+    """evaluate_expression over these records (a rendering of the catalogue's)."""
+    values = [_resolve(expression, record) for record in records]
     texts = {_as_text(v) for v in values}
     constant = texts.pop() if len(texts) == 1 else None
     numbers = [_as_number(v) for v in values]
@@ -256,7 +319,8 @@ def _as_number(value) -> float | None:
 
 DERIVED_TABLES = ("cfgmon_pattern_coverage", "cfgmon_catalogue_value", "cfgmon_trail_capture",
                   "cfgmon_metric_coverage", "cfgmon_alarm_response", "cfgmon_alarm_route",
-                  "cfgmon_chain_control", "cfgmon_topic_delivery", "cfgmon_dimension_value")
+                  "cfgmon_chain_control", "cfgmon_topic_delivery", "cfgmon_dimension_value",
+                  "cfgmon_judged_coverage", "cfgmon_judged_value", "cfgmon_group_coverage")
 COVERAGE_COLUMNS = (
     "control_id", "control_version", "event_set", "judged_account_id", "filter_pattern",
     "pattern_valid", "pattern_error", "events_total", "events_matched", "covers_catalogue",
@@ -299,6 +363,7 @@ def derive_many(
     get their trail capture and a binding row each (cfgmon_chain_control), which tell
     the chain which controls it judges, and nothing else.
     """
+    from cfgmon.controls.judged_rendering import JudgedRenderings
     from cfgmon.controls.trail_capture import capture_rows, trail_selectors
 
     book = book or PatternBook()
@@ -325,6 +390,7 @@ def derive_many(
     catalogue = CatalogueBatch([events for _, events in bindings])
     judged: dict[str, list[str]] | None = None  # read only if a pattern reads the account
     answers: dict[tuple[str, str], int] = {}  # (pattern, account or ''): bits
+    judged_rows = JudgedRenderings(con, catalogue, keys, book, _judged_accounts)
     for pattern in patterns:
         compiled = book.compile(pattern)
         bits = 0
@@ -332,11 +398,17 @@ def derive_many(
             bits = answers[pattern, ""] = catalogue.answer(compiled)
         for key, row in zip(keys, catalogue.rows(compiled, bits), strict=True):
             coverage_rows.append((*key, "", pattern, *row, now))
-        if isinstance(compiled, Exception) or not catalogue.reads_account(compiled):
+        if isinstance(compiled, Exception):
+            continue
+        by_account, by_region = catalogue.reads(compiled)
+        if by_account or by_region:
+            if judged is None:
+                judged = _judged_accounts(con)
+            # the judged account's rendering: its id and its regions (chain version 4)
+            judged_rows.add_pattern(pattern, compiled, judged, by_account, by_region, now)
+        if not by_account:
             continue
         # a pattern that reads the account's id is judged in each account's own rendering
-        if judged is None:
-            judged = _judged_accounts(con)
         for account in judged.get(pattern, ()):
             bits = answers[pattern, account] = catalogue.answer(compiled, account)
             for key, row in zip(keys, catalogue.rows(compiled, bits), strict=True):
@@ -349,12 +421,13 @@ def derive_many(
         "ORDER BY 1").fetchall()]
     selector_accounts: dict[str, list[str]] | None = None  # read only if a value reads one
     dimension_rows: list[tuple] = []
-    for (version, events), key in zip(bindings, keys, strict=True):
+    for index, ((version, events), key) in enumerate(zip(bindings, keys, strict=True)):
         control = version.control
         values[key] = {}
         for expression in expressions:
             v = evaluate_expression(events, expression)
             values[key][expression] = v.positive_number
+            judged_rows.add_values(index, events, expression, v, now)
             event_values.setdefault(expression, set()).add(v.min_number)
             value_rows.append((*key, expression, v.constant_value, v.min_number,
                                v.positive_number, now))
@@ -377,7 +450,13 @@ def derive_many(
             names = {e.event_name for e in events.matches} & set(control.event_names)
             binding_rows.append((*key, control.event_noun, len(names) or len(events.matches),
                                  control.applies_to))
-    metric_rows = _metric_union_rows(con, catalogue, keys, answers, values, judged or {}, now)
+    same_metric = con.execute(SAME_METRIC).fetchall()
+    metric_rows = _metric_union_rows(same_metric, catalogue, keys, answers, values, judged or {},
+                                     now)
+    group_rows = judged_rows.group_rows(
+        same_metric, {(row[:3], row[3], row[4]): row[5] for row in dimension_rows}, now)
+    for expression, numbers in judged_rows.event_values().items():
+        event_values.setdefault(expression, set()).update(numbers)
     responses = alarm_judgement.response_rows(con, event_values, now)
     routes = alarm_judgement.composite_route_rows(con, now)
     with transaction(con):
@@ -398,6 +477,9 @@ def derive_many(
         insert_rows(con, "cfgmon_alarm_route", routes)
         insert_rows(con, "cfgmon_catalogue_value", value_rows)
         insert_rows(con, "cfgmon_dimension_value", dimension_rows)
+        insert_rows(con, "cfgmon_judged_coverage", judged_rows.coverage_rows, COVERAGE_COLUMNS)
+        insert_rows(con, "cfgmon_judged_value", judged_rows.value_rows)
+        insert_rows(con, "cfgmon_group_coverage", group_rows)
         insert_rows(con, "cfgmon_trail_capture", capture)
         if binding_rows:
             # the chain judges exactly the controls bound here
@@ -443,7 +525,42 @@ def _judged_accounts(con, filters: str = FILTER_PATTERNS) -> dict[str, list[str]
     return judged
 
 
-def _metric_union_rows(con, catalogue: CatalogueBatch, keys, answers, values, judged,
+# Filters of one log group publishing one metric (namespace, name, unit, dimensions and
+# default value: the alarm's answer to quiet depends on the default).
+SAME_METRIC = """
+    WITH dimensions AS (
+        SELECT account_id, region, log_group_name, filter_name,
+               STRING_AGG(dimension_name || '=' || value_selector, ','
+                          ORDER BY dimension_name) AS dimensions
+        FROM aws_cloudwatch_log_metric_filter_dimension
+        GROUP BY account_id, region, log_group_name, filter_name),
+    published AS (
+        SELECT f.account_id, f.region, f.log_group_name, f.name,
+               COALESCE(f.filter_pattern, '') AS pattern,
+               f.metric_transformation_value AS metric_value,
+               f.metric_transformation_namespace AS namespace,
+               f.metric_transformation_name AS metric_name,
+               COALESCE(f.metric_transformation_unit, 'None') AS unit,
+               COALESCE(d.dimensions, '') AS dimensions,
+               COALESCE(CAST(f.metric_transformation_default_value AS VARCHAR), '')
+                   AS default_value
+        FROM aws_cloudwatch_log_metric_filter f
+        LEFT JOIN dimensions d
+          ON d.account_id = f.account_id AND d.region = f.region
+         AND d.log_group_name = f.log_group_name AND d.filter_name = f.name
+        WHERE f.metric_transformation_name IS NOT NULL)
+    SELECT account_id, region, log_group_name, name, pattern, metric_value, namespace,
+           metric_name, unit, dimensions, default_value
+    FROM (SELECT *, COUNT(*) OVER (PARTITION BY account_id, region, log_group_name,
+                                                namespace, metric_name, unit, dimensions,
+                                                default_value)
+                        AS filters
+          FROM published) grouped
+    WHERE filters > 1
+    ORDER BY account_id, region, log_group_name, name"""
+
+
+def _metric_union_rows(same_metric, catalogue: CatalogueBatch, keys, answers, values, judged,
                        now) -> list[tuple]:
     """Rows for the filters of a log group that publish one metric together.
 
@@ -454,38 +571,7 @@ def _metric_union_rows(con, catalogue: CatalogueBatch, keys, answers, values, ju
     positive number for the control (a zero or negative value raises nothing).
     """
     groups: dict[tuple, list[tuple[str, str, str]]] = {}
-    for row in con.execute(
-        """WITH dimensions AS (
-               SELECT account_id, region, log_group_name, filter_name,
-                      STRING_AGG(dimension_name || '=' || value_selector, ','
-                                 ORDER BY dimension_name) AS dimensions
-               FROM aws_cloudwatch_log_metric_filter_dimension
-               GROUP BY account_id, region, log_group_name, filter_name),
-           published AS (
-               SELECT f.account_id, f.region, f.log_group_name, f.name,
-                      COALESCE(f.filter_pattern, '') AS pattern,
-                      f.metric_transformation_value AS metric_value,
-                      f.metric_transformation_namespace AS namespace,
-                      f.metric_transformation_name AS metric_name,
-                      COALESCE(f.metric_transformation_unit, 'None') AS unit,
-                      COALESCE(d.dimensions, '') AS dimensions,
-                      COALESCE(CAST(f.metric_transformation_default_value AS VARCHAR), '')
-                          AS default_value
-               FROM aws_cloudwatch_log_metric_filter f
-               LEFT JOIN dimensions d
-                 ON d.account_id = f.account_id AND d.region = f.region
-                AND d.log_group_name = f.log_group_name AND d.filter_name = f.name
-               WHERE f.metric_transformation_name IS NOT NULL)
-           SELECT account_id, region, log_group_name, name, pattern, metric_value, namespace,
-                  metric_name, unit, dimensions, default_value
-           FROM (SELECT *, COUNT(*) OVER (PARTITION BY account_id, region, log_group_name,
-                                                       namespace, metric_name, unit, dimensions,
-                                                       default_value)
-                               AS filters
-                 FROM published) grouped
-           WHERE filters > 1
-           ORDER BY account_id, region, log_group_name, name"""
-    ).fetchall():
+    for row in same_metric:
         account, region, log_group, name, pattern, value, *metric = row
         groups.setdefault((account, region, log_group, *metric), []).append((name, pattern, value))
     rows: list[tuple] = []

@@ -29,14 +29,8 @@ from dataclasses import dataclass
 
 from cfgmon.controls.catalogue import CatalogueEvent
 from cfgmon.controls.coverage import describe_missed
+from cfgmon.controls.rendering import GLOBAL_EVENT_SOURCES, is_global_event  # noqa: F401 (the fix planner reads it here)
 
-# Services whose events CloudTrail delivers as global (us-east-1) events.
-# STS and console sign-in are regional where a regional endpoint is used: a record
-# says where it was delivered, and a multi-region trail records every region anyway.
-GLOBAL_EVENT_SOURCES = frozenset({
-    "iam.amazonaws.com", "organizations.amazonaws.com", "cloudfront.amazonaws.com",
-    "route53.amazonaws.com",
-})
 POSITIVE = {"Equals": lambda v, x: v == x, "StartsWith": lambda v, x: v.startswith(x),
             "EndsWith": lambda v, x: v.endswith(x)}
 NEGATIVE = {"NotEquals": lambda v, x: v != x, "NotStartsWith": lambda v, x: not v.startswith(x),
@@ -101,7 +95,7 @@ def _missed_because(trail: TrailSelectors, record: dict, home: str | None = None
     # organisation trail
     if home and record.get("recipientAccountId", home) != home and not trail.organization_trail:
         return "it is not an organisation trail, so it records no member account's events"
-    if source in GLOBAL_EVENT_SOURCES and region == "us-east-1":
+    if is_global_event(record):
         if not trail.include_global_events:
             return "it does not include global service events"
     elif not trail.multi_region and region != trail.home_region:

@@ -56,21 +56,33 @@ class EventBatch:
         but match-all reads the whole message. Each distinct comparison is looked at
         once per batch.
         """
-        if type(pattern.ast) is MatchAll:
-            return False
-        if type(pattern.ast) is not JsonPattern:
-            return True
-        return any(self._leaf_reads(leaf, needle) for leaf in _comparisons(pattern.ast.expression))
+        return self.reads_any(pattern, (needle,))
 
-    def _leaf_reads(self, leaf: Comparison, needle: str) -> bool:
-        key = (leaf.selector, needle)
+    def reads_any(self, pattern: FilterPattern, needles: tuple[str, ...]) -> bool:
+        """reads_text for any of `needles`, each comparison's selector looked at once."""
+        return self.reads_each(pattern, (needles,))[0]
+
+    def reads_each(self, pattern: FilterPattern,
+                   groups: tuple[tuple[str, ...], ...]) -> tuple[bool, ...]:
+        """reads_any for each group of needles, the pattern walked once."""
+        if type(pattern.ast) is MatchAll:
+            return (False,) * len(groups)
+        if type(pattern.ast) is not JsonPattern:
+            return (True,) * len(groups)
+        selectors = {leaf.selector for leaf in _comparisons(pattern.ast.expression)}
+        return tuple(any(self._selector_reads(selector, needles) for selector in selectors)
+                     for needles in groups)
+
+    def _selector_reads(self, selector, needles: tuple[str, ...]) -> bool:
+        key = (selector, needles)
         found = self._reads.get(key)
         if found is None:
-            reach = values_at(leaf.selector)
+            reach = values_at(selector)
             found = self._reads[key] = any(
                 needle in (json.dumps(value) if isinstance(value, dict | list) else str(value))
                 for _, document in self._documents
                 for value in reach(document)
+                for needle in needles
             )
         return found
 

@@ -574,6 +574,74 @@ CREATE TABLE IF NOT EXISTS cfgmon_dimension_value (
     evaluated_at      TIMESTAMP NOT NULL
 );
 
+-- What a filter pattern that reads the account's id or a region does to a control's
+-- catalogue rendered for a judged account (cfgmon.controls.rendering: its id where the
+-- records have theirs, each regional record once per region the account uses), one
+-- row per judged account; the columns are cfgmon_pattern_coverage's, whose
+-- judged_account_id '' rows hold every pattern in the catalogue's own rendering.
+-- missed_events ends with the regions a record is missed in when it is matched in
+-- others. Read by alarm_chain version 4.
+CREATE TABLE IF NOT EXISTS cfgmon_judged_coverage (
+    control_id       VARCHAR NOT NULL,
+    control_version  VARCHAR NOT NULL,
+    event_set        VARCHAR NOT NULL DEFAULT '',
+    judged_account_id VARCHAR NOT NULL,
+    filter_pattern   VARCHAR NOT NULL,
+    pattern_valid    BOOLEAN NOT NULL,
+    pattern_error    VARCHAR,
+    events_total     INTEGER NOT NULL,
+    events_matched   INTEGER NOT NULL,
+    covers_catalogue BOOLEAN NOT NULL,
+    missed_events    VARCHAR,
+    broader_than_reference BOOLEAN,
+    background_matched VARCHAR,
+    evaluated_at     TIMESTAMP NOT NULL
+);
+
+-- A metric value (metricValue such as '$.n') whose catalogue records yield the
+-- account's id, read in a judged account's rendering of the catalogue; the columns
+-- are cfgmon_catalogue_value's, which holds the catalogue's own. Read by alarm_chain
+-- version 4.
+CREATE TABLE IF NOT EXISTS cfgmon_judged_value (
+    control_id        VARCHAR NOT NULL,
+    control_version   VARCHAR NOT NULL,
+    event_set         VARCHAR NOT NULL DEFAULT '',
+    judged_account_id VARCHAR NOT NULL,
+    expression        VARCHAR NOT NULL,
+    constant_value    VARCHAR,
+    min_number        DOUBLE,
+    positive_number   BOOLEAN NOT NULL,
+    evaluated_at      TIMESTAMP NOT NULL
+);
+
+-- The metric filters of one log group whose events one alarm sees together, and what
+-- their patterns match together in a judged account's rendering ('' the catalogue's
+-- own): those publishing one metric (namespace, name, unit, dimensions; alarm_arn ''),
+-- and those whose metrics one metric-math alarm reads (alarm_arn), a filter counting
+-- when its value is a positive number and, for an alarm, when one of its events alone
+-- puts the alarm into ALARM. One row per filter of the group. Read by alarm_chain
+-- version 4.
+CREATE TABLE IF NOT EXISTS cfgmon_group_coverage (
+    control_id           VARCHAR NOT NULL,
+    control_version      VARCHAR NOT NULL,
+    event_set            VARCHAR NOT NULL DEFAULT '',
+    judged_account_id    VARCHAR NOT NULL DEFAULT '',
+    log_group_account_id VARCHAR NOT NULL,
+    region               VARCHAR NOT NULL,
+    log_group_name       VARCHAR NOT NULL,
+    alarm_arn            VARCHAR NOT NULL,   -- '' for filters publishing one metric
+    filter_name          VARCHAR NOT NULL,
+    filter_names         VARCHAR,            -- the filters that count, comma-separated
+    filter_count         INTEGER NOT NULL,
+    events_total         INTEGER NOT NULL,
+    events_matched       INTEGER NOT NULL,   -- by at least one filter that counts
+    covers_catalogue     BOOLEAN NOT NULL,
+    missed_events        VARCHAR,            -- what they miss together
+    background_matched   VARCHAR,            -- the first ordinary record one of them matches
+    background_filter    VARCHAR,            -- the filter whose pattern matches it
+    evaluated_at         TIMESTAMP NOT NULL
+);
+
 -- The organisation's accounts as its listing gave them, and the shard of each,
 -- recorded by `collect --organization --shard K/N`: every shard knows them all.
 CREATE TABLE IF NOT EXISTS cfgmon_organization_account (
