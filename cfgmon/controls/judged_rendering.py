@@ -56,6 +56,21 @@ ALARM_READS = """
      AND g.log_group_name = r.log_group_name
     ORDER BY r.account_id, r.region, r.alarm_arn, r.log_group_name, r.name, r.metric_id"""
 
+# The accounts whose chains can reach each log group a trail delivers to, as the chain's
+# applicable_trail joins them: the account that lists the trail (its own, or a member's
+# copy of an organisation trail) and, for an organisation trail listed by its owner, the
+# members cfgmon_account places under that management account.
+LOG_GROUP_READERS = """
+    SELECT t.log_group_account_id, t.log_group_region, t.log_group_name, t.account_id
+    FROM aws_cloudtrail_trail t
+    WHERE t.log_group_name IS NOT NULL
+    UNION
+    SELECT t.log_group_account_id, t.log_group_region, t.log_group_name, a.account_id
+    FROM aws_cloudtrail_trail t
+    JOIN cfgmon_account a ON a.management_account_id = t.account_id
+    WHERE t.log_group_name IS NOT NULL AND t.is_organization_trail = TRUE
+      AND t.owner_account_id = t.account_id"""
+
 FILTER_VALUES = ("SELECT metric_transformation_value AS looked_up, account_id "
                  "FROM aws_cloudwatch_log_metric_filter "
                  "WHERE metric_transformation_value IS NOT NULL")
@@ -80,6 +95,7 @@ class JudgedRenderings:
         self._judged_accounts = judged_accounts   # (con, query) -> {looked up: [accounts]}
         self._regions: dict[str, tuple[str, ...]] | None = None
         self._value_accounts: dict[str, list[str]] | None = None
+        self._readers: dict[tuple[str, str, str], set[str]] | None = None
         self._evaluated: dict[tuple[str, Rendering], tuple[int, list[tuple]]] = {}
         # (pattern, judged account): the rendering its answer is in
         self.renderings: dict[tuple[str, str], Rendering] = {}
@@ -92,6 +108,15 @@ class JudgedRenderings:
         if self._regions is None:
             self._regions = account_regions(self.con)
         return self._regions.get(account, ())
+
+    def readers(self, account: str, region: str, log_group: str) -> set[str]:
+        """The accounts whose chains can reach this log group: its own account, and
+        those a trail delivering to it applies to (LOG_GROUP_READERS)."""
+        if self._readers is None:
+            self._readers = {}
+            for *where, reader in self.con.execute(LOG_GROUP_READERS).fetchall():
+                self._readers.setdefault(tuple(where), set()).add(reader)
+        return {account} | self._readers.get((account, region, log_group), set())
 
     # -- patterns ----------------------------------------------------------------------
 
@@ -209,10 +234,14 @@ class JudgedRenderings:
     def _rows(self, account, region, log_group, alarm, members: list[Member], counts,
               now) -> list[tuple]:
         """One row per filter of the group, per control and rendering: what the members
-        that count (a positive value, and `counts`) match together."""
-        judged = sorted({a for (pattern, a) in self.renderings
-                         if any(m.pattern == pattern for m in members)}
-                        | {a for (_, a, e) in self.numbers if a and any(m.value == e for m in members)})
+        that count (a positive value, and `counts`) match together, rendered for each
+        account that reads a member's pattern or value and whose chain can reach the
+        log group (no other account's chain ever reads these filters)."""
+        judged = sorted(
+            a for a in self.readers(account, region, log_group)
+            if any((m.pattern, a) in self.renderings for m in members)
+            or any((index, a, m.value) in self.numbers
+                   for index in range(len(self.keys)) for m in members))
         names = list(dict.fromkeys(m.name for m in members))
         rows = []
         for account_judged in ["", *judged]:

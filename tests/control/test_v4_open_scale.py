@@ -1,8 +1,8 @@
 """Review 4: cfgmon_group_coverage grows with accounts x accounts."""
 
 import duckdb
-import pytest
 from clirun import run_cli
+
 from cfgmon.simulation import Seeder
 
 from .test_v4_open_regions import V4, narrowed
