@@ -55,3 +55,6 @@ def test_a_record_missed_in_every_region_is_not_said_to_be_missed_in_one(inspect
     reason = result["reason"]
     # v4 ends "... PutConfigurationRecorder (in eu-west-1)": every name, one region
     assert not reason.endswith("PutConfigurationRecorder (in eu-west-1)"), reason
+    assert reason.endswith(
+        "misses PutConfigurationRecorder; StopConfigurationRecorder, DeleteDeliveryChannel,"
+        " PutDeliveryChannel (in eu-west-1)"), reason
