@@ -79,16 +79,24 @@ class _Model:
 
 
 def judge_alarm(
-    spec: AlarmSpec, fed: frozenset[str], event_value: float | None, default_value: float | None
+    spec: AlarmSpec, fed: frozenset[str], event_value: float | None, default_value: float | None,
+    defaults_only: tuple[tuple[str, float], ...] = (),
 ) -> AlarmResponse:
+    """How the alarm answers one event on the metrics `fed` and quiet.
+
+    `defaults_only`: (MetricStat id, default value) of the alarm's other metrics whose
+    filters do not match the event but have a default value: they publish it for that
+    log event and every other (PutMetricFilter's defaultValue, "the value to emit when a
+    filter pattern does not match a log event"); every other metric has no data."""
+    defaults = dict(item for item in defaults_only if item[0] not in fed)
     try:
-        model = _model(spec, fed)
+        model = _model(spec, fed | frozenset(defaults))
     except Unsupported as unsupported:
         return _unsupported(unsupported.construct)
     except ExpressionError as error:
         return _unsupported(f"the expression it cannot read ({error})")
     try:
-        return _judge(spec, model, fed, event_value, default_value)
+        return _judge(spec, model, fed, event_value, default_value, defaults)
     except Unsupported as unsupported:
         return _unsupported(unsupported.construct)
 
@@ -187,23 +195,25 @@ class _Run:
 
 def _judge(
     spec: AlarmSpec, model: _Model, fed: frozenset[str], event_value: float | None,
-    default_value: float | None,
+    default_value: float | None, defaults: Mapping[str, float],
 ) -> AlarmResponse:
     evaluation_periods, _ = _counts(spec)
     span = decisions.evaluation_range(evaluation_periods)
     before, after = span + 2, 2 * span + 2
     event_at = before
     length = before + 1 + after
-    if default_value is None:
+    if default_value is None and not defaults:
         volumes = [(0, 0)]
     else:
         volumes = list(itertools.product(decisions.EVENT_PERIOD_TRAFFIC, decisions.QUIET_PERIOD_TRAFFIC))
 
     event_runs = [
-        _run(spec, model, length, event_at, event_value, default_value, e, q) for e, q in volumes
+        _run(spec, model, length, event_at, event_value, default_value, defaults, e, q)
+        for e, q in volumes
     ]
     quiet_runs = {
-        q: _run(spec, model, length, None, None, default_value, 0, q) for _, q in volumes
+        q: _run(spec, model, length, None, None, default_value, defaults, 0, q)
+        for _, q in volumes
     }
     # states[k] follows the evaluation of periods k .. k + span - 1: those holding the event
     holding_event = slice(event_at + 1 - span, event_at + 1)
@@ -214,12 +224,12 @@ def _judge(
     leaves = [run.states[-1] != ALARM for run, hit in zip(event_runs, alarmed, strict=True) if hit]
     leaves_alarm = all(leaves) if leaves else None
 
-    distrusted = _distrusted(model, default_value)
+    distrusted = _distrusted(model, fed, default_value, defaults)
     if distrusted:
         alarms_on_event = False
 
     if alarm_when_quiet:
-        why = _quiet_why(spec, model, default_value, quiet_in_alarm[0])
+        why = _quiet_why(spec, model, default_value, defaults, quiet_in_alarm[0])
     elif not alarms_on_event:
         why = f"{model.subject} {model.condition}, {model.counts}" + (
             f"; {distrusted} of a metric with a default value depends on how many other log"
@@ -235,19 +245,24 @@ def _judge(
     return AlarmResponse(alarms_on_event, alarm_when_quiet, leaves_alarm, None, why)
 
 
-def _distrusted(model: _Model, default_value: float | None) -> str | None:
+def _distrusted(model: _Model, fed: frozenset[str], default_value: float | None,
+                defaults: Mapping[str, float]) -> str | None:
     """The statistic that a default value makes unknowable (decisions.py: trusted-statistics)."""
-    if default_value is None:
-        return None
-    for stat in model.statistics.values():
-        if stat is not None and not decisions.trusted_with_default(stat.name, default_value):
+    for metric_id, stat in model.statistics.items():
+        default = defaults.get(metric_id, default_value if metric_id in fed else None)
+        if (stat is not None and default is not None
+                and not decisions.trusted_with_default(stat.name, default)):
             return stat.name
     return None
 
 
-def _quiet_why(spec: AlarmSpec, model: _Model, default_value: float | None, run: _Run) -> str:
+def _quiet_why(spec: AlarmSpec, model: _Model, default_value: float | None,
+               defaults: Mapping[str, float], run: _Run) -> str:
     if run.all_missing:
         return "missing data treated as breaching"
+    if defaults:
+        return (f"{model.subject} breaches {model.condition} with the metric filters' default"
+                " values, published for every other log event")
     if default_value is not None:
         if not model.expressions and model.returned.text == OWN_METRIC:
             stat = model.statistics[OWN_METRIC]
@@ -270,16 +285,22 @@ def _stays_why(spec: AlarmSpec, model: _Model, default_value: float | None) -> s
 
 
 def _run(
-    spec: AlarmSpec, model: _Model, length: int, event_at: int | None, event_value: float | None,
-    default_value: float | None, event_traffic: int, quiet_traffic: int,
+    spec: AlarmSpec, model: _Model, length: int, event_at: int | None,
+    event_value: float | None, default_value: float | None, defaults: Mapping[str, float],
+    event_traffic: int, quiet_traffic: int,
 ) -> _Run:
     """One timeline: the state after each evaluation, from the first full range on."""
     evaluation_periods, datapoints_to_alarm = _counts(spec)
     span = decisions.evaluation_range(evaluation_periods)
     treat = spec.treat_missing_data or "missing"
     timelines = {
-        metric_id: _timeline(stat, length, event_at, event_value, default_value, event_traffic,
-                             quiet_traffic, model.low_sample_ignored)
+        metric_id: (
+            _timeline(stat, length, event_at, event_value, default_value, event_traffic,
+                      quiet_traffic, model.low_sample_ignored)
+            if metric_id not in defaults else
+            # the event is one more log event its filter does not match
+            _timeline(stat, length, event_at, None, defaults[metric_id], event_traffic + 1,
+                      quiet_traffic, model.low_sample_ignored))
         for metric_id, stat in model.statistics.items()
     }
     state = decisions.INITIAL_STATE

@@ -98,11 +98,12 @@ def response_rows(con, event_values: Mapping[str | None, set[float | None]], now
 
 @lru_cache(maxsize=4096)
 def judged_response(spec: AlarmSpec, metric_id: str, value: float | None,
-                    default: float | None) -> AlarmResponse:
+                    default: float | None,
+                    defaults_only: tuple[tuple[str, float], ...] = ()) -> AlarmResponse:
     """How the alarm answers one event on its metric `metric_id`, its other metrics
-    without data."""
+    publishing their filters' default values (`defaults_only`) or without data."""
     # thousands of alarms share a handful of settings: each is simulated once
-    return judge_alarm(spec, frozenset({metric_id}), value, default)
+    return judge_alarm(spec, frozenset({metric_id}), value, default, defaults_only)
 
 
 def alarm_specs(con) -> dict[tuple[str, str, str], AlarmSpec]:

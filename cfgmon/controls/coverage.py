@@ -161,14 +161,14 @@ class CatalogueBatch:
         if rendering is None or not rendering.regions:
             return [s.row(bits) for s in self._sets]
         folded, missed = self.fold(bits, rendering)
-        return [s.row(folded, s.missed_regions(missed)) for s in self._sets]
+        return [s.row(folded, s.partly_missed(missed)) for s in self._sets]
 
     def union_row(self, index: int, bits: int, rendering: Rendering | None = None) -> tuple:
         """(total, matched, covers, missed, background) of set `index` for several
         patterns' answers (in `rendering`'s log events) or'ed together."""
         folded, missed = self.fold(bits, rendering or CATALOGUE)
         s = self._sets[index]
-        row = s.row(folded, s.missed_regions(missed))
+        row = s.row(folded, s.partly_missed(missed))
         return row[2:6] + row[7:]
 
     def background_of(self, index: int, bits: int, rendering: Rendering | None = None) -> str | None:
@@ -196,31 +196,48 @@ class _SetBits:
         first = self.background[(ordinary & -ordinary).bit_length() - 1].label if ordinary else None
         return hits, outside, first
 
-    def _describe(self, hits: int, regions: tuple[str, ...] = ()) -> str | None:
+    def _describe(self, hits: int, partly: tuple[tuple[int, tuple[str, ...]], ...] = ()
+                  ) -> str | None:
+        """What the misses are: the records missed in every region named plainly, then
+        those missed in some regions only, with the regions (`partly`, from
+        partly_missed())."""
         if hits == self.all:
             return None
-        if (hits, regions) not in self._missed:
-            text = describe_missed(self.events.matches, bits_to_flags(hits, 0, self.matching))
-            self._missed[hits, regions] = text + (f" (in {', '.join(regions)})" if regions else "")
-        return self._missed[hits, regions]
+        if (hits, partly) not in self._missed:
+            self._missed[hits, partly] = self._missed_text(hits, dict(partly))
+        return self._missed[hits, partly]
 
-    def missed_regions(self, missed: dict[int, tuple[str, ...]]) -> tuple[str, ...]:
-        """The regions where this set's covering records are missed, from fold()."""
-        if not missed:
-            return ()
-        regions = {r for i in range(self.start, self.start + self.matching)
-                   for r in missed.get(i, ())}
-        return tuple(sorted(regions))
+    def _missed_text(self, hits: int, partly: dict[int, tuple[str, ...]]) -> str:
+        matched = bits_to_flags(hits, 0, self.matching)
+        everywhere = [not hit and i not in partly for i, hit in enumerate(matched)]
+        parts = []
+        if any(everywhere):
+            parts.append(describe_missed(self.events.matches, [not m for m in everywhere]))
+        by_regions: dict[tuple[str, ...], set[int]] = {}
+        for i, regions in partly.items():
+            by_regions.setdefault(regions, set()).add(i)
+        for regions, records in sorted(by_regions.items()):
+            flags = [i not in records for i in range(self.matching)]
+            parts.append(describe_missed(self.events.matches, flags)
+                         + f" (in {', '.join(regions)})")
+        return "; ".join(parts)
+
+    def partly_missed(self, missed: dict[int, tuple[str, ...]]
+                      ) -> tuple[tuple[int, tuple[str, ...]], ...]:
+        """This set's covering records missed in some regions only, from fold(): (the
+        record's index in the set, the regions it is missed in)."""
+        return tuple((i - self.start, missed[i])
+                     for i in range(self.start, self.start + self.matching) if i in missed)
 
     def coverage(self, pattern: str, bits: int) -> Coverage:
         hits, outside, first = self._split(bits)
         return Coverage(pattern, True, None, bits_to_flags(hits, 0, self.matching), outside,
                         self._describe(hits), first)
 
-    def row(self, bits: int, regions: tuple[str, ...] = ()) -> tuple:
+    def row(self, bits: int, partly: tuple[tuple[int, tuple[str, ...]], ...] = ()) -> tuple:
         hits, outside, first = self._split(bits)
         return (True, None, self.matching, hits.bit_count(), hits == self.all,
-                self._describe(hits, regions), outside, first)
+                self._describe(hits, partly), outside, first)
 
 
 def describe_missed(events: Sequence[CatalogueEvent], matched: Sequence[bool]) -> str:

@@ -13,7 +13,9 @@ says how a judged account's rendering is made):
   together, in the judged account's rendering: those publishing one metric (any alarm
   on it sees them all; alarm_arn ''), and those whose different metrics one
   metric-math alarm reads (`m1 + m2`, `SUM(METRICS())`), each counted when one of its
-  events alone puts the alarm into ALARM, as cfgmon.alarms evaluates it.
+  events alone puts the alarm into ALARM, as cfgmon.alarms evaluates it (the other
+  filters publish their default value for that event, when they have one), with that
+  answer (the chain's alarm link for the filter in the group).
 """
 
 from __future__ import annotations
@@ -56,6 +58,21 @@ ALARM_READS = """
      AND g.log_group_name = r.log_group_name
     ORDER BY r.account_id, r.region, r.alarm_arn, r.log_group_name, r.name, r.metric_id"""
 
+# The accounts whose chains can reach each log group a trail delivers to, as the chain's
+# applicable_trail joins them: the account that lists the trail (its own, or a member's
+# copy of an organisation trail) and, for an organisation trail listed by its owner, the
+# members cfgmon_account places under that management account.
+LOG_GROUP_READERS = """
+    SELECT t.log_group_account_id, t.log_group_region, t.log_group_name, t.account_id
+    FROM aws_cloudtrail_trail t
+    WHERE t.log_group_name IS NOT NULL
+    UNION
+    SELECT t.log_group_account_id, t.log_group_region, t.log_group_name, a.account_id
+    FROM aws_cloudtrail_trail t
+    JOIN cfgmon_account a ON a.management_account_id = t.account_id
+    WHERE t.log_group_name IS NOT NULL AND t.is_organization_trail = TRUE
+      AND t.owner_account_id = t.account_id"""
+
 FILTER_VALUES = ("SELECT metric_transformation_value AS looked_up, account_id "
                  "FROM aws_cloudwatch_log_metric_filter "
                  "WHERE metric_transformation_value IS NOT NULL")
@@ -80,6 +97,7 @@ class JudgedRenderings:
         self._judged_accounts = judged_accounts   # (con, query) -> {looked up: [accounts]}
         self._regions: dict[str, tuple[str, ...]] | None = None
         self._value_accounts: dict[str, list[str]] | None = None
+        self._readers: dict[tuple[str, str, str], set[str]] | None = None
         self._evaluated: dict[tuple[str, Rendering], tuple[int, list[tuple]]] = {}
         # (pattern, judged account): the rendering its answer is in
         self.renderings: dict[tuple[str, str], Rendering] = {}
@@ -92,6 +110,15 @@ class JudgedRenderings:
         if self._regions is None:
             self._regions = account_regions(self.con)
         return self._regions.get(account, ())
+
+    def readers(self, account: str, region: str, log_group: str) -> set[str]:
+        """The accounts whose chains can reach this log group: its own account, and
+        those a trail delivering to it applies to (LOG_GROUP_READERS)."""
+        if self._readers is None:
+            self._readers = {}
+            for *where, reader in self.con.execute(LOG_GROUP_READERS).fetchall():
+                self._readers.setdefault(tuple(where), set()).add(reader)
+        return {account} | self._readers.get((account, region, log_group), set())
 
     # -- patterns ----------------------------------------------------------------------
 
@@ -161,7 +188,7 @@ class JudgedRenderings:
                 Member(name, pattern, value))
         rows: list[tuple] = []
         for (account, region, log_group, *_), members in groups.items():
-            rows += self._rows(account, region, log_group, "", members, lambda *_: True, now)
+            rows += self._rows(account, region, log_group, "", members, None, now)
         rows += self._alarm_group_rows(dimension_values, now)
         return rows
 
@@ -186,41 +213,59 @@ class JudgedRenderings:
             if spec is None:
                 continue
 
-            def counts(index: int, judged: str, member: Member, scope=(account, region),
-                       alarm=alarm, log_group=log_group, spec=spec) -> bool:
+            def read(index: int, judged: str, member: Member, scope=(account, region),
+                     alarm=alarm, log_group=log_group) -> bool:
                 # its dimensions are the MetricStat's, as the judged account publishes them
                 own = filter_dims.get((*scope, log_group, member.name), {})
                 wanted = alarm_dims.get((*scope, alarm, member.metric_id), {})
                 key = self.keys[index]
-                if len(own) != len(wanted) or any(
-                        dimension_values.get((key, judged, selector),
-                                             dimension_values.get((key, "", selector)))
-                        != wanted.get(name) for name, selector in own.items()):
-                    return False
-                _, number = self._number(index, judged, member.value)
-                answer = alarm_judgement.judged_response(spec, member.metric_id, number,
-                                                         member.default)
-                return bool(answer.alarms_on_event and not answer.alarm_when_quiet
-                            and answer.leaves_alarm is not False)
+                return len(own) == len(wanted) and all(
+                    dimension_values.get((key, judged, selector),
+                                         dimension_values.get((key, "", selector)))
+                    == wanted.get(name) for name, selector in own.items())
 
-            rows += self._rows(account, region, log_group, alarm, members, counts, now)
+            def answer(index: int, judged: str, member: Member, members=members, spec=spec,
+                       read=read):
+                """How the alarm answers one event of the member (None: it does not read
+                the member's metric)."""
+                if not read(index, judged, member):
+                    return None
+                # the other metrics' filters do not match its event: those with a default
+                # value publish it (for this log event as for every other)
+                defaults = tuple(sorted(dict.fromkeys(
+                    (m.metric_id, m.default) for m in members
+                    if m.metric_id != member.metric_id and m.default is not None
+                    and read(index, judged, m))))
+                _, number = self._number(index, judged, member.value)
+                return alarm_judgement.judged_response(spec, member.metric_id, number,
+                                                       member.default, defaults)
+
+            rows += self._rows(account, region, log_group, alarm, members, answer, now)
         return rows
 
-    def _rows(self, account, region, log_group, alarm, members: list[Member], counts,
+    def _rows(self, account, region, log_group, alarm, members: list[Member], answer,
               now) -> list[tuple]:
         """One row per filter of the group, per control and rendering: what the members
-        that count (a positive value, and `counts`) match together."""
-        judged = sorted({a for (pattern, a) in self.renderings
-                         if any(m.pattern == pattern for m in members)}
-                        | {a for (_, a, e) in self.numbers if a and any(m.value == e for m in members)})
+        that count (a positive value, and for an alarm's group, one event alone puts
+        the alarm into ALARM: `answer`) match together, rendered for each account that
+        reads a member's pattern or value and whose chain can reach the log group (no
+        other account's chain ever reads these filters); with the alarm's answer to
+        each filter's event (NULL in a metric's group)."""
+        judged = sorted(
+            a for a in self.readers(account, region, log_group)
+            if any((m.pattern, a) in self.renderings for m in members)
+            or any((index, a, m.value) in self.numbers
+                   for index in range(len(self.keys)) for m in members))
         names = list(dict.fromkeys(m.name for m in members))
         rows = []
         for account_judged in ["", *judged]:
             rendering = self._group_rendering(members, account_judged)
             for index, key in enumerate(self.keys):
+                answers = {m: None if answer is None else answer(index, account_judged, m)
+                           for m in members}
                 counted = [m for m in members
                            if self._number(index, account_judged, m.value)[0]
-                           and counts(index, account_judged, m)]
+                           and (answer is None or _alarms_on_one_event(answers[m]))]
                 bits, background, background_filter = 0, None, None
                 for member in sorted(counted, key=lambda m: m.name):
                     compiled = self.book.compile(member.pattern)
@@ -237,10 +282,18 @@ class JudgedRenderings:
                 # an alarm's group names the filters it counts; a metric's, every filter
                 # publishing it (their alarm is the one on the metric)
                 together = list(dict.fromkeys(m.name for m in counted)) if alarm else names
+                by_name = {}
+                for m in members:
+                    by_name.setdefault(m.name, answers[m])
                 for name in names:
+                    own = by_name[name]
                     rows.append((*key, account_judged, account, region, log_group, alarm, name,
                                  ", ".join(together), len(together), total, matched,
-                                 covers, missed, background, background_filter, now))
+                                 covers, missed, background, background_filter,
+                                 *((None,) * 5 if own is None else (
+                                     own.alarms_on_event, own.alarm_when_quiet,
+                                     own.leaves_alarm, own.unsupported, own.why)),
+                                 now))
         return rows
 
     def _group_rendering(self, members: list[Member], account: str) -> Rendering:
@@ -252,6 +305,13 @@ class JudgedRenderings:
                  if (m.pattern, account) in self.renderings]
         return Rendering(account if any(r.account_id for r in found) or not found else "",
                          self.regions(account) if any(r.regions for r in found) else ())
+
+
+def _alarms_on_one_event(answer) -> bool:
+    """Whether one event puts the alarm into ALARM, and it notifies (not in ALARM
+    when quiet, and it leaves ALARM)."""
+    return bool(answer is not None and answer.alarms_on_event and not answer.alarm_when_quiet
+                and answer.leaves_alarm is not False)
 
 
 def _grouped(rows) -> dict[tuple, dict[str, str]]:

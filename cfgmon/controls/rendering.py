@@ -14,7 +14,7 @@ them:
   ("awsRegion: the AWS Region that the request was made to"); an account makes no
   calls in a region it has not enabled. Decided: the regions an account uses are the
   regions cfgmon collected for it (cfgmon_collection: the enabled regions, or those
-  `collect --region` named); an account with no collected region keeps the
+  `collect --region` named, less the ones skipped as not enabled); an account with no collected region keeps the
   catalogue's own regions.
 - a global service event (IAM, Organizations, CloudFront, Route 53 in us-east-1) stays
   in us-east-1 whatever the account's regions: CloudTrail delivers those as us-east-1
@@ -84,10 +84,15 @@ class Rendering:
 
 
 def account_regions(con) -> dict[str, tuple[str, ...]]:
-    """The regions each account uses, as cfgmon collected them (decided above)."""
+    """The regions each account uses, as cfgmon collected them (decided above).
+
+    A region collect skipped (status 'skipped': the account has not enabled it) is not
+    one the account uses: no call can be made there. A failed scope still names an
+    enabled region."""
     regions: dict[str, list[str]] = {}
     for account, region in con.execute(
-        "SELECT DISTINCT account_id, region FROM cfgmon_collection ORDER BY 1, 2"
+        "SELECT DISTINCT account_id, region FROM cfgmon_collection "
+        "WHERE status IN ('ok', 'error') ORDER BY 1, 2"
     ).fetchall():
         regions.setdefault(account, []).append(region)
     return {account: tuple(names) for account, names in regions.items()}

@@ -639,6 +639,14 @@ CREATE TABLE IF NOT EXISTS cfgmon_group_coverage (
     missed_events        VARCHAR,            -- what they miss together
     background_matched   VARCHAR,            -- the first ordinary record one of them matches
     background_filter    VARCHAR,            -- the filter whose pattern matches it
+    -- how the alarm answers one event of this filter, the other metrics publishing
+    -- their filters' default values (NULL in a metric's group, or when the alarm does
+    -- not read this filter's metric)
+    alarms_on_event      BOOLEAN,
+    alarm_when_quiet     BOOLEAN,
+    leaves_alarm         BOOLEAN,
+    alarm_unsupported    VARCHAR,
+    alarm_why            VARCHAR,
     evaluated_at         TIMESTAMP NOT NULL
 );
 

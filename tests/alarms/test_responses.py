@@ -61,3 +61,22 @@ def test_response_case(case):
 
 def test_the_response_file_is_substantial():
     assert len(CASES) > 50
+
+
+def test_another_metric_s_default_value_is_published_for_the_event_it_does_not_match():
+    # m1 + m2 over two filters with defaultValue 0: the filter behind m2 does not match
+    # m1's event but emits 0 for it, so the sum has a datapoint; without that default
+    # m2 has none and the sum is missing
+    spec, fed = spec_and_fed("stat=Sum thr=1 op=>= other=m2 expr=m1 + m2")
+    with_default = judge_alarm(spec, fed, 1.0, 0.0, (("m2", 0.0),))
+    assert (with_default.alarms_on_event, with_default.alarm_when_quiet,
+            with_default.leaves_alarm) == (True, False, True), with_default
+    without = judge_alarm(spec, fed, 1.0, 0.0)
+    assert without.alarms_on_event is False, without
+
+
+def test_other_metrics_defaults_that_breach_when_quiet_are_named():
+    spec, fed = spec_and_fed("stat=Sum thr=1 op=>= other=m2 expr=m1 + m2")
+    response = judge_alarm(spec, fed, 1.0, 0.0, (("m2", 5.0),))
+    assert response.alarm_when_quiet is True, response
+    assert "default values" in response.why, response.why

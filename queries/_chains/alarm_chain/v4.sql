@@ -492,6 +492,18 @@ chain_alarm AS (
                 WHEN jc.filter_name IS NOT NULL THEN jc.filter_names ELSE cf.metric_filters END AS seen_filters,
            CASE WHEN ja.filter_name IS NOT NULL THEN ja.alarm_arn
                 WHEN jc.filter_name IS NOT NULL THEN jc.alarm_arn ELSE CAST(NULL AS VARCHAR) END AS group_alarm_arn,
+           -- the alarm's answer to this filter's event in that group (the other
+           -- metrics publishing their filters' default values)
+           CASE WHEN ja.filter_name IS NOT NULL THEN ja.alarms_on_event
+                WHEN jc.filter_name IS NOT NULL THEN jc.alarms_on_event END AS group_alarms_on_event,
+           CASE WHEN ja.filter_name IS NOT NULL THEN ja.alarm_when_quiet
+                WHEN jc.filter_name IS NOT NULL THEN jc.alarm_when_quiet END AS group_alarm_when_quiet,
+           CASE WHEN ja.filter_name IS NOT NULL THEN ja.leaves_alarm
+                WHEN jc.filter_name IS NOT NULL THEN jc.leaves_alarm END AS group_leaves_alarm,
+           CASE WHEN ja.filter_name IS NOT NULL THEN ja.alarm_unsupported
+                WHEN jc.filter_name IS NOT NULL THEN jc.alarm_unsupported END AS group_alarm_unsupported,
+           CASE WHEN ja.filter_name IS NOT NULL THEN ja.alarm_why
+                WHEN jc.filter_name IS NOT NULL THEN jc.alarm_why END AS group_alarm_why,
            a.arn AS alarm_arn, wa.metric_id AS alarm_metric_id, a.actions_enabled,
            wa.stat AS alarm_stat,
            a.threshold, a.comparison_operator, a.evaluation_periods, a.datapoints_to_alarm,
@@ -528,8 +540,18 @@ chain_alarm AS (
 -- alarm notifies only when its state changes, so it must go into ALARM on one event,
 -- not be in ALARM without any, and leave ALARM again.
 alarm_breach AS (
-    SELECT ca.*, r.alarms_on_event, r.alarm_when_quiet, r.leaves_alarm,
-           r.unsupported AS alarm_unsupported, r.why AS alarm_why
+    SELECT ca.*,
+           -- in an alarm's group, the group's answer (cfgmon_group_coverage)
+           CASE WHEN ca.group_alarm_why IS NOT NULL THEN ca.group_alarms_on_event
+                ELSE r.alarms_on_event END AS alarms_on_event,
+           CASE WHEN ca.group_alarm_why IS NOT NULL THEN ca.group_alarm_when_quiet
+                ELSE r.alarm_when_quiet END AS alarm_when_quiet,
+           CASE WHEN ca.group_alarm_why IS NOT NULL THEN ca.group_leaves_alarm
+                ELSE r.leaves_alarm END AS leaves_alarm,
+           CASE WHEN ca.group_alarm_why IS NOT NULL THEN ca.group_alarm_unsupported
+                ELSE r.unsupported END AS alarm_unsupported,
+           CASE WHEN ca.group_alarm_why IS NOT NULL THEN ca.group_alarm_why
+                ELSE r.why END AS alarm_why
     FROM chain_alarm ca
     LEFT JOIN cfgmon_alarm_response r
       ON r.account_id = ca.log_group_account_id AND r.region = ca.log_group_region

@@ -1,0 +1,42 @@
+"""Review 4: cfgmon_group_coverage grows with accounts x accounts."""
+
+import duckdb
+from clirun import run_cli
+
+from cfgmon.simulation import Seeder
+
+from .test_v4_open_regions import V4, narrowed
+
+ACCOUNTS = ("111111111111", "222222222222", "333333333333")
+
+
+def test_a_log_group_s_groups_are_judged_only_for_accounts_whose_chains_reach_it(
+        aws, tmp_path, monkeypatch):
+    # Each account: its own trail, log group and two filters on one metric, the same
+    # standard region-narrowed patterns in every account (no organisation).
+    for account in ACCOUNTS:
+        seeder = Seeder(aws, account)
+        chain = seeder.chain("us-east-1", pattern=narrowed("us-east-1", "eu-west-1"))
+        seeder.metric_filter("us-east-1", chain.log_group_name, "zz-second",
+                             pattern=narrowed("us-east-1"), metric_name=chain.metric_name)
+    db = str(tmp_path / "cfgmon.duckdb")
+    for account in ACCOUNTS:
+        creds = aws.account_credentials(account)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["aws_access_key_id"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["aws_secret_access_key"])
+        monkeypatch.setenv("AWS_SESSION_TOKEN", creds["aws_session_token"])
+        result = run_cli("collect", "--db", db, "--endpoint-url", aws.endpoint,
+                         "--region", "us-east-1", "--region", "eu-west-1")
+        assert result.exit_code == 0, result.stderr
+    result = run_cli("check", "--db", db, "--format", "json", "--control", V4)
+    assert result.exit_code in (0, 1), result.stderr
+    con = duckdb.connect(db, read_only=True)
+    rows = con.execute(
+        "SELECT log_group_account_id, judged_account_id, COUNT(*) FROM cfgmon_group_coverage "
+        "GROUP BY ALL ORDER BY ALL").fetchall()
+    print(rows)
+    foreign = [r for r in rows if r[1] not in ("", r[0])]
+    # account B's chain can never reach account A's log group (no organisation), yet
+    # every group is rendered for every account holding one of its patterns: rows and
+    # Python evaluation grow as accounts x accounts x controls x filters
+    assert not foreign, rows
