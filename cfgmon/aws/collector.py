@@ -329,7 +329,7 @@ def _record_opened(
         opened.account_id, collected_at=now, source=opened.source,
         organization_id=membership.organization_id,
         management_account_id=membership.management_account_id,
-        organization_known=known is not None,
+        organization_known=known is not None, listed_regions=plan.listed,
     )
 
 

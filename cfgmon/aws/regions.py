@@ -11,8 +11,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cfgmon.aws.errors import CollectError
 from cfgmon.aws.session import ApiCallCounter, ClientFactory, session_region
 from cfgmon.aws.targets import AccountTarget
+from cfgmon.aws.values import ENABLED_REGION_STATUSES as ENABLED_STATUSES
 
-ENABLED_STATUSES = ("opt-in-not-required", "opted-in")
 # How alike an unknown name and a region must be to suggest it: close enough for a
 # typo (eu-west-3x, us-east1), too far for a made-up name to get a random region.
 SUGGESTION_CUTOFF = 0.8
@@ -24,6 +24,9 @@ class RegionPlan:
 
     collect: tuple[str, ...]
     skipped: dict[str, str] = field(default_factory=dict)
+    # every region DescribeRegions listed, with its opt-in status, sorted; None when the
+    # account's regions could not be listed
+    listed: tuple[tuple[str, str], ...] | None = None
 
 
 def parse_regions(values: Iterable[str]) -> tuple[str, ...]:
@@ -64,9 +67,10 @@ def plan_regions(
         known = set(target.session.get_available_regions("cloudtrail"))
         _check_known(requested, known)
         return RegionPlan(collect=tuple(dict.fromkeys(requested)))
+    listed = tuple(sorted(statuses.items()))
     if not requested:
         enabled = sorted(name for name, status in statuses.items() if status in ENABLED_STATUSES)
-        return RegionPlan(collect=tuple(enabled))
+        return RegionPlan(collect=tuple(enabled), listed=listed)
     _check_known(requested, set(statuses))
     collect, skipped = [], {}
     for name in dict.fromkeys(requested):
@@ -74,7 +78,7 @@ def plan_regions(
             collect.append(name)
         else:
             skipped[name] = f"region {name} is not enabled in account {target.account_id} ({statuses[name]})"
-    return RegionPlan(collect=tuple(collect), skipped=skipped)
+    return RegionPlan(collect=tuple(collect), skipped=skipped, listed=listed)
 
 
 def _region_statuses(

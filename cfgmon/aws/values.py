@@ -7,6 +7,9 @@ from typing import Any, NamedTuple
 
 from cfgmon.redaction import mask_endpoint  # noqa: F401 (its home was here: sns, tests import it)
 
+# The opt-in statuses (EC2 DescribeRegions) of a region an account can make calls in.
+ENABLED_REGION_STATUSES = ("opt-in-not-required", "opted-in")
+
 
 def utc(value: Any) -> dt.datetime | None:
     """An API timestamp as the naive UTC datetime TIMESTAMP columns hold; '' and None are NULL."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from cfgmon.controls import alarm_judgement
 from cfgmon.controls.catalogue import CATALOGUE_ACCOUNT, CatalogueEvent, ControlVersion, EventSet
 from cfgmon.controls.chains import KEYED_TABLES
-from cfgmon.controls.rendering import CATALOGUE, Rendering, catalogue_regions
+from cfgmon.controls.rendering import CATALOGUE, Rendering, catalogue_regions, where_missed
 from cfgmon.patterns.batch import EventBatch, bits_to_flags
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
@@ -123,9 +123,10 @@ class CatalogueBatch:
             self._rendered[rendering] = EventBatch(texts), copies
         return self._rendered[rendering]
 
-    def fold(self, bits: int, rendering: Rendering) -> tuple[int, dict[int, tuple[str, ...]]]:
+    def fold(self, bits: int, rendering: Rendering) -> tuple[int, dict[int, str]]:
         """A rendering's bits as one bit per record, and for each covering record
-        matched in some of the account's regions only, the regions it is missed in."""
+        matched in some of the account's regions only, where it is missed
+        (rendering.where_missed)."""
         if not rendering.regions:
             return bits, {}
         copies = self._rendering(rendering)[1]
@@ -135,9 +136,8 @@ class CatalogueBatch:
             if i in self._every_copy:
                 if all(hits):
                     folded |= 1 << i
-                elif any(hits):  # missed in some regions only: name them
-                    missed[i] = tuple(r for r, hit in zip(rendering.regions, hits, strict=True)
-                                      if not hit)
+                elif any(hits):  # missed in some regions only: say where
+                    missed[i] = where_missed(rendering.regions, hits)
             elif any(hits):
                 folded |= 1 << i
         return folded, missed
@@ -196,8 +196,7 @@ class _SetBits:
         first = self.background[(ordinary & -ordinary).bit_length() - 1].label if ordinary else None
         return hits, outside, first
 
-    def _describe(self, hits: int, partly: tuple[tuple[int, tuple[str, ...]], ...] = ()
-                  ) -> str | None:
+    def _describe(self, hits: int, partly: tuple[tuple[int, str], ...] = ()) -> str | None:
         """What the misses are: the records missed in every region named plainly, then
         those missed in some regions only, with the regions (`partly`, from
         partly_missed())."""
@@ -207,25 +206,23 @@ class _SetBits:
             self._missed[hits, partly] = self._missed_text(hits, dict(partly))
         return self._missed[hits, partly]
 
-    def _missed_text(self, hits: int, partly: dict[int, tuple[str, ...]]) -> str:
+    def _missed_text(self, hits: int, partly: dict[int, str]) -> str:
         matched = bits_to_flags(hits, 0, self.matching)
         everywhere = [not hit and i not in partly for i, hit in enumerate(matched)]
         parts = []
         if any(everywhere):
             parts.append(describe_missed(self.events.matches, [not m for m in everywhere]))
-        by_regions: dict[tuple[str, ...], set[int]] = {}
-        for i, regions in partly.items():
-            by_regions.setdefault(regions, set()).add(i)
-        for regions, records in sorted(by_regions.items()):
+        by_regions: dict[str, set[int]] = {}
+        for i, where in partly.items():
+            by_regions.setdefault(where, set()).add(i)
+        for where, records in sorted(by_regions.items()):
             flags = [i not in records for i in range(self.matching)]
-            parts.append(describe_missed(self.events.matches, flags)
-                         + f" (in {', '.join(regions)})")
+            parts.append(describe_missed(self.events.matches, flags) + f" ({where})")
         return "; ".join(parts)
 
-    def partly_missed(self, missed: dict[int, tuple[str, ...]]
-                      ) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    def partly_missed(self, missed: dict[int, str]) -> tuple[tuple[int, str], ...]:
         """This set's covering records missed in some regions only, from fold(): (the
-        record's index in the set, the regions it is missed in)."""
+        record's index in the set, where it is missed)."""
         return tuple((i - self.start, missed[i])
                      for i in range(self.start, self.start + self.matching) if i in missed)
 

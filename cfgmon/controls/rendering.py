@@ -12,16 +12,26 @@ them:
   region of the account, the record's region text (awsRegion, and ARNs and endpoints
   that name it) replaced by that region's. Evidence: CloudTrail's record contents page
   ("awsRegion: the AWS Region that the request was made to"); an account makes no
-  calls in a region it has not enabled. Decided: the regions an account uses are the
-  regions cfgmon collected for it (cfgmon_collection: the enabled regions, or those
-  `collect --region` named, less the ones skipped as not enabled); an account with no collected region keeps the
-  catalogue's own regions.
+  calls in a region it has not enabled (EC2 DescribeRegions: a region whose opt-in
+  status is not-opted-in "is disabled", no resource can be created or reached there).
+  Decided: the regions an account uses are the regions it has enabled, as
+  DescribeRegions listed them at collection (cfgmon_account_region), whatever
+  `collect --region` narrowed the collection to: an operator who collects fewer
+  regions has not stopped the account from making calls in the others, and a
+  multi-region trail records them. Where the account's regions were never listed
+  (DescribeRegions refused, or a database collected before schema version 5) the
+  regions collected for it stand in (cfgmon_collection, less the regions skipped as
+  not enabled); an account with neither keeps the catalogue's own regions.
 - a global service event (IAM, Organizations, CloudFront, Route 53 in us-east-1) stays
   in us-east-1 whatever the account's regions: CloudTrail delivers those as us-east-1
   events ("global service events" in the CloudTrail user guide).
 - a rendered record is matched when each of its copies is (the event may happen in any
   of the account's regions); a near miss or an ordinary record counts as matched
   when any copy is.
+- a reason names the regions a record is missed in, or, when it is missed in more of
+  the account's regions than it is matched in, the regions it is matched in ("in
+  every region but us-east-1"): a filter narrowed to one region of seventeen reads
+  better so.
 - a metric value is read in the account's id only: a region's name is never a number.
 """
 
@@ -30,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cfgmon.aws.values import ENABLED_REGION_STATUSES
 from cfgmon.controls.catalogue import CATALOGUE_ACCOUNT, CatalogueEvent
 
 # Services whose events CloudTrail delivers as global (us-east-1) events.
@@ -83,16 +94,34 @@ class Rendering:
         return texts, copies
 
 
+def where_missed(regions: Sequence[str], hits: Sequence[int]) -> str:
+    """Where a record rendered in `regions` is missed (decided above); `hits` says, per
+    region, whether its copy there is matched."""
+    missed = [region for region, hit in zip(regions, hits, strict=True) if not hit]
+    matched = [region for region, hit in zip(regions, hits, strict=True) if hit]
+    if len(missed) > len(matched):
+        return f"in every region but {', '.join(matched)}"
+    return f"in {', '.join(missed)}"
+
+
 def account_regions(con) -> dict[str, tuple[str, ...]]:
-    """The regions each account uses, as cfgmon collected them (decided above).
+    """The regions each account uses (decided above): its enabled regions where
+    collection listed them, else the regions collected for it.
 
     A region collect skipped (status 'skipped': the account has not enabled it) is not
-    one the account uses: no call can be made there. A failed scope still names an
-    enabled region."""
+    one the account uses; a failed scope still names an enabled region."""
+    enabled = ", ".join(f"'{status}'" for status in ENABLED_REGION_STATUSES)
     regions: dict[str, list[str]] = {}
     for account, region in con.execute(
-        "SELECT DISTINCT account_id, region FROM cfgmon_collection "
-        "WHERE status IN ('ok', 'error') ORDER BY 1, 2"
+        f"""
+        SELECT account_id, region FROM cfgmon_account_region
+        WHERE opt_in_status IN ({enabled})
+        UNION ALL
+        SELECT DISTINCT account_id, region FROM cfgmon_collection c
+        WHERE status IN ('ok', 'error')
+          AND NOT EXISTS (SELECT 1 FROM cfgmon_account_region l
+                          WHERE l.account_id = c.account_id)
+        ORDER BY 1, 2"""
     ).fetchall():
         regions.setdefault(account, []).append(region)
     return {account: tuple(names) for account, names in regions.items()}

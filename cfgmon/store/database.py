@@ -18,7 +18,7 @@ from cfgmon.errors import DatabaseError, DatabaseInUse
 from cfgmon.text import counted
 
 DEFAULT_DB = "cfgmon.duckdb"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "cfgmon_alarm_route, aws_sns_topic_attributes, aws_sns_topic_subscription_attributes "
         "and aws_sns_topic_kms_key (collected with the sns scope), cfgmon_topic_delivery",
         ("DROP TABLE IF EXISTS cfgmon_pattern_coverage",),
+    ),
+    Migration(
+        5,
+        "new tables cfgmon_account_region (the regions each account lists, written when it "
+        "is opened for collection), cfgmon_judged_coverage, cfgmon_judged_value and "
+        "cfgmon_group_coverage (alarm_chain v4's derived rows)",
+        (),
     ),
 )
 

@@ -2,8 +2,8 @@
 shards) as an inventory: an in-memory DuckDB whose collected tables are views over
 the lake's files.
 
-Every table of schema.sql is created empty in memory, then each collected table is
-replaced by a view that reads all its files under DIR/<table>/ (the shards' account
+Every table of schema.sql is created empty in memory, then each collected table (and
+each optional one the lake holds) is replaced by a view that reads all its files under DIR/<table>/ (the shards' account
 folders together) with the schema's column types. The derived and history tables
 stay empty tables of the in-memory database: a check derives its own and records
 nothing, and the lake is never written.
@@ -25,6 +25,9 @@ COLLECTED_TABLES: tuple[str, ...] = (
     "cfgmon_collection",
     *(table for tables in SERVICE_TABLES.values() for table in tables),
 )
+# Collected tables a lake exported by an earlier cfgmon lacks: read when there, an
+# empty table otherwise (cfgmon_account_region: the regions fall back to those collected).
+OPTIONAL_TABLES: tuple[str, ...] = ("cfgmon_account_region",)
 EXPORT_HINT = "export one with `cfgmon export --parquet DIR`"
 
 
@@ -50,6 +53,9 @@ def open_lake(directory: str | Path) -> duckdb.DuckDBPyConnection:
         con.execute(schema_sql())
         for table in COLLECTED_TABLES:
             _view(con, directory, table)
+        for table in OPTIONAL_TABLES:
+            if _files(directory, table):
+                _view(con, directory, table)
     except BaseException:
         con.close()
         raise

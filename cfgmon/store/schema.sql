@@ -364,6 +364,19 @@ CREATE TABLE IF NOT EXISTS cfgmon_account (
     organization_known BOOLEAN
 );
 
+-- The regions of each account as EC2 DescribeRegions (AllRegions) listed them when the
+-- account was last opened for collection, whatever `collect --region` narrowed the
+-- collection to: the regions the account can make calls in are those whose
+-- opt_in_status is opt-in-not-required or opted-in. An account whose regions could
+-- not be listed keeps its earlier rows, or has none.
+CREATE TABLE IF NOT EXISTS cfgmon_account_region (
+    account_id    VARCHAR NOT NULL,
+    region        VARCHAR NOT NULL,
+    opt_in_status VARCHAR NOT NULL,   -- opt-in-not-required | opted-in | not-opted-in
+    listed_at     TIMESTAMP NOT NULL,
+    PRIMARY KEY (account_id, region)
+);
+
 -- One row per collected scope (account, region, service): the latest attempt.
 -- status: ok | error | skipped. last_success_at tells how old the stored rows are
 -- when the latest attempt failed and earlier rows were kept.

@@ -82,6 +82,9 @@ class ScopeWrite:
     trail_upserts: Rows | None = None
 
 
+ACCOUNT_COLUMNS = 9  # AccountRecord's fields that are cfgmon_account's columns, in order
+
+
 @dataclass(frozen=True)
 class AccountRecord:
     """One cfgmon_account row (see schema.sql)."""
@@ -95,6 +98,9 @@ class AccountRecord:
     organization_id: str | None = None
     management_account_id: str | None = None
     organization_known: bool = False
+    # the account's regions and their opt-in status, for cfgmon_account_region; None
+    # keeps the rows stored before (the regions could not be listed, or were not asked)
+    listed_regions: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -258,10 +264,11 @@ class InventoryWriter:
         )])
 
     def record_accounts(self, records: Sequence[AccountRecord]) -> None:
-        """Upsert cfgmon_account rows, all in one statement."""
+        """Upsert cfgmon_account rows, all in one statement, and replace the listed
+        regions of those that carry them (cfgmon_account_region)."""
         if not records:
             return
-        values = [value for record in records for value in astuple(record)]
+        values = [value for record in records for value in astuple(record)[:ACCOUNT_COLUMNS]]
         self.con.execute(
             """
             INSERT OR REPLACE INTO cfgmon_account
@@ -270,6 +277,17 @@ class InventoryWriter:
             VALUES """ + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(records)),
             values,
         )
+        listed = [record for record in records if record.listed_regions is not None]
+        if not listed:
+            return
+        self.con.execute(
+            "DELETE FROM cfgmon_account_region WHERE list_contains(?, account_id)",
+            [[record.account_id for record in listed]],
+        )
+        insert_rows(self.con, "cfgmon_account_region", [
+            (record.account_id, region, status, record.collected_at)
+            for record in listed for region, status in record.listed_regions
+        ])
 
     # -- organisations and shards ---------------------------------------------------
 

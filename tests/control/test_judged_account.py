@@ -1,11 +1,14 @@
 """The chain as AWS evaluates it for the judged account: its regions, its metric values,
 an alarm over several filters' metrics, and the filter that matches ordinary traffic.
 
-The account is collected in us-east-1 and eu-west-1 (REGIONS), so those are the
+The account has enabled us-east-1 and eu-west-1 (REGIONS) only, so those are the
 regions its events happen in.
 """
 
 from __future__ import annotations
+
+import duckdb
+import pytest
 
 from cfgmon.controls import load_catalogue
 from cfgmon.simulation import CIS_CONFIG_PATTERN, expression_query, stat_query
@@ -22,6 +25,11 @@ def narrowed(*regions: str) -> str:
     """The CIS pattern narrowed to some regions."""
     clause = " || ".join(f'($.awsRegion = "{region}")' for region in regions)
     return CIS_CONFIG_PATTERN.removesuffix(" }") + f" && ({clause}) }}"
+
+
+@pytest.fixture(autouse=True)
+def _two_regions(enabled_regions):
+    enabled_regions(*REGIONS)
 
 
 def latest(inspector, control: str = CONTROL) -> dict:
@@ -50,11 +58,53 @@ def test_a_filter_naming_one_of_the_account_s_two_regions_misses_the_other_s_eve
         " PutConfigurationRecorder (in eu-west-1)")
 
 
-def test_an_account_collected_in_one_region_is_judged_in_that_region(inspector, seeder):
-    seeder.chain("eu-west-1", pattern=narrowed("eu-west-1"))
+def test_collecting_one_region_still_judges_the_account_in_both(inspector, seeder):
+    # `collect --region eu-west-1` narrows what is collected, not where the account
+    # makes calls: its multi-region trail records us-east-1's AWS Config changes too
+    chain = seeder.chain("eu-west-1", pattern=narrowed("eu-west-1"))
+    inspector.collect("eu-west-1")
+    [result] = inspector.check("--control", CONTROL)
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"].endswith("PutConfigurationRecorder (in us-east-1)"), result["reason"]
+    seeder.metric_filter("eu-west-1", chain.log_group_name, chain.filter_name,
+                         pattern=narrowed(*REGIONS), metric_name=chain.metric_name,
+                         namespace=chain.namespace)
     inspector.collect("eu-west-1")
     [result] = inspector.check("--control", CONTROL)
     assert result["status"] == "COMPLIANT", result["reason"]
+
+
+def test_an_account_whose_regions_were_never_listed_is_judged_in_those_collected(
+        inspector, seeder):
+    # a database collected before cfgmon kept the listed regions (or an account whose
+    # DescribeRegions was refused, collected with --region): the collected regions
+    # are all cfgmon knows of the account's
+    seeder.chain("eu-west-1", pattern=narrowed("eu-west-1"))
+    inspector.collect("eu-west-1")
+    with duckdb.connect(inspector.db) as con:
+        assert con.execute("SELECT count(*) FROM cfgmon_account_region").fetchone()[0] > 0
+        con.execute("DELETE FROM cfgmon_account_region")
+    [result] = inspector.check("--control", CONTROL)
+    assert result["status"] == "COMPLIANT", result["reason"]
+
+
+def test_collect_keeps_the_regions_the_account_lists(inspector, aws, enabled_regions):
+    enabled_regions("us-east-1", "eu-west-1", "ap-east-1")
+    inspector.collect("us-east-1")
+    with duckdb.connect(inspector.db) as con:
+        listed = dict(con.execute(
+            "SELECT region, opt_in_status FROM cfgmon_account_region "
+            "WHERE account_id = '123456789012'").fetchall())
+    assert {r for r, status in listed.items() if status == "opt-in-not-required"} == {
+        "us-east-1", "eu-west-1", "ap-east-1"}
+    assert listed["eu-central-1"] == "not-opted-in"
+    # the account enables another region: the next collection replaces the list
+    enabled_regions("us-east-1")
+    inspector.collect("us-east-1")
+    with duckdb.connect(inspector.db) as con:
+        assert con.execute(
+            "SELECT list(region) FROM cfgmon_account_region "
+            "WHERE opt_in_status = 'opt-in-not-required'").fetchone()[0] == ["us-east-1"]
 
 
 def test_a_metric_value_is_read_in_the_judged_account_s_rendering(inspector, seeder):

@@ -9,7 +9,7 @@ import pytest
 from org_scenario import create_organization, organization_trail_chain
 
 from cfgmon.shards import Shard, parse_shard, shard_of
-from cfgmon.store.lake import COLLECTED_TABLES
+from cfgmon.store.lake import COLLECTED_TABLES, OPTIONAL_TABLES
 
 SHARDS = 3
 REGIONS = ("us-east-1",)
@@ -81,7 +81,7 @@ def test_shards_exported_into_one_lake_judge_as_one_collection(
     # The lake holds each account's rows once: as many as one whole collection holds.
     single = duckdb.connect(str(whole_db), read_only=True)
     try:
-        for table in COLLECTED_TABLES:
+        for table in (*COLLECTED_TABLES, *OPTIONAL_TABLES):
             counts = duckdb.sql(
                 f"SELECT account_id, count(*) FROM read_parquet('{lake}/{table}/**/*.parquet') "
                 "GROUP BY ALL").fetchall()
@@ -164,6 +164,20 @@ def test_check_over_what_is_not_a_lake_is_a_usage_error(cli, tmp_path):
     assert (result.exit_code, result.stderr) == (2, (
         f"cfgmon: error: {tmp_path / 'empty'} is not a cfgmon Parquet lake (it has no "
         "cfgmon_account/ folder of Parquet files): export one with `cfgmon export --parquet DIR`\n"))
+
+
+def test_a_lake_exported_before_the_listed_regions_were_kept_still_checks(cli, tmp_path):
+    from sample_inventory import build_sample_inventory
+
+    db = build_sample_inventory(tmp_path / "inventory.duckdb")
+    lake = tmp_path / "lake"
+    assert cli("export", "--db", str(db), "--parquet", str(lake)).exit_code == 0
+    before = verdict_rows(cli("check", "--parquet", str(lake), "--format", "json"))
+    [optional] = OPTIONAL_TABLES
+    for path in sorted((lake / optional).glob("**/*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    (lake / optional).rmdir()
+    assert verdict_rows(cli("check", "--parquet", str(lake), "--format", "json")) == before
 
 
 def test_check_over_a_lake_missing_a_table_is_a_usage_error(cli, tmp_path):

@@ -1,5 +1,5 @@
-"""Review 4: alarm_chain v4's regions (rendering.py: the regions an account uses are
-those collected for it)."""
+"""alarm_chain v4 against v3 on regions: the regions an account uses are those it has
+enabled (rendering.py), whatever collect was narrowed to."""
 
 from cfgmon.simulation import CIS_CONFIG_PATTERN
 
@@ -30,17 +30,18 @@ def test_collecting_fewer_regions_does_not_make_a_narrowed_filter_cover(inspecto
     assert v4["status"] != "COMPLIANT", v4["reason"]          # v4: COMPLIANT
 
 
-def test_a_region_the_account_has_not_enabled_is_not_one_it_uses(inspector, seeder):
-    # ap-east-1 is an opt-in region moto's account has not enabled: collect skips it
-    # (cfgmon_collection status 'skipped', RegionNotEnabled). No call can be made
-    # there, so no event happens there; asking for it must not change the verdict.
+def test_a_region_the_account_has_not_enabled_is_not_one_it_uses(
+        inspector, seeder, enabled_regions):
+    # DescribeRegions lists ap-east-1 as not opted in: no call can be made there, so
+    # no event happens there; asking collect for it must not change the verdict
+    enabled_regions("us-east-1", "eu-west-1")
     seeder.chain("us-east-1", pattern=narrowed("us-east-1", "eu-west-1"))
     inspector.collect("us-east-1", "eu-west-1")
     before = one(inspector, V4)
     assert before["status"] == "COMPLIANT", before["reason"]
     inspector.collect("us-east-1", "eu-west-1", "ap-east-1")
     after = one(inspector, V4)
-    assert after["status"] == "COMPLIANT", after["reason"]    # v4: "... (in ap-east-1)"
+    assert after["status"] == "COMPLIANT", after["reason"]
 
 
 def test_a_record_missed_in_every_region_is_not_said_to_be_missed_in_one(inspector, seeder):
@@ -53,8 +54,15 @@ def test_a_record_missed_in_every_region_is_not_said_to_be_missed_in_one(inspect
     result = one(inspector, V4)
     assert result["status"] == "NON_COMPLIANT"
     reason = result["reason"]
-    # v4 ends "... PutConfigurationRecorder (in eu-west-1)": every name, one region
-    assert not reason.endswith("PutConfigurationRecorder (in eu-west-1)"), reason
+    # v4 ended "... PutConfigurationRecorder (in eu-west-1)": every name, one region
     assert reason.endswith(
         "misses PutConfigurationRecorder; StopConfigurationRecorder, DeleteDeliveryChannel,"
-        " PutDeliveryChannel (in eu-west-1)"), reason
+        " PutDeliveryChannel (in every region but us-east-1)"), reason
+
+
+def test_a_record_missed_in_few_regions_names_them(inspector, seeder, enabled_regions):
+    enabled_regions("us-east-1", "eu-west-1", "eu-west-2")
+    seeder.chain("us-east-1", pattern=narrowed("us-east-1", "eu-west-1"))
+    inspector.collect("us-east-1")
+    reason = one(inspector, V4)["reason"]
+    assert reason.endswith("PutConfigurationRecorder (in eu-west-2)"), reason

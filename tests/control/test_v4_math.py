@@ -1,4 +1,4 @@
-"""Review 4: alarm_chain v4's metric-math alarms over several filters' metrics."""
+"""alarm_chain v4's metric-math alarms over several filters' metrics."""
 
 from cfgmon.simulation import expression_query, stat_query
 
