@@ -157,6 +157,14 @@ def build(db: Path, *, accounts: int, regions: int, filters: int, patterns: int,
                2, 10, {T0}
         FROM account ac, region_name rn,
              (VALUES ('cloudtrail'), ('logs'), ('cloudwatch'), ('sns')) s(service)""")
+    # The regions each account lists, as collect keeps DescribeRegions' answer: the
+    # collected ones enabled, the opt-in regions not.
+    run(f"""
+        INSERT INTO cfgmon_account_region (account_id, region, opt_in_status, listed_at)
+        SELECT ac.id, rn.name, 'opt-in-not-required', {T0} FROM account ac, region_name rn
+        UNION ALL
+        SELECT ac.id, o.name, 'not-opted-in', {T0} FROM account ac,
+               (VALUES ('af-south-1'), ('ap-east-1'), ('me-south-1'), ('eu-south-1')) o(name)""")
     # One multi-region trail per account (some stopped, some single-region, a few
     # without CloudWatch Logs); account 0's is the organisation trail.
     run(f"""
@@ -295,7 +303,8 @@ def build(db: Path, *, accounts: int, regions: int, filters: int, patterns: int,
     con.execute("COMMIT")
     counts = {
         table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("cfgmon_account", "cfgmon_collection", "aws_cloudtrail_trail",
+        for table in ("cfgmon_account", "cfgmon_account_region", "cfgmon_collection",
+                      "aws_cloudtrail_trail",
                       "aws_cloudwatch_log_group", "aws_cloudwatch_log_metric_filter",
                       "aws_cloudwatch_alarm", "aws_cloudwatch_alarm_action", "aws_sns_topic",
                       "aws_sns_topic_subscription", "aws_sns_topic_attributes",
