@@ -69,6 +69,11 @@ class PatternBook:
         return self._compiled[text]
 
 
+# How many renderings in an account's regions a CatalogueBatch keeps at once; work is
+# ordered by rendering (JudgedRenderings), so one is rarely built twice.
+KEPT_REGIONAL_RENDERINGS = 4
+
+
 class CatalogueBatch:
     """The catalogues of several event sets as one batch of log events, for many patterns.
 
@@ -91,6 +96,7 @@ class CatalogueBatch:
         self.batch = EventBatch(self._texts)
         # what a rendering with regions folds back: each record's copies
         self._rendered: dict[Rendering, tuple[EventBatch, list[list[int]]]] = {}
+        self._regional: list[Rendering] = []  # the renderings with regions kept, oldest first
         self._regions = tuple(sorted(catalogue_regions(records)))
         # records a rendering matches only when every copy matches (those a covering
         # filter must match); near misses and ordinary records match when any copy does
@@ -118,10 +124,18 @@ class CatalogueBatch:
         return self._rendering(rendering)[0].matches(compiled)
 
     def _rendering(self, rendering: Rendering) -> tuple[EventBatch, list[list[int]]]:
-        if rendering not in self._rendered:
+        found = self._rendered.get(rendering)
+        if found is None:
             texts, copies = rendering.texts(self._records)
-            self._rendered[rendering] = EventBatch(texts), copies
-        return self._rendered[rendering]
+            found = self._rendered[rendering] = EventBatch(texts), copies
+            if rendering.regions:
+                # a rendering in an account's regions holds a copy of each regional record
+                # per region (some 50 MB for a family's catalogue in 17 regions): only the
+                # latest few are kept, so memory stays flat however many accounts
+                self._regional.append(rendering)
+                if len(self._regional) > KEPT_REGIONAL_RENDERINGS:
+                    del self._rendered[self._regional.pop(0)]
+        return found
 
     def fold(self, bits: int, rendering: Rendering) -> tuple[int, dict[int, str]]:
         """A rendering's bits as one bit per record, and for each covering record
@@ -146,10 +160,11 @@ class CatalogueBatch:
         """Whether the pattern can answer differently for different judged accounts."""
         return self.batch.reads_text(compiled, CATALOGUE_ACCOUNT)
 
-    def reads(self, compiled) -> tuple[bool, bool]:
+    def reads(self, compiled, regions: Sequence[str] = ()) -> tuple[bool, bool]:
         """Whether the pattern can answer differently for different judged accounts, and
-        in different regions."""
-        return self.batch.reads_each(compiled, ((CATALOGUE_ACCOUNT,), self._regions))
+        in different regions (`regions`: those a rendering may put in place of the
+        catalogue's, which a term can read as well as the catalogue's own)."""
+        return self.batch.reads_each(compiled, ((CATALOGUE_ACCOUNT,), (*self._regions, *regions)))
 
     def rows(self, compiled_or_error, bits: int = 0, rendering: Rendering | None = None) -> list[tuple]:
         """Per set: (valid, error, total, matched, covers, missed, broader, background),
@@ -414,12 +429,12 @@ def derive_many(
             coverage_rows.append((*key, "", pattern, *row, now))
         if isinstance(compiled, Exception):
             continue
-        by_account, by_region = catalogue.reads(compiled)
+        by_account, by_region = catalogue.reads(compiled, judged_rows.all_regions())
         if by_account or by_region:
             if judged is None:
                 judged = _judged_accounts(con)
             # the judged account's rendering: its id and its regions (chain version 4)
-            judged_rows.add_pattern(pattern, compiled, judged, by_account, by_region, now)
+            judged_rows.add_pattern(pattern, compiled, judged, by_account, by_region)
         if not by_account:
             continue
         # a pattern that reads the account's id is judged in each account's own rendering
@@ -427,6 +442,7 @@ def derive_many(
             bits = answers[pattern, account] = catalogue.answer(compiled, account)
             for key, row in zip(keys, catalogue.rows(compiled, bits), strict=True):
                 coverage_rows.append((*key, account, pattern, *row, now))
+    judged_rows.evaluate_patterns(now)
     values: dict[tuple, dict[str, bool]] = {}
     event_values: dict[str | None, set[float | None]] = {}
     trails = trail_selectors(con)

@@ -96,9 +96,12 @@ class JudgedRenderings:
         self.con, self.catalogue, self.keys, self.book = con, catalogue, keys, book
         self._judged_accounts = judged_accounts   # (con, query) -> {looked up: [accounts]}
         self._regions: dict[str, tuple[str, ...]] | None = None
+        self._all_regions: tuple[str, ...] | None = None
         self._value_accounts: dict[str, list[str]] | None = None
         self._readers: dict[tuple[str, str, str], set[str]] | None = None
         self._evaluated: dict[tuple[str, Rendering], tuple[int, list[tuple]]] = {}
+        # patterns added, by the rendering they are judged in: (pattern, compiled, account)
+        self._pending: dict[Rendering, list[tuple[str, object, str]]] = {}
         # (pattern, judged account): the rendering its answer is in
         self.renderings: dict[tuple[str, str], Rendering] = {}
         self.coverage_rows: list[tuple] = []
@@ -110,6 +113,14 @@ class JudgedRenderings:
         if self._regions is None:
             self._regions = account_regions(self.con)
         return self._regions.get(account, ())
+
+    def all_regions(self) -> tuple[str, ...]:
+        """Every region some account's rendering uses."""
+        if self._all_regions is None:
+            if self._regions is None:
+                self._regions = account_regions(self.con)
+            self._all_regions = tuple(sorted({r for names in self._regions.values() for r in names}))
+        return self._all_regions
 
     def readers(self, account: str, region: str, log_group: str) -> set[str]:
         """The accounts whose chains can reach this log group: its own account, and
@@ -123,16 +134,29 @@ class JudgedRenderings:
     # -- patterns ----------------------------------------------------------------------
 
     def add_pattern(self, pattern: str, compiled, judged: dict[str, list[str]],
-                    by_account: bool, by_region: bool, now) -> None:
-        """Rows for a valid pattern that reads the account's id (`by_account`) or a
-        region, per judged account, each distinct rendering evaluated once."""
+                    by_account: bool, by_region: bool) -> None:
+        """A valid pattern that reads the account's id (`by_account`) or a region, to be
+        judged per judged account in its rendering (evaluate_patterns)."""
         for account in judged.get(pattern, ()):
             rendering = Rendering(account if by_account else "",
                                   self.regions(account) if by_region else ())
             self.renderings[pattern, account] = rendering
-            _, rows = self._evaluate(pattern, compiled, rendering)
-            for key, row in zip(self.keys, rows, strict=True):
-                self.coverage_rows.append((*key, account, pattern, *row, now))
+            self._pending.setdefault(rendering, []).append((pattern, compiled, account))
+
+    def evaluate_patterns(self, now) -> None:
+        """The coverage rows of the patterns added, each distinct rendering evaluated
+        once and built once: the work goes rendering by rendering."""
+        for rendering, work in self._pending.items():
+            for pattern, compiled, account in work:
+                _, rows = self._evaluate(pattern, compiled, rendering)
+                for key, row in zip(self.keys, rows, strict=True):
+                    self.coverage_rows.append((*key, account, pattern, *row, now))
+        self._pending.clear()
+
+    def _bits(self, pattern: str, compiled, rendering: Rendering) -> int:
+        """What the pattern matches in the rendering, from its evaluation when it had one."""
+        found = self._evaluated.get((pattern, rendering))
+        return self.catalogue.raw(compiled, rendering) if found is None else found[0]
 
     def _evaluate(self, pattern: str, compiled, rendering: Rendering) -> tuple[int, list[tuple]]:
         found = self._evaluated.get((pattern, rendering))
@@ -271,7 +295,7 @@ class JudgedRenderings:
                     compiled = self.book.compile(member.pattern)
                     if isinstance(compiled, Exception):
                         continue
-                    own = self.catalogue.raw(compiled, rendering)
+                    own = self._bits(member.pattern, compiled, rendering)
                     bits |= own
                     if background is None:
                         background = self.catalogue.background_of(index, own, rendering)

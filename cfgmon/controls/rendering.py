@@ -21,7 +21,10 @@ them:
   multi-region trail records them. Where the account's regions were never listed
   (DescribeRegions refused, or a database collected before schema version 5) the
   regions collected for it stand in (cfgmon_collection, less the regions skipped as
-  not enabled); an account with neither keeps the catalogue's own regions.
+  not enabled), with, in the commercial partition, the regions every account has
+  (DEFAULT_REGIONS: opt-in-not-required, "enabled by default"; the Account Management
+  API's DisableRegion turns off opt-in regions only, so no account lacks these); an
+  account with neither keeps the catalogue's own regions.
 - a global service event (IAM, Organizations, CloudFront, Route 53 in us-east-1) stays
   in us-east-1 whatever the account's regions: CloudTrail delivers those as us-east-1
   events ("global service events" in the CloudTrail user guide).
@@ -51,6 +54,16 @@ GLOBAL_EVENT_SOURCES = frozenset({
     "route53.amazonaws.com",
 })
 GLOBAL_EVENT_REGION = "us-east-1"
+# The commercial partition's regions enabled by default in every account (EC2
+# DescribeRegions: opt-in-not-required; every region added since March 2019 is opt-in).
+DEFAULT_REGIONS = (
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1",
+    "ap-southeast-2", "ca-central-1", "eu-central-1", "eu-north-1", "eu-west-1",
+    "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
+    "us-west-2",
+)
+# Region name prefixes of the other partitions (GovCloud, China, the isolated ones).
+OTHER_PARTITION_PREFIXES = ("us-gov-", "cn-", "us-iso", "eu-isoe-")
 
 
 def is_global_event(record: dict) -> bool:
@@ -106,7 +119,7 @@ def where_missed(regions: Sequence[str], hits: Sequence[int]) -> str:
 
 def account_regions(con) -> dict[str, tuple[str, ...]]:
     """The regions each account uses (decided above): its enabled regions where
-    collection listed them, else the regions collected for it.
+    collection listed them, else the regions collected for it and the default ones.
 
     A region collect skipped (status 'skipped': the account has not enabled it) is not
     one the account uses; a failed scope still names an enabled region."""
@@ -124,7 +137,18 @@ def account_regions(con) -> dict[str, tuple[str, ...]]:
         ORDER BY 1, 2"""
     ).fetchall():
         regions.setdefault(account, []).append(region)
-    return {account: tuple(names) for account, names in regions.items()}
+    listed = {account for (account,) in con.execute(
+        "SELECT DISTINCT account_id FROM cfgmon_account_region").fetchall()}
+    return {account: names if account in listed else _with_default_regions(names)
+            for account, names in ((a, tuple(n)) for a, n in regions.items())}
+
+
+def _with_default_regions(collected: tuple[str, ...]) -> tuple[str, ...]:
+    """Regions collected for an account whose regions were never listed, with the ones
+    every commercial account has (decided above)."""
+    if any(region.startswith(OTHER_PARTITION_PREFIXES) for region in collected):
+        return collected
+    return tuple(sorted({*collected, *DEFAULT_REGIONS}))
 
 
 CATALOGUE = Rendering()  # the catalogue's own account and regions

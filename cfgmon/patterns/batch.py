@@ -16,12 +16,13 @@ own tests (tests/patterns/test_batch.py compares the two over every case file).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 from cfgmon.patterns.compiled import FilterPattern
 from cfgmon.patterns.evaluate import build, values_at
 from cfgmon.patterns.events import LogEvent
-from cfgmon.patterns.nodes import And, Comparison, JsonPattern, MatchAll, Or
+from cfgmon.patterns.nodes import And, Comparison, JsonPattern, MatchAll, Or, Phrase, TermPattern
 
 
 class EventBatch:
@@ -52,9 +53,10 @@ class EventBatch:
         """Whether the pattern's answers could change were `needle` replaced in the events.
 
         A JSON pattern reads the values its comparisons reach (whether a key exists, or
-        holds null or a boolean, does not depend on text in it); every other pattern
-        but match-all reads the whole message. Each distinct comparison is looked at
-        once per batch.
+        holds null or a boolean, does not depend on text in it); a pattern of terms
+        reads the needle a term can overlap (_phrase_reads; a regular expression term
+        reads everything); a space-delimited pattern reads the whole message. Each
+        distinct comparison is looked at once per batch.
         """
         return self.reads_any(pattern, (needle,))
 
@@ -67,6 +69,12 @@ class EventBatch:
         """reads_any for each group of needles, the pattern walked once."""
         if type(pattern.ast) is MatchAll:
             return (False,) * len(groups)
+        if type(pattern.ast) is TermPattern:
+            phrases = [term.operand.text for term in pattern.ast.terms
+                       if type(term.operand) is Phrase]
+            if len(phrases) == len(pattern.ast.terms):
+                return tuple(any(_phrase_reads(p, needle) for p in phrases for needle in needles)
+                             for needles in groups)
         if type(pattern.ast) is not JsonPattern:
             return (True,) * len(groups)
         selectors = {leaf.selector for leaf in _comparisons(pattern.ast.expression)}
@@ -125,3 +133,24 @@ def _comparisons(node):
 def bits_to_flags(bits: int, start: int, count: int) -> tuple[bool, ...]:
     """Events start..start+count-1 of a batch answer, as one flag each."""
     return tuple(bool(bits >> i & 1) for i in range(start, start + count))
+
+
+def _phrase_reads(phrase: str, needle: str) -> bool:
+    """Whether replacing `needle` in a text can change whether `phrase` occurs in it.
+
+    An occurrence of the phrase changes only where it overlaps the replaced text, the
+    needle or what stands in its place: the phrase holds the needle or lies inside it,
+    or one's start is the other's end. An all-digit needle stands for every number of
+    its length (an account id replaced by another's): a phrase overlaps one when it
+    starts or ends with a digit, or holds a run of that many digits. A region needle
+    stands for itself only: the caller passes every region a rendering puts in its
+    place."""
+    if needle.isdigit():
+        return (phrase[:1].isdigit() or phrase[-1:].isdigit()
+                or any(len(run) >= len(needle) for run in _DIGIT_RUNS.findall(phrase)))
+    return (needle in phrase or phrase in needle
+            or any(needle.endswith(phrase[:n]) or needle.startswith(phrase[-n:])
+                   for n in range(1, min(len(phrase), len(needle)) + 1)))
+
+
+_DIGIT_RUNS = re.compile(r"[0-9]+")

@@ -240,7 +240,9 @@ class _Planner:
         if not candidates:
             self.new_filter(account, region, group)
             return
-        closest = self.evidence.get("metric_filter_name")
+        # of filters seen together, the one matching ordinary traffic is the one to correct
+        closest = (self.evidence.get("ordinary_traffic_filter_name")
+                   or self.evidence.get("metric_filter_name"))
         _, row = max(candidates, key=lambda c: (c[1]["name"] == closest, c[0]))
         fix = corrected_pattern(self.version, self.result.framework, row["filter_pattern"])
         if fix.kept_narrowing:

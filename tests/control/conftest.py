@@ -137,6 +137,20 @@ def enabled_regions(aws, monkeypatch):
     return enable
 
 
+@pytest.fixture
+def refused_regions(aws, monkeypatch):
+    """moto's EC2 answers DescribeRegions with UnauthorizedOperation (a policy that
+    denies ec2:DescribeRegions), driving its backend as `enabled_regions` does."""
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models import ec2_backends
+
+    def refuse(*_args, **_kwargs):
+        raise EC2ClientError("UnauthorizedOperation",
+                             "You are not authorized to perform this operation.")
+
+    monkeypatch.setattr(ec2_backends[DEFAULT_ACCOUNT]["us-east-1"], "describe_regions", refuse)
+
+
 AUDITED_ACCOUNTS = {
     "123456789012": "COMPLIANT",      # the whole chain, in us-east-1
     "222222222222": "NON_COMPLIANT",  # an alarm that needs three events, in us-east-1

@@ -59,8 +59,8 @@ CASES = {
 }
 
 
-def _check(inspector) -> dict:
-    result = run_cli("check", "--db", inspector.db, "--control", CONTROL, "--format", "json")
+def _check(inspector, control: str = CONTROL) -> dict:
+    result = run_cli("check", "--db", inspector.db, "--control", control, "--format", "json")
     assert result.exit_code in (0, 1), result.stderr
     (verdict,) = json.loads(result.stdout)
     return verdict
@@ -157,3 +157,29 @@ def test_a_stored_run_is_planned_on_its_own_filter_after_the_trail_moved(aws, se
     assert ("correct the pattern of metric filter cis-config-changes on log group "
             "cis-cloudtrail-logs") in result.stdout, result.stdout
     assert "put-metric-alarm" not in result.stdout
+
+
+def test_of_two_filters_on_one_metric_the_one_matching_ordinary_traffic_is_named_and_fixed(
+        aws, seeder, inspector):
+    # the trail's changes in one filter, its logging in another that also counts every
+    # AssumeRole (sts): together they cover, but their alarm never leaves ALARM
+    control = "cloudtrail_configuration_changes_monitoring"
+    changes = ("{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail)"
+               " || ($.eventName = DeleteTrail) }")
+    logging = ("{ ($.eventName = StartLogging) || ($.eventName = StopLogging)"
+               " || ($.eventSource = sts.amazonaws.com) }")
+    chain = seeder.chain("us-east-1", pattern=changes)
+    seeder.metric_filter("us-east-1", chain.log_group_name, "zz-logging", pattern=logging,
+                         metric_name=chain.metric_name, namespace=chain.namespace)
+    inspector.collect()
+    before = _check(inspector, control)
+    assert before["evidence"]["broken_link"] == 7, before["reason"]
+    assert "but filter zz-logging also matches ordinary traffic" in before["reason"]
+    assert before["evidence"]["ordinary_traffic_filter_name"] == "zz-logging"
+    (step,) = before["remediation"]["steps"]
+    assert step["params"]["filterName"] == "zz-logging"
+    assert "it also matches ordinary traffic" in step["title"]
+    apply(aws, [step])
+    inspector.collect()
+    after = _check(inspector, control)
+    assert after["status"] == "COMPLIANT", (after["reason"], before["remediation"]["cli"])

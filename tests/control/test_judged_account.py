@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from cfgmon.controls import load_catalogue
+from cfgmon.controls.rendering import DEFAULT_REGIONS
 from cfgmon.simulation import CIS_CONFIG_PATTERN, expression_query, stat_query
 
 from .conftest import CONTROL, REGIONS
@@ -74,18 +75,37 @@ def test_collecting_one_region_still_judges_the_account_in_both(inspector, seede
     assert result["status"] == "COMPLIANT", result["reason"]
 
 
-def test_an_account_whose_regions_were_never_listed_is_judged_in_those_collected(
+def test_an_account_whose_regions_were_never_listed_is_judged_in_the_default_ones_too(
         inspector, seeder):
-    # a database collected before cfgmon kept the listed regions (or an account whose
-    # DescribeRegions was refused, collected with --region): the collected regions
-    # are all cfgmon knows of the account's
-    seeder.chain("eu-west-1", pattern=narrowed("eu-west-1"))
+    # a database collected before cfgmon kept the listed regions: the regions collected
+    # and those every commercial account has enabled (it cannot disable them)
+    chain = seeder.chain("eu-west-1", pattern=narrowed("eu-west-1"))
     inspector.collect("eu-west-1")
     with duckdb.connect(inspector.db) as con:
         assert con.execute("SELECT count(*) FROM cfgmon_account_region").fetchone()[0] > 0
         con.execute("DELETE FROM cfgmon_account_region")
     [result] = inspector.check("--control", CONTROL)
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"].endswith("(in every region but eu-west-1)"), result["reason"]
+    seeder.metric_filter("eu-west-1", chain.log_group_name, chain.filter_name,
+                         pattern=narrowed(*DEFAULT_REGIONS), metric_name=chain.metric_name,
+                         namespace=chain.namespace)
+    inspector.collect("eu-west-1")
+    with duckdb.connect(inspector.db) as con:
+        con.execute("DELETE FROM cfgmon_account_region")
+    [result] = inspector.check("--control", CONTROL)
     assert result["status"] == "COMPLIANT", result["reason"]
+
+
+def test_an_account_whose_regions_cannot_be_listed_is_judged_in_the_default_ones_too(
+        inspector, seeder, refused_regions):
+    seeder.chain("eu-west-1", pattern=narrowed("eu-west-1"))
+    inspector.collect("eu-west-1")   # --region: collect needs no list of regions
+    with duckdb.connect(inspector.db) as con:
+        assert con.execute("SELECT count(*) FROM cfgmon_account_region").fetchone()[0] == 0
+    [result] = inspector.check("--control", CONTROL)
+    assert result["status"] == "NON_COMPLIANT"
+    assert result["reason"].endswith("(in every region but eu-west-1)"), result["reason"]
 
 
 def test_collect_keeps_the_regions_the_account_lists(inspector, aws, enabled_regions):

@@ -39,3 +39,40 @@ def test_a_log_group_s_groups_are_judged_only_for_accounts_whose_chains_reach_it
     # every group is rendered for every account holding one of its patterns: rows and
     # Python evaluation grow as accounts x accounts x controls x filters
     assert not foreign, rows
+
+
+def test_an_application_log_s_term_pattern_is_judged_once_not_per_account_and_region(
+        aws, tmp_path, monkeypatch):
+    # `ERROR` reads no account id and no region name: whatever the rendering, it
+    # matches the same records, so no account's rendering is built for it
+    from cfgmon.controls import rendering
+
+    for account in ACCOUNTS:
+        seeder = Seeder(aws, account)
+        seeder.chain("us-east-1")
+        seeder.log_group("us-east-1", "app-logs")
+        seeder.metric_filter("us-east-1", "app-logs", "errors", pattern="?ERROR ?Exception",
+                             metric_name="AppErrors", namespace="App")
+    db = str(tmp_path / "cfgmon.duckdb")
+    for account in ACCOUNTS:
+        creds = aws.account_credentials(account)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["aws_access_key_id"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["aws_secret_access_key"])
+        monkeypatch.setenv("AWS_SESSION_TOKEN", creds["aws_session_token"])
+        assert run_cli("collect", "--db", db, "--endpoint-url", aws.endpoint,
+                       "--region", "us-east-1").exit_code == 0
+    built: list[rendering.Rendering] = []
+    texts = rendering.Rendering.texts
+
+    def counting(self, events):
+        built.append(self)
+        return texts(self, events)
+
+    monkeypatch.setattr(rendering.Rendering, "texts", counting)
+    result = run_cli("check", "--db", db, "--format", "json")
+    assert result.exit_code in (0, 1), result.stderr
+    assert built == []
+    con = duckdb.connect(db, read_only=True)
+    assert con.execute("SELECT count(*) FROM cfgmon_judged_coverage "
+                       "WHERE filter_pattern = '?ERROR ?Exception'").fetchone()[0] == 0
+    con.close()

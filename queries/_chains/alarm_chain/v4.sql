@@ -1186,6 +1186,9 @@ SELECT
     v.missed_events AS evidence_missed_events,
     v.broader_than_reference AS evidence_pattern_broader_than_reference,
     v.background_matched AS evidence_pattern_matches_ordinary_traffic,
+    -- the filter whose pattern matches it (of several seen together, maybe another)
+    CASE WHEN v.background_matched IS NOT NULL THEN COALESCE(v.background_filter, v.filter_name)
+    END AS evidence_ordinary_traffic_filter_name,
     v.metric_namespace AS evidence_metric_namespace,
     v.metric_name AS evidence_metric_name,
     v.metric_value AS evidence_metric_value,
