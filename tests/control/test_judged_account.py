@@ -28,6 +28,13 @@ def narrowed(*regions: str) -> str:
     return CIS_CONFIG_PATTERN.removesuffix(" }") + f" && ({clause}) }}"
 
 
+def renarrow(seeder, chain, *regions: str) -> None:
+    """The chain's filter narrowed to other regions."""
+    seeder.metric_filter(chain.region, chain.log_group_name, chain.filter_name,
+                         pattern=narrowed(*regions), metric_name=chain.metric_name,
+                         namespace=chain.namespace)
+
+
 @pytest.fixture(autouse=True)
 def _two_regions(enabled_regions):
     enabled_regions(*REGIONS)
@@ -67,9 +74,7 @@ def test_collecting_one_region_still_judges_the_account_in_both(inspector, seede
     [result] = inspector.check("--control", CONTROL)
     assert result["status"] == "NON_COMPLIANT"
     assert result["reason"].endswith("PutConfigurationRecorder (in us-east-1)"), result["reason"]
-    seeder.metric_filter("eu-west-1", chain.log_group_name, chain.filter_name,
-                         pattern=narrowed(*REGIONS), metric_name=chain.metric_name,
-                         namespace=chain.namespace)
+    renarrow(seeder, chain, *REGIONS)
     inspector.collect("eu-west-1")
     [result] = inspector.check("--control", CONTROL)
     assert result["status"] == "COMPLIANT", result["reason"]
@@ -87,9 +92,7 @@ def test_an_account_whose_regions_were_never_listed_is_judged_in_the_default_one
     [result] = inspector.check("--control", CONTROL)
     assert result["status"] == "NON_COMPLIANT"
     assert result["reason"].endswith("(in every region but eu-west-1)"), result["reason"]
-    seeder.metric_filter("eu-west-1", chain.log_group_name, chain.filter_name,
-                         pattern=narrowed(*DEFAULT_REGIONS), metric_name=chain.metric_name,
-                         namespace=chain.namespace)
+    renarrow(seeder, chain, *DEFAULT_REGIONS)
     inspector.collect("eu-west-1")
     with duckdb.connect(inspector.db) as con:
         con.execute("DELETE FROM cfgmon_account_region")

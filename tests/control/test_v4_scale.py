@@ -10,6 +10,20 @@ from .test_v4_regions import V4, narrowed
 ACCOUNTS = ("111111111111", "222222222222", "333333333333")
 
 
+def collect_each(aws, tmp_path, monkeypatch, *regions: str) -> str:
+    """Each of ACCOUNTS collected with its own credentials into one database."""
+    db = str(tmp_path / "cfgmon.duckdb")
+    for account in ACCOUNTS:
+        creds = aws.account_credentials(account)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["aws_access_key_id"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["aws_secret_access_key"])
+        monkeypatch.setenv("AWS_SESSION_TOKEN", creds["aws_session_token"])
+        result = run_cli("collect", "--db", db, "--endpoint-url", aws.endpoint,
+                         *(arg for region in regions for arg in ("--region", region)))
+        assert result.exit_code == 0, result.stderr
+    return db
+
+
 def test_a_log_group_s_groups_are_judged_only_for_accounts_whose_chains_reach_it(
         aws, tmp_path, monkeypatch):
     # Each account: its own trail, log group and two filters on one metric, the same
@@ -19,15 +33,7 @@ def test_a_log_group_s_groups_are_judged_only_for_accounts_whose_chains_reach_it
         chain = seeder.chain("us-east-1", pattern=narrowed("us-east-1", "eu-west-1"))
         seeder.metric_filter("us-east-1", chain.log_group_name, "zz-second",
                              pattern=narrowed("us-east-1"), metric_name=chain.metric_name)
-    db = str(tmp_path / "cfgmon.duckdb")
-    for account in ACCOUNTS:
-        creds = aws.account_credentials(account)
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["aws_access_key_id"])
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["aws_secret_access_key"])
-        monkeypatch.setenv("AWS_SESSION_TOKEN", creds["aws_session_token"])
-        result = run_cli("collect", "--db", db, "--endpoint-url", aws.endpoint,
-                         "--region", "us-east-1", "--region", "eu-west-1")
-        assert result.exit_code == 0, result.stderr
+    db = collect_each(aws, tmp_path, monkeypatch, "us-east-1", "eu-west-1")
     result = run_cli("check", "--db", db, "--format", "json", "--control", V4)
     assert result.exit_code in (0, 1), result.stderr
     con = duckdb.connect(db, read_only=True)
@@ -53,14 +59,7 @@ def test_an_application_log_s_term_pattern_is_judged_once_not_per_account_and_re
         seeder.log_group("us-east-1", "app-logs")
         seeder.metric_filter("us-east-1", "app-logs", "errors", pattern="?ERROR ?Exception",
                              metric_name="AppErrors", namespace="App")
-    db = str(tmp_path / "cfgmon.duckdb")
-    for account in ACCOUNTS:
-        creds = aws.account_credentials(account)
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["aws_access_key_id"])
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["aws_secret_access_key"])
-        monkeypatch.setenv("AWS_SESSION_TOKEN", creds["aws_session_token"])
-        assert run_cli("collect", "--db", db, "--endpoint-url", aws.endpoint,
-                       "--region", "us-east-1").exit_code == 0
+    db = collect_each(aws, tmp_path, monkeypatch, "us-east-1")
     built: list[rendering.Rendering] = []
     texts = rendering.Rendering.texts
 
