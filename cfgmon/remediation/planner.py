@@ -232,18 +232,21 @@ class _Planner:
 
     def no_covering_filter(self) -> None:
         account, region, group = self.chain_log_group()
-        # the filter to correct: the user's attempt at this control, the one naming most of
-        # its events (the closest filter may be another control's: never rewrite that one)
-        named = ((mentions_events(self.version, f["filter_pattern"]), f)
-                 for f in self.inv.filters_on(account, region, group))
-        candidates = [(count, f) for count, f in named if count]
-        if not candidates:
-            self.new_filter(account, region, group)
-            return
-        # of filters seen together, the one matching ordinary traffic is the one to correct
-        closest = (self.evidence.get("ordinary_traffic_filter_name")
-                   or self.evidence.get("metric_filter_name"))
-        _, row = max(candidates, key=lambda c: (c[1]["name"] == closest, c[0]))
+        # of filters seen together, the one matching ordinary traffic is the one to
+        # correct, whether or not it names the control's events
+        row = self.filter_row(self.evidence.get("ordinary_traffic_filter_name"))
+        closest = self.evidence.get("metric_filter_name") if row is None else row["name"]
+        if row is None:
+            # the filter to correct: the user's attempt at this control, the one naming
+            # most of its events (the closest filter may be another control's: never
+            # rewrite that one)
+            named = ((mentions_events(self.version, f["filter_pattern"]), f)
+                     for f in self.inv.filters_on(account, region, group))
+            candidates = [(count, f) for count, f in named if count]
+            if not candidates:
+                self.new_filter(account, region, group)
+                return
+            _, row = max(candidates, key=lambda c: (c[1]["name"] == closest, c[0]))
         fix = corrected_pattern(self.version, self.result.framework, row["filter_pattern"])
         if fix.kept_narrowing:
             why = f"add {', '.join(fix.added_events)} to its event names, keeping the rest"

@@ -134,10 +134,10 @@ def test_only_non_compliant_results_carry_a_remediation(aws, seeder, inspector):
     assert "remediation" not in _check(inspector)
 
 
-def _reference() -> str:
+def _reference(control: str = CONTROL) -> str:
     from cfgmon.controls import resolve
 
-    return resolve(CONTROL).control.reference_for("cis-aws@7.0.0")
+    return resolve(control).control.reference_for("cis-aws@7.0.0")
 
 
 def test_a_stored_run_is_planned_on_its_own_filter_after_the_trail_moved(aws, seeder, inspector):
@@ -179,6 +179,25 @@ def test_of_two_filters_on_one_metric_the_one_matching_ordinary_traffic_is_named
     (step,) = before["remediation"]["steps"]
     assert step["params"]["filterName"] == "zz-logging"
     assert "it also matches ordinary traffic" in step["title"]
+    apply(aws, [step])
+    inspector.collect()
+    after = _check(inspector, control)
+    assert after["status"] == "COMPLIANT", (after["reason"], before["remediation"]["cli"])
+
+
+def test_a_filter_on_the_metric_naming_none_of_the_events_but_matching_ordinary_traffic_is_fixed(
+        aws, seeder, inspector):
+    # the CIS filter, and another publishing the same metric for every sts call
+    control = "cloudtrail_configuration_changes_monitoring"
+    chain = seeder.chain("us-east-1", pattern=_reference(control))
+    seeder.metric_filter("us-east-1", chain.log_group_name, "sts-calls",
+                         pattern="{ $.eventSource = sts.amazonaws.com }",
+                         metric_name=chain.metric_name, namespace=chain.namespace)
+    inspector.collect()
+    before = _check(inspector, control)
+    assert before["evidence"]["ordinary_traffic_filter_name"] == "sts-calls", before["reason"]
+    (step,) = before["remediation"]["steps"]
+    assert step["params"]["filterName"] == "sts-calls"
     apply(aws, [step])
     inspector.collect()
     after = _check(inspector, control)
