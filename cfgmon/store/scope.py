@@ -15,6 +15,7 @@ from typing import Any
 
 from cfgmon.errors import CfgmonError
 from cfgmon.store.bulk import insert_rows, rows_view
+from cfgmon.store.keys import ScopeFailure, ScopeKey
 from cfgmon.store.transaction import transaction
 
 # The tables each service's scope owns: replacing a scope deletes the scope's rows
@@ -64,13 +65,6 @@ class ShardMismatch(CfgmonError):
 
 
 @dataclass(frozen=True)
-class ScopeKey:
-    account_id: str
-    region: str
-    service: str
-
-
-@dataclass(frozen=True)
 class ScopeWrite:
     """One fetched scope to replace: its rows (see InventoryWriter.replace_scope)."""
 
@@ -95,14 +89,6 @@ class AccountRecord:
     organization_id: str | None = None
     management_account_id: str | None = None
     organization_known: bool = False
-
-
-@dataclass(frozen=True)
-class ScopeFailure:
-    status: str  # error | skipped
-    error_code: str | None
-    error_message: str | None
-    error_operation: str | None = None
 
 
 class InventoryWriter:
