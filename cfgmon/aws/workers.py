@@ -46,11 +46,12 @@ from cfgmon.garbage import fewer_collections
 
 # How long a stopped worker gets to end once terminated, before it is killed.
 STOP_GRACE_SECONDS = 5.0
-# A worker process costs some 0.8 s of CPU before its first call (an interpreter,
-# boto3, botocore's service models): as much as 500 calls, a dozen accounts' worth.
-# Fewer accounts than this per worker cost more than the second core gives back
-# (benchmarks/collect.py: 20 accounts x 4 regions took 4.1 s wall in 2 processes,
-# 2.4 s in one; 100 accounts gain from a second process).
+# A worker process costs some 0.6 s of CPU before its first call (an interpreter,
+# boto3, botocore's service models): as much as 300 calls, half a dozen accounts'
+# worth. Fewer accounts than this per worker cost more than the second core gives
+# back (benchmarks/collect.py, answered at once: 20 accounts x 4 regions took 2.1-2.5 s
+# wall in 2 processes, 1.9-2.0 s in one; 100 accounts gain from a second process,
+# which also costs no more CPU per call there than one process of 64 threads).
 MIN_ACCOUNTS_PER_PROCESS = 25
 
 
