@@ -17,9 +17,10 @@ server's CPU is in the server's process. With `--processes` above 1 the collecti
 runs worker processes of its own (cfgmon.aws.workers); cfgmon's CPU is then the
 collecting process's (the writer's) plus every worker's, from its start to its end
 (interpreter, imports and all), and the peak RSS is the sum of the processes' peaks.
-A worker is started by multiprocessing's 'spawn', which imports the parent's main
-module again: here this script (some 0.5 s of CPU, as much as cfgmon.aws itself),
-for `cfgmon collect` the command line (some 0.4 s more).
+A worker is started by multiprocessing's 'spawn' without importing the parent's
+main module again (this script here, the command line under `cfgmon collect`), so
+a worker costs here what it costs under `cfgmon collect`: an interpreter, boto3,
+botocore's service models and its calls (no DuckDB: only the writer writes).
 
 The collections are answered by a ReplayServer in front of moto, not by moto
 itself. One collection of the whole organisation is answered by moto and its

@@ -3,11 +3,11 @@
 The collector knows nothing about controls; it copies inventory into the store.
 """
 
-import importlib
+from cfgmon.lazy import lazy_names
 
 # Each name is imported from its module on first use: importing a module of this
 # package (cfgmon.aws.values, say) does not load botocore, which only a collection needs.
-_HOMES = {
+__getattr__, __all__ = lazy_names(__name__, {
     "AccountFailure": "cfgmon.aws.collector",
     "CollectProgress": "cfgmon.aws.collector",
     "CollectionReport": "cfgmon.aws.collector",
@@ -35,14 +35,4 @@ _HOMES = {
     "organization_targets": "cfgmon.aws.targets",
     "record_shard": "cfgmon.aws.targets",
     "default_processes": "cfgmon.aws.workers",
-}
-
-
-def __getattr__(name: str):
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
-
-
-__all__ = sorted(_HOMES)
+})

@@ -37,14 +37,8 @@ from cfgmon.aws.workers import WorkerPool, WorkerUsage, worker_shares
 from cfgmon.errors import Interrupted
 from cfgmon.garbage import fewer_collections
 from cfgmon.redaction import redact
-from cfgmon.store.database import utc_now
-from cfgmon.store.scope import (
-    AccountRecord,
-    InventoryWriter,
-    ScopeFailure,
-    ScopeKey,
-    ScopeWrite,
-)
+from cfgmon.store.keys import ScopeFailure, ScopeKey, utc_now
+from cfgmon.store.scope import AccountRecord, InventoryWriter, ScopeWrite
 
 # Scopes written in one transaction at most, and how long a fetched scope waits at
 # most for its write. A write is a few dozen DuckDB statements of a few milliseconds

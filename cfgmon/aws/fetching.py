@@ -26,8 +26,7 @@ from cfgmon.aws.scope import ScopeContext, ScopeData, TrailClaims
 from cfgmon.aws.session import ApiCallCounter, ClientFactory
 from cfgmon.aws.targets import AccountTarget, AccountUnavailable, Target
 from cfgmon.redaction import redact
-from cfgmon.store.database import utc_now
-from cfgmon.store.scope import ScopeFailure, ScopeKey
+from cfgmon.store.keys import ScopeFailure, ScopeKey, utc_now
 
 # Service name (as stored in cfgmon_collection.service) -> its fetcher.
 FETCHERS: dict[str, Callable[[ScopeContext], ScopeData]] = {

@@ -30,8 +30,7 @@ from cfgmon.aws.session import (
 )
 from cfgmon.aws.values import parse_arn
 from cfgmon.shards import Shard
-from cfgmon.store.database import utc_now
-from cfgmon.store.scope import InventoryWriter
+from cfgmon.store.keys import utc_now
 
 ROLE_SESSION_NAME = "cfgmon"
 # Assumed credentials are renewed when they have less than this left.
@@ -363,6 +362,9 @@ def organization_targets(
 
 def record_shard(con: Any, plan: OrganizationPlan) -> None:
     """Write the plan's shard and the organisation's accounts into the database."""
+    # Imported here: a collecting worker process makes targets and writes nothing.
+    from cfgmon.store.scope import InventoryWriter
+
     organization = plan.organization
     InventoryWriter(con).record_shard(
         plan.shard, organization.id, organization.management_account_id,

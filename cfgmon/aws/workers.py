@@ -15,7 +15,10 @@ respected as in one process. A worker makes the caller's session itself
 cross the pipe, and a fetch's error message is masked before it is sent.
 
 Workers are started with 'spawn', not fork: the collecting process holds DuckDB
-and threads, which a fork would copy in whatever state they were. They ignore
+and threads, which a fork would copy in whatever state they were. Unlike spawn's
+default, they do not import the collecting process's main module again (see
+_main_module_left_out), and what they import loads no DuckDB: a worker's CPU before
+its first call is its interpreter, botocore and the service models. They ignore
 SIGINT (Ctrl-C reaches the whole process group; the collecting process decides
 what an interruption writes) and are terminated when the collection stops early.
 """
@@ -28,7 +31,9 @@ import os
 import pickle
 import resource
 import signal
-from collections.abc import Sequence
+import sys
+import types
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing import connection as connections
 from typing import Any
@@ -41,11 +46,12 @@ from cfgmon.garbage import fewer_collections
 
 # How long a stopped worker gets to end once terminated, before it is killed.
 STOP_GRACE_SECONDS = 5.0
-# A worker process costs some 0.8 s of CPU before its first call (an interpreter,
-# boto3, botocore's service models): as much as 500 calls, a dozen accounts' worth.
-# Fewer accounts than this per worker cost more than the second core gives back
-# (benchmarks/collect.py: 20 accounts x 4 regions took 4.1 s wall in 2 processes,
-# 2.4 s in one; 100 accounts gain from a second process).
+# A worker process costs some 0.6 s of CPU before its first call (an interpreter,
+# boto3, botocore's service models): as much as 300 calls, half a dozen accounts'
+# worth. Fewer accounts than this per worker cost more than the second core gives
+# back (benchmarks/collect.py, answered at once: 20 accounts x 4 regions took 2.1-2.5 s
+# wall in 2 processes, 1.9-2.0 s in one; 100 accounts gain from a second process,
+# which also costs no more CPU per call there than one process of 64 threads).
 MIN_ACCOUNTS_PER_PROCESS = 25
 
 
@@ -131,7 +137,8 @@ class WorkerPool:
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(target=_work, args=(sender, order), daemon=True,
                                       name="cfgmon-collect-worker")
-            process.start()
+            with _main_module_left_out():
+                process.start()
             sender.close()  # the worker's end: a worker that dies is then seen as EOF
             self._processes.append(process)
             self._running[receiver] = process
@@ -195,6 +202,26 @@ class WorkerPool:
         for receiver in self._running:
             receiver.close()
         self._running.clear()
+
+
+@contextlib.contextmanager
+def _main_module_left_out() -> Iterator[None]:
+    """Start processes that do not import this process's main module again.
+
+    'spawn' has each child import the parent's main module, in case what the child
+    is handed was defined there. A worker is handed cfgmon's own objects only, and
+    the main module of `cfgmon collect` is the whole command line: half a second of
+    CPU per worker, and a script's top-level code run once more in each. While a
+    worker starts (spawn reads the main module then, in this thread), the main
+    module is a stand-in without a file, as under `python -c`, where spawn has
+    nothing to import either.
+    """
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _work(sender: Any, order: _Order) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import os
 import re
@@ -15,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from cfgmon.errors import DatabaseError, DatabaseInUse
+from cfgmon.store.keys import utc_now
 from cfgmon.text import counted
 
 DEFAULT_DB = "cfgmon.duckdb"
@@ -95,11 +95,6 @@ def resolve_db_path(db: str | os.PathLike | None) -> Path:
 
 def schema_sql() -> str:
     return resources.files("cfgmon.store").joinpath("schema.sql").read_text(encoding="utf-8")
-
-
-def utc_now() -> dt.datetime:
-    """Naive UTC timestamp, the form every TIMESTAMP column holds."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def open_database(db: str | os.PathLike | None = None, *, read_only: bool = False):

@@ -15,6 +15,7 @@ from typing import Any
 
 from cfgmon.errors import CfgmonError
 from cfgmon.store.bulk import insert_rows, rows_view
+from cfgmon.store.keys import ScopeFailure, ScopeKey
 from cfgmon.store.transaction import transaction
 
 # The tables each service's scope owns: replacing a scope deletes the scope's rows
@@ -64,13 +65,6 @@ class ShardMismatch(CfgmonError):
 
 
 @dataclass(frozen=True)
-class ScopeKey:
-    account_id: str
-    region: str
-    service: str
-
-
-@dataclass(frozen=True)
 class ScopeWrite:
     """One fetched scope to replace: its rows (see InventoryWriter.replace_scope)."""
 
@@ -101,14 +95,6 @@ class AccountRecord:
     # the account's regions and their opt-in status, for cfgmon_account_region; None
     # keeps the rows stored before (the regions could not be listed, or were not asked)
     listed_regions: tuple[tuple[str, str], ...] | None = None
-
-
-@dataclass(frozen=True)
-class ScopeFailure:
-    status: str  # error | skipped
-    error_code: str | None
-    error_message: str | None
-    error_operation: str | None = None
 
 
 class InventoryWriter:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import boto3
 from dbrows import sorted_rows
 from reliability.fault_proxy import FaultProxy
@@ -74,3 +77,50 @@ def test_worker_processes_collect_what_one_process_collects(aws, tmp_path):
     assert sorted_rows(workers, "cfgmon_collection", status) == sorted_rows(one, "cfgmon_collection", status)
     account = "account_id, source, status, organization_id"
     assert sorted_rows(workers, "cfgmon_account", account) == sorted_rows(one, "cfgmon_account", account)
+
+
+# A script that collects in two worker processes; every process that runs this file
+# (the script itself, and a worker that imports it again) logs its module name.
+COLLECTING_SCRIPT = """
+import sys
+
+with open(sys.argv[2], "a") as log:
+    log.write(__name__ + "\\n")
+
+if __name__ == "__main__":
+    import boto3
+    from cfgmon.aws import ClientFactory, RoleTarget, SessionRecipe, collect
+    from cfgmon.store import open_database
+
+    caller = boto3.Session(region_name="us-east-1")
+    targets = [RoleTarget(account, f"arn:aws:iam::{account}:role/Audit", caller)
+               for account in sys.argv[4:]]
+    con = open_database(sys.argv[3])
+    report = collect(con, targets, clients=ClientFactory(endpoint_url=sys.argv[1]),
+                     regions=["us-east-1"], concurrency=2, processes=2, caller=SessionRecipe())
+    print(len(report.workers), report.count("ok"))
+"""
+
+
+def test_worker_processes_do_not_run_the_callers_script_again(aws, tmp_path):
+    script, log = tmp_path / "collecting.py", tmp_path / "ran.log"
+    script.write_text(COLLECTING_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script), aws.endpoint, str(log), str(tmp_path / "x.duckdb"),
+         *ACCOUNTS[:2]], capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2", str(2 * 4)]  # two workers, every scope fetched
+    assert log.read_text().split() == ["__main__"]  # the script ran once, in its own process
+
+
+def test_the_modules_a_worker_process_runs_load_no_database_engine():
+    # A worker imports cfgmon.aws.workers (its entry point) and what that imports; it
+    # writes nothing, so DuckDB and numpy would be CPU spent for nothing.
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, cfgmon.aws.workers; "
+         "print(sorted(name for name in ('duckdb', 'numpy') if name in sys.modules))"],
+        capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
