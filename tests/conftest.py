@@ -53,6 +53,40 @@ def _use_moto(moto_server: str, monkeypatch) -> MotoEndpoint:
     return aws
 
 
+@pytest.fixture
+def enabled_regions(aws, monkeypatch):
+    """Set which regions moto's account lists as enabled: `enabled_regions(*names)`.
+
+    moto's DescribeRegions lists every region of three partitions, most enabled, for
+    every account; a real account lists its partition's, some not opted in. moto has no
+    request that changes it, so this drives moto's EC2 backend (in this process) for
+    the region account-level calls go to; moto's reset restores it."""
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.availability_zones_and_regions import Region
+
+    def enable(*names: str, account: str = DEFAULT_ACCOUNT) -> None:
+        backend = ec2_backends[account]["us-east-1"]
+        listed = [Region(r.name, r.endpoint, "opt-in-not-required" if r.name in names
+                         else "not-opted-in") for r in backend.regions]
+        monkeypatch.setattr(backend, "regions", listed)
+
+    return enable
+
+
+@pytest.fixture
+def refused_regions(aws, monkeypatch):
+    """moto's EC2 answers DescribeRegions with UnauthorizedOperation (a policy that
+    denies ec2:DescribeRegions), driving its backend as `enabled_regions` does."""
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models import ec2_backends
+
+    def refuse(*_args, **_kwargs):
+        raise EC2ClientError("UnauthorizedOperation",
+                             "You are not authorized to perform this operation.")
+
+    monkeypatch.setattr(ec2_backends[DEFAULT_ACCOUNT]["us-east-1"], "describe_regions", refuse)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_terminal_size():
     """No $COLUMNS or $LINES from where the suite runs (a shell's, or the 80x24 that

@@ -94,9 +94,10 @@ class CatalogueBatch:
         self._records = records
         self._texts = [event.text for event in records]
         self.batch = EventBatch(self._texts)
-        # what a rendering with regions folds back: each record's copies
-        self._rendered: dict[Rendering, tuple[EventBatch, list[list[int]]]] = {}
+        # the renderings built, and for each, where each record's copies sit
+        self._rendered: dict[Rendering, EventBatch] = {}
         self._regional: list[Rendering] = []  # the renderings with regions kept, oldest first
+        self._copies: dict[Rendering, list[list[int]]] = {}
         self._regions = tuple(sorted(catalogue_regions(records)))
         # records a rendering matches only when every copy matches (those a covering
         # filter must match); near misses and ordinary records match when any copy does
@@ -121,13 +122,12 @@ class CatalogueBatch:
         (one per record without regions; fold() turns copies back into records)."""
         if rendering == CATALOGUE:
             return self.batch.matches(compiled)
-        return self._rendering(rendering)[0].matches(compiled)
+        return self._rendering(rendering).matches(compiled)
 
-    def _rendering(self, rendering: Rendering) -> tuple[EventBatch, list[list[int]]]:
+    def _rendering(self, rendering: Rendering) -> EventBatch:
         found = self._rendered.get(rendering)
         if found is None:
-            texts, copies = rendering.texts(self._records)
-            found = self._rendered[rendering] = EventBatch(texts), copies
+            found = self._rendered[rendering] = EventBatch(rendering.texts(self._records))
             if rendering.regions:
                 # a rendering in an account's regions holds a copy of each regional record
                 # per region (some 50 MB for a family's catalogue in 17 regions): only the
@@ -143,7 +143,9 @@ class CatalogueBatch:
         (rendering.where_missed)."""
         if not rendering.regions:
             return bits, {}
-        copies = self._rendering(rendering)[1]
+        copies = self._copies.get(rendering)
+        if copies is None:  # where each record's copies sit: no need to build the texts
+            copies = self._copies[rendering] = rendering.copies(self._records)
         folded, missed = 0, {}
         for i, members in enumerate(copies):
             hits = [bits >> c & 1 for c in members]

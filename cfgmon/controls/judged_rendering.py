@@ -20,7 +20,9 @@ says how a judged account's rendering is made):
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cfgmon.controls import alarm_judgement
@@ -210,13 +212,17 @@ class JudgedRenderings:
         for account, region, log_group, name, pattern, value, *metric in same_metric:
             groups.setdefault((account, region, log_group, "", *metric), []).append(
                 Member(name, pattern, value))
-        rows: list[tuple] = []
+        work: list[tuple[Rendering, Callable[[], list[tuple]]]] = []
         for (account, region, log_group, *_), members in groups.items():
-            rows += self._rows(account, region, log_group, "", members, None, now)
-        rows += self._alarm_group_rows(dimension_values, now)
-        return rows
+            work += self._work(account, region, log_group, "", members, None, now)
+        work += self._alarm_group_work(dimension_values, now)
+        # rendering by rendering, so that each is built once (only a few are kept)
+        by_rendering: dict[Rendering, list[Callable[[], list[tuple]]]] = {}
+        for rendering, rows_of in work:
+            by_rendering.setdefault(rendering, []).append(rows_of)
+        return [row for jobs in by_rendering.values() for rows_of in jobs for row in rows_of()]
 
-    def _alarm_group_rows(self, dimension_values, now) -> list[tuple]:
+    def _alarm_group_work(self, dimension_values, now) -> list[tuple[Rendering, Callable]]:
         reads: dict[tuple, list[Member]] = {}
         for account, region, alarm, metric_id, log_group, name, pattern, value, default in (
                 self.con.execute(ALARM_READS).fetchall()):
@@ -231,7 +237,7 @@ class JudgedRenderings:
         alarm_dims = _grouped(self.con.execute(
             "SELECT account_id, region, alarm_arn, metric_id, name, value "
             "FROM aws_cloudwatch_alarm_metric_dimension").fetchall())
-        rows: list[tuple] = []
+        work: list[tuple[Rendering, Callable]] = []
         for (account, region, alarm, log_group), members in reads.items():
             spec = specs.get((account, region, alarm))
             if spec is None:
@@ -264,60 +270,70 @@ class JudgedRenderings:
                 return alarm_judgement.judged_response(spec, member.metric_id, number,
                                                        member.default, defaults)
 
-            rows += self._rows(account, region, log_group, alarm, members, answer, now)
-        return rows
+            work += self._work(account, region, log_group, alarm, members, answer, now)
+        return work
 
-    def _rows(self, account, region, log_group, alarm, members: list[Member], answer,
-              now) -> list[tuple]:
-        """One row per filter of the group, per control and rendering: what the members
-        that count (a positive value, and for an alarm's group, one event alone puts
-        the alarm into ALARM: `answer`) match together, rendered for each account that
+    def _work(self, account, region, log_group, alarm, members: list[Member], answer,
+              now) -> list[tuple[Rendering, Callable[[], list[tuple]]]]:
+        """The group's rows to make, one job per account it is judged for (with the
+        rendering the job evaluates in): the catalogue's own, and each account that
         reads a member's pattern or value and whose chain can reach the log group (no
-        other account's chain ever reads these filters); with the alarm's answer to
-        each filter's event (NULL in a metric's group)."""
+        other account's chain ever reads these filters)."""
         judged = sorted(
             a for a in self.readers(account, region, log_group)
             if any((m.pattern, a) in self.renderings for m in members)
             or any((index, a, m.value) in self.numbers
                    for index in range(len(self.keys)) for m in members))
-        names = list(dict.fromkeys(m.name for m in members))
-        rows = []
+        work = []
         for account_judged in ["", *judged]:
             rendering = self._group_rendering(members, account_judged)
-            for index, key in enumerate(self.keys):
-                answers = {m: None if answer is None else answer(index, account_judged, m)
-                           for m in members}
-                counted = [m for m in members
-                           if self._number(index, account_judged, m.value)[0]
-                           and (answer is None or _alarms_on_one_event(answers[m]))]
-                bits, background, background_filter = 0, None, None
-                for member in sorted(counted, key=lambda m: m.name):
-                    compiled = self.book.compile(member.pattern)
-                    if isinstance(compiled, Exception):
-                        continue
-                    own = self._bits(member.pattern, compiled, rendering)
-                    bits |= own
-                    if background is None:
-                        background = self.catalogue.background_of(index, own, rendering)
-                        background_filter = member.name if background else None
-                if alarm and len({m.name for m in counted}) < 2:
-                    continue  # the alarm sees one of them at most: each is judged alone
-                total, matched, covers, missed, _ = self.catalogue.union_row(index, bits, rendering)
-                # an alarm's group names the filters it counts; a metric's, every filter
-                # publishing it (their alarm is the one on the metric)
-                together = list(dict.fromkeys(m.name for m in counted)) if alarm else names
-                by_name = {}
-                for m in members:
-                    by_name.setdefault(m.name, answers[m])
-                for name in names:
-                    own = by_name[name]
-                    rows.append((*key, account_judged, account, region, log_group, alarm, name,
-                                 ", ".join(together), len(together), total, matched,
-                                 covers, missed, background, background_filter,
-                                 *((None,) * 5 if own is None else (
-                                     own.alarms_on_event, own.alarm_when_quiet,
-                                     own.leaves_alarm, own.unsupported, own.why)),
-                                 now))
+            work.append((rendering, functools.partial(
+                self._rows, account, region, log_group, alarm, members, answer, now,
+                account_judged, rendering)))
+        return work
+
+    def _rows(self, account, region, log_group, alarm, members: list[Member], answer, now,
+              account_judged: str, rendering: Rendering) -> list[tuple]:
+        """One row per filter of the group and control, for one judged account: what
+        the members that count (a positive value, and for an alarm's group, one event
+        alone puts the alarm into ALARM: `answer`) match together in its rendering;
+        with the alarm's answer to each filter's event (NULL in a metric's group)."""
+        names = list(dict.fromkeys(m.name for m in members))
+        rows = []
+        for index, key in enumerate(self.keys):
+            answers = {m: None if answer is None else answer(index, account_judged, m)
+                       for m in members}
+            counted = [m for m in members
+                       if self._number(index, account_judged, m.value)[0]
+                       and (answer is None or _alarms_on_one_event(answers[m]))]
+            bits, background, background_filter = 0, None, None
+            for member in sorted(counted, key=lambda m: m.name):
+                compiled = self.book.compile(member.pattern)
+                if isinstance(compiled, Exception):
+                    continue
+                own = self._bits(member.pattern, compiled, rendering)
+                bits |= own
+                if background is None:
+                    background = self.catalogue.background_of(index, own, rendering)
+                    background_filter = member.name if background else None
+            if alarm and len({m.name for m in counted}) < 2:
+                continue  # the alarm sees one of them at most: each is judged alone
+            total, matched, covers, missed, _ = self.catalogue.union_row(index, bits, rendering)
+            # an alarm's group names the filters it counts; a metric's, every filter
+            # publishing it (their alarm is the one on the metric)
+            together = list(dict.fromkeys(m.name for m in counted)) if alarm else names
+            by_name = {}
+            for m in members:
+                by_name.setdefault(m.name, answers[m])
+            for name in names:
+                own = by_name[name]
+                rows.append((*key, account_judged, account, region, log_group, alarm, name,
+                             ", ".join(together), len(together), total, matched,
+                             covers, missed, background, background_filter,
+                             *((None,) * 5 if own is None else (
+                                 own.alarms_on_event, own.alarm_when_quiet,
+                                 own.leaves_alarm, own.unsupported, own.why)),
+                             now))
         return rows
 
     def _group_rendering(self, members: list[Member], account: str) -> Rendering:

@@ -40,6 +40,7 @@ them:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -62,8 +63,10 @@ DEFAULT_REGIONS = (
     "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
     "us-west-2",
 )
-# Region name prefixes of the other partitions (GovCloud, China, the isolated ones).
-OTHER_PARTITION_PREFIXES = ("us-gov-", "cn-", "us-iso", "eu-isoe-")
+# A commercial region's name (botocore's partitions.json, partition "aws"): GovCloud
+# (us-gov-west-1), China (cn-north-1), the European Sovereign Cloud (eusc-de-east-1)
+# and the isolated partitions (us-iso-east-1) are named otherwise.
+COMMERCIAL_REGION = re.compile(r"(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-[0-9]+")
 
 
 def is_global_event(record: dict) -> bool:
@@ -91,20 +94,27 @@ class Rendering:
     account_id: str = ""
     regions: tuple[str, ...] = ()
 
-    def texts(self, events: Sequence[CatalogueEvent]) -> tuple[list[str], list[list[int]]]:
-        """Each record's rendered log events, and for each record the indexes of its
-        copies among them."""
+    def texts(self, events: Sequence[CatalogueEvent]) -> list[str]:
+        """Each record's rendered log events, its copies in a row (copies())."""
         texts: list[str] = []
-        copies: list[list[int]] = []
         for event in events:
             text = event.text
             if self.account_id:
                 text = text.replace(CATALOGUE_ACCOUNT, self.account_id)
             region = regional_region(event.record) if self.regions else None
-            rendered = [text] if region is None else [text.replace(region, r) for r in self.regions]
-            copies.append(list(range(len(texts), len(texts) + len(rendered))))
-            texts += rendered
-        return texts, copies
+            texts += [text] if region is None else [text.replace(region, r) for r in self.regions]
+        return texts
+
+    def copies(self, events: Sequence[CatalogueEvent]) -> list[list[int]]:
+        """For each record, the indexes of its copies among texts()' log events (known
+        without rendering them)."""
+        copies: list[list[int]] = []
+        count = 0
+        for event in events:
+            n = len(self.regions) if self.regions and regional_region(event.record) else 1
+            copies.append(list(range(count, count + n)))
+            count += n
+        return copies
 
 
 def where_missed(regions: Sequence[str], hits: Sequence[int]) -> str:
@@ -146,7 +156,7 @@ def account_regions(con) -> dict[str, tuple[str, ...]]:
 def _with_default_regions(collected: tuple[str, ...]) -> tuple[str, ...]:
     """Regions collected for an account whose regions were never listed, with the ones
     every commercial account has (decided above)."""
-    if any(region.startswith(OTHER_PARTITION_PREFIXES) for region in collected):
+    if not all(COMMERCIAL_REGION.fullmatch(region) for region in collected):
         return collected
     return tuple(sorted({*collected, *DEFAULT_REGIONS}))
 

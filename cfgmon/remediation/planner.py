@@ -207,6 +207,8 @@ class _Planner:
 
     def new_filter(self, account: str, region: str, group: str) -> None:
         name = self.control.id.removesuffix("_monitoring").replace("_", "-")
+        if any(f["name"] == name for f in self.inv.filters_on(account, region, group)):
+            name += "-alarm-only"  # a filter of that name exists: it is not replaced
         pattern = self.control.reference_for(self.result.framework)
         self.add("filter", f"create metric filter {name} on log group {group}: the reference "
                  f"pattern of {self.result.framework or self.control.default_framework}", "logs",
@@ -232,9 +234,18 @@ class _Planner:
 
     def no_covering_filter(self) -> None:
         account, region, group = self.chain_log_group()
-        # of filters seen together, the one matching ordinary traffic is the one to
-        # correct, whether or not it names the control's events
+        # of filters seen together, the one matching ordinary traffic is the one to correct
         row = self.filter_row(self.evidence.get("ordinary_traffic_filter_name"))
+        if row is not None and not mentions_events(self.version, row["filter_pattern"]):
+            # it names none of this control's events: another control's filter, or one
+            # kept for another purpose, that publishes the same metric. It stays as it
+            # is; this control gets a filter and an alarm of its own.
+            self.notes.append(
+                f"metric filter {row['name']} publishes metric "
+                f"{row['metric_transformation_namespace']}/{row['metric_transformation_name']} "
+                "on ordinary traffic too, so an alarm on it stays in ALARM; it is left as it is")
+            self.new_filter(account, region, group)
+            return
         closest = self.evidence.get("metric_filter_name") if row is None else row["name"]
         if row is None:
             # the filter to correct: the user's attempt at this control, the one naming

@@ -185,20 +185,27 @@ def test_of_two_filters_on_one_metric_the_one_matching_ordinary_traffic_is_named
     assert after["status"] == "COMPLIANT", (after["reason"], before["remediation"]["cli"])
 
 
-def test_a_filter_on_the_metric_naming_none_of_the_events_but_matching_ordinary_traffic_is_fixed(
+def test_another_control_s_filter_on_the_metric_is_left_alone_and_this_one_gets_its_own(
         aws, seeder, inspector):
-    # the CIS filter, and another publishing the same metric for every sts call
-    control = "cloudtrail_configuration_changes_monitoring"
+    # one metric, one alarm: the CIS CloudTrail-changes filter and a console sign-in
+    # filter (which keeps console_sign_in_without_mfa COMPLIANT); every sign-in is
+    # ordinary traffic for the CloudTrail control, whose fix must not break the other
+    control, console = ("cloudtrail_configuration_changes_monitoring",
+                        "console_sign_in_without_mfa_monitoring")
     chain = seeder.chain("us-east-1", pattern=_reference(control))
-    seeder.metric_filter("us-east-1", chain.log_group_name, "sts-calls",
-                         pattern="{ $.eventSource = sts.amazonaws.com }",
+    seeder.metric_filter("us-east-1", chain.log_group_name, "console-sign-ins",
+                         pattern='{ $.eventName = "ConsoleLogin" }',
                          metric_name=chain.metric_name, namespace=chain.namespace)
     inspector.collect()
+    assert _check(inspector, console)["status"] == "COMPLIANT"
     before = _check(inspector, control)
-    assert before["evidence"]["ordinary_traffic_filter_name"] == "sts-calls", before["reason"]
-    (step,) = before["remediation"]["steps"]
-    assert step["params"]["filterName"] == "sts-calls"
-    apply(aws, [step])
+    assert before["evidence"]["ordinary_traffic_filter_name"] == "console-sign-ins", before["reason"]
+    steps = before["remediation"]["steps"]
+    assert [s["operation"] for s in steps] == ["PutMetricFilter", "PutMetricAlarm"]
+    assert steps[0]["params"]["filterName"] not in ("console-sign-ins", chain.filter_name)
+    assert any("console-sign-ins" in note for note in before["remediation"]["notes"])
+    apply(aws, steps)
     inspector.collect()
     after = _check(inspector, control)
     assert after["status"] == "COMPLIANT", (after["reason"], before["remediation"]["cli"])
+    assert _check(inspector, console)["status"] == "COMPLIANT"
