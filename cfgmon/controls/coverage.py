@@ -97,7 +97,7 @@ class CatalogueBatch:
         # the renderings built, and for each, where each record's copies sit
         self._rendered: dict[Rendering, EventBatch] = {}
         self._regional: list[Rendering] = []  # the renderings with regions kept, oldest first
-        self._copies: dict[Rendering, list[list[int]]] = {}
+        self._copies: dict[tuple[str, ...], list[list[int]]] = {}
         self._regions = tuple(sorted(catalogue_regions(records)))
         # records a rendering matches only when every copy matches (those a covering
         # filter must match); near misses and ordinary records match when any copy does
@@ -143,9 +143,10 @@ class CatalogueBatch:
         (rendering.where_missed)."""
         if not rendering.regions:
             return bits, {}
-        copies = self._copies.get(rendering)
-        if copies is None:  # where each record's copies sit: no need to build the texts
-            copies = self._copies[rendering] = rendering.copies(self._records)
+        # where each record's copies sit (the regions decide it): no texts are built
+        copies = self._copies.get(rendering.regions)
+        if copies is None:
+            copies = self._copies[rendering.regions] = rendering.copies(self._records)
         folded, missed = 0, {}
         for i, members in enumerate(copies):
             hits = [bits >> c & 1 for c in members]

@@ -206,9 +206,8 @@ class _Planner:
     # -- the metric filter (7, 8) -------------------------------------------------------
 
     def new_filter(self, account: str, region: str, group: str) -> None:
-        name = self.control.id.removesuffix("_monitoring").replace("_", "-")
-        if any(f["name"] == name for f in self.inv.filters_on(account, region, group)):
-            name += "-alarm-only"  # a filter of that name exists: it is not replaced
+        name = self._free_name(account, region, group,
+                               self.control.id.removesuffix("_monitoring").replace("_", "-"))
         pattern = self.control.reference_for(self.result.framework)
         self.add("filter", f"create metric filter {name} on log group {group}: the reference "
                  f"pattern of {self.result.framework or self.control.default_framework}", "logs",
@@ -217,6 +216,20 @@ class _Planner:
                   "metricTransformations": [{"metricName": name, "metricNamespace": NAMESPACE,
                                              "metricValue": "1"}]}, account, region)
         self.new_alarm(account, region, NAMESPACE, name, f"metric filter {name}")
+
+    def _free_name(self, account: str, region: str, group: str, name: str) -> str:
+        """`name`, or the first of name-2, name-3, ... that no filter on the log group is
+        called or publishes as a metric of NAMESPACE, and no alarm watches: a new
+        filter replaces no filter and shares its metric with none."""
+        filters = self.inv.filters_on(account, region, group)
+        taken = {f["name"] for f in filters} | {
+            f["metric_transformation_name"] for f in filters
+            if f["metric_transformation_namespace"] == NAMESPACE}
+        candidate, n = name, 1
+        while candidate in taken or self.inv.alarms_on(account, region, NAMESPACE, candidate):
+            n += 1
+            candidate = f"{name}-{n}"
+        return candidate
 
     def put_filter(self, title: str, row: dict, *, pattern: str | None = None,
                    transformation: dict | None = None) -> None:
@@ -236,7 +249,8 @@ class _Planner:
         account, region, group = self.chain_log_group()
         # of filters seen together, the one matching ordinary traffic is the one to correct
         row = self.filter_row(self.evidence.get("ordinary_traffic_filter_name"))
-        if row is not None and not mentions_events(self.version, row["filter_pattern"]):
+        if (row is not None and row["name"] != self.evidence.get("metric_filter_name")
+                and not mentions_events(self.version, row["filter_pattern"])):
             # it names none of this control's events: another control's filter, or one
             # kept for another purpose, that publishes the same metric. It stays as it
             # is; this control gets a filter and an alarm of its own.

@@ -209,3 +209,35 @@ def test_another_control_s_filter_on_the_metric_is_left_alone_and_this_one_gets_
     after = _check(inspector, control)
     assert after["status"] == "COMPLIANT", (after["reason"], before["remediation"]["cli"])
     assert _check(inspector, console)["status"] == "COMPLIANT"
+
+def test_the_new_filter_publishes_a_metric_no_other_filter_does(aws, seeder, inspector):
+    # the chain's shared metric is already called as cfgmon would call the new one
+    control = "cloudtrail_configuration_changes_monitoring"
+    chain = seeder.chain("us-east-1", pattern=_reference(control),
+                         metric_name="cloudtrail-configuration-changes")
+    seeder.metric_filter("us-east-1", chain.log_group_name, "console-sign-ins",
+                         pattern='{ $.eventName = "ConsoleLogin" }',
+                         metric_name=chain.metric_name, namespace=chain.namespace)
+    inspector.collect()
+    before = _check(inspector, control)
+    steps = before["remediation"]["steps"]
+    published = steps[0]["params"]["metricTransformations"][0]
+    assert (published["metricNamespace"], published["metricName"]) != (
+        chain.namespace, chain.metric_name), before["remediation"]["cli"]
+    apply(aws, steps)
+    inspector.collect()
+    after = _check(inspector, control)
+    assert after["status"] == "COMPLIANT", (after["reason"], before["remediation"]["cli"])
+
+
+def test_the_control_s_own_too_broad_filter_is_corrected_in_place(aws, seeder, inspector):
+    control = "cloudtrail_configuration_changes_monitoring"
+    chain = seeder.chain("us-east-1", pattern='{ $.eventSource = "*" }')
+    inspector.collect()
+    before = _check(inspector, control)
+    assert before["evidence"]["ordinary_traffic_filter_name"] == chain.filter_name
+    (step,) = before["remediation"]["steps"]
+    assert step["params"]["filterName"] == chain.filter_name
+    apply(aws, [step])
+    inspector.collect()
+    assert _check(inspector, control)["status"] == "COMPLIANT"

@@ -30,3 +30,21 @@ def test_a_commercial_account_has_the_default_regions_and_its_opt_in_ones():
                                     "us-iso-east-1", "eu-isoe-west-1"])
 def test_an_account_of_another_partition_keeps_the_regions_collected(region):
     assert regions_collected(region) == (region,)
+
+
+def test_what_a_check_keeps_of_renderings_does_not_grow_with_accounts():
+    # one catalogue judged for many accounts in the same regions: the renderings kept
+    # (each some megabytes in 17 regions) and their layouts stay a few
+    from cfgmon.controls import load_catalogue
+    from cfgmon.controls.coverage import KEPT_REGIONAL_RENDERINGS, CatalogueBatch
+    from cfgmon.controls.rendering import Rendering
+    from cfgmon.patterns import compile_pattern
+
+    version = load_catalogue()["config_configuration_changes_monitoring"].latest
+    batch = CatalogueBatch([version.event_set()])
+    pattern = compile_pattern('{ $.recipientAccountId = "111111111111" }')
+    for n in range(20):
+        rendering = Rendering(f"{100000000000 + n}", ("eu-west-1", "us-east-1"))
+        batch.fold(batch.raw(pattern, rendering), rendering)
+    assert len(batch._rendered) <= KEPT_REGIONAL_RENDERINGS
+    assert len(batch._copies) == 1
