@@ -1,7 +1,7 @@
 """Benchmark: collecting an AWS organisation: cfgmon's CPU per call, hidden latency, memory, shards.
 
     .venv/bin/python benchmarks/collect.py [--accounts 20,100] [--regions 4]
-        [--latency-ms 50] [--concurrency 8,16,32,64] [--processes 1,CORES] [--shards 3]
+        [--latency-ms 50] [--concurrency 8,16,32,64] [--processes 1,CORES] [--shards 3 (0: none)]
         [--profile]
 
 A moto server (cfgmon.simulation.MotoSimulation), in a child process of its own,
@@ -386,10 +386,13 @@ def main() -> None:
     parser.add_argument("--processes", default=f"1,{default_processes()}",
                         help="processes of passes 1 and 2, comma-separated "
                              "[default: 1 and the cores cfgmon may use]")
-    parser.add_argument("--shards", type=int, default=3)
+    parser.add_argument("--shards", type=int, default=3,
+                        help="shards collected at once in part 3 (0: skip part 3)")
     parser.add_argument("--profile", action="store_true",
                         help="print the top of a CPU profile of the smallest run")
     options = parser.parse_args()
+    if options.shards < 0:
+        parser.error("--shards must be 0 (skip part 3) or more")
     if not 1 <= options.regions <= len(REGIONS):
         parser.error(f"--regions must be 1..{len(REGIONS)}")
     sizes = sorted(_numbers(options.accounts))
@@ -465,23 +468,29 @@ def main() -> None:
         print(f"  {len(smallest)} accounts: concurrency 1 {one['wall']:.1f} s, the default "
               f"{fast['wall']:.1f} s: speed-up {one['wall'] / fast['wall']:.1f}x")
 
-        print(f"\n3. {options.shards} shards at once against one collection, {len(largest)} "
-              f"accounts, {options.latency_ms:g} ms per request, the default settings:")
-        whole = measured(*run(DEFAULT_CONCURRENCY, largest, default))
-        # each shard as its own `cfgmon collect` would run, for the accounts of a shard
-        per_shard = default_processes(len(largest) // options.shards)
-        shards = measured_together([
-            run(DEFAULT_CONCURRENCY, largest, per_shard, shard=(index, options.shards))
-            for index in range(1, options.shards + 1)
-        ])
-        slowest = max(result["wall"] for result in shards)
-        walls = ", ".join(f"{result['wall']:.1f} s" for result in shards)
-        scopes = ", ".join(str(result["scopes"]) for result in shards)
-        print(f"  whole organisation: {whole['wall']:.1f} s; shards: {walls} ({scopes} scopes); "
-              f"speed-up {whole['wall'] / slowest:.1f}x")
+        if options.shards:
+            compare_shards(options, run, largest, default)
         now_recorded, replayed = server.answers()
         print(f"\nanswers replayed: {replayed}; asked of moto after the recording: "
               f"{now_recorded - recorded}")
+
+
+def compare_shards(options, run, largest: list[str], default: int) -> None:
+    """Part 3: --shards collections of `--shard K/N` at once against one collection."""
+    print(f"\n3. {options.shards} shards at once against one collection, {len(largest)} "
+          f"accounts, {options.latency_ms:g} ms per request, the default settings:")
+    whole = measured(*run(DEFAULT_CONCURRENCY, largest, default))
+    # each shard as its own `cfgmon collect` would run, for the accounts of a shard
+    per_shard = default_processes(len(largest) // options.shards)
+    shards = measured_together([
+        run(DEFAULT_CONCURRENCY, largest, per_shard, shard=(index, options.shards))
+        for index in range(1, options.shards + 1)
+    ])
+    slowest = max(result["wall"] for result in shards)
+    walls = ", ".join(f"{result['wall']:.1f} s" for result in shards)
+    scopes = ", ".join(str(result["scopes"]) for result in shards)
+    print(f"  whole organisation: {whole['wall']:.1f} s; shards: {walls} ({scopes} scopes); "
+          f"speed-up {whole['wall'] / slowest:.1f}x")
 
 
 if __name__ == "__main__":
