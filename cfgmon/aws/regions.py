@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cfgmon.aws.errors import CollectError
 from cfgmon.aws.session import ApiCallCounter, ClientFactory, session_region
 from cfgmon.aws.targets import AccountTarget
-from cfgmon.aws.values import ENABLED_REGION_STATUSES as ENABLED_STATUSES
+from cfgmon.aws.values import ENABLED_REGION_STATUSES
 
 # How alike an unknown name and a region must be to suggest it: close enough for a
 # typo (eu-west-3x, us-east1), too far for a made-up name to get a random region.
@@ -69,12 +69,12 @@ def plan_regions(
         return RegionPlan(collect=tuple(dict.fromkeys(requested)))
     listed = tuple(sorted(statuses.items()))
     if not requested:
-        enabled = sorted(name for name, status in statuses.items() if status in ENABLED_STATUSES)
+        enabled = sorted(name for name, status in statuses.items() if status in ENABLED_REGION_STATUSES)
         return RegionPlan(collect=tuple(enabled), listed=listed)
     _check_known(requested, set(statuses))
     collect, skipped = [], {}
     for name in dict.fromkeys(requested):
-        if statuses[name] in ENABLED_STATUSES:
+        if statuses[name] in ENABLED_REGION_STATUSES:
             collect.append(name)
         else:
             skipped[name] = f"region {name} is not enabled in account {target.account_id} ({statuses[name]})"

@@ -112,16 +112,18 @@ class JudgedRenderings:
         self.numbers: dict[tuple[int, str, str], tuple[bool, float | None]] = {}
 
     def regions(self, account: str) -> tuple[str, ...]:
+        return self._account_regions().get(account, ())
+
+    def _account_regions(self) -> dict[str, tuple[str, ...]]:
         if self._regions is None:
             self._regions = account_regions(self.con)
-        return self._regions.get(account, ())
+        return self._regions
 
     def all_regions(self) -> tuple[str, ...]:
         """Every region some account's rendering uses."""
         if self._all_regions is None:
-            if self._regions is None:
-                self._regions = account_regions(self.con)
-            self._all_regions = tuple(sorted({r for names in self._regions.values() for r in names}))
+            self._all_regions = tuple(sorted(
+                {r for names in self._account_regions().values() for r in names}))
         return self._all_regions
 
     def readers(self, account: str, region: str, log_group: str) -> set[str]:

@@ -135,22 +135,23 @@ def account_regions(con) -> dict[str, tuple[str, ...]]:
     one the account uses; a failed scope still names an enabled region."""
     enabled = ", ".join(f"'{status}'" for status in ENABLED_REGION_STATUSES)
     regions: dict[str, list[str]] = {}
-    for account, region in con.execute(
+    listed: set[str] = set()
+    for account, region, was_listed in con.execute(
         f"""
-        SELECT account_id, region FROM cfgmon_account_region
+        SELECT account_id, region, TRUE FROM cfgmon_account_region
         WHERE opt_in_status IN ({enabled})
         UNION ALL
-        SELECT DISTINCT account_id, region FROM cfgmon_collection c
+        SELECT DISTINCT account_id, region, FALSE FROM cfgmon_collection c
         WHERE status IN ('ok', 'error')
           AND NOT EXISTS (SELECT 1 FROM cfgmon_account_region l
                           WHERE l.account_id = c.account_id)
         ORDER BY 1, 2"""
     ).fetchall():
         regions.setdefault(account, []).append(region)
-    listed = {account for (account,) in con.execute(
-        "SELECT DISTINCT account_id FROM cfgmon_account_region").fetchall()}
-    return {account: names if account in listed else _with_default_regions(names)
-            for account, names in ((a, tuple(n)) for a, n in regions.items())}
+        if was_listed:
+            listed.add(account)
+    return {account: tuple(names) if account in listed else _with_default_regions(tuple(names))
+            for account, names in regions.items()}
 
 
 def _with_default_regions(collected: tuple[str, ...]) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from cfgmon.errors import CfgmonError
@@ -76,7 +76,10 @@ class ScopeWrite:
     trail_upserts: Rows | None = None
 
 
-ACCOUNT_COLUMNS = 9  # AccountRecord's fields that are cfgmon_account's columns, in order
+# AccountRecord's fields that are cfgmon_account's columns, in order
+ACCOUNT_COLUMNS = ("account_id", "collected_at", "source", "status", "error_code",
+                   "error_message", "organization_id", "management_account_id",
+                   "organization_known")
 
 
 @dataclass(frozen=True)
@@ -254,13 +257,11 @@ class InventoryWriter:
         regions of those that carry them (cfgmon_account_region)."""
         if not records:
             return
-        values = [value for record in records for value in astuple(record)[:ACCOUNT_COLUMNS]]
+        values = [getattr(record, column) for record in records for column in ACCOUNT_COLUMNS]
+        row = "(" + ", ".join("?" * len(ACCOUNT_COLUMNS)) + ")"
         self.con.execute(
-            """
-            INSERT OR REPLACE INTO cfgmon_account
-                (account_id, collected_at, source, status, error_code, error_message,
-                 organization_id, management_account_id, organization_known)
-            VALUES """ + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(records)),
+            f"INSERT OR REPLACE INTO cfgmon_account ({', '.join(ACCOUNT_COLUMNS)}) VALUES "
+            + ", ".join([row] * len(records)),
             values,
         )
         listed = [record for record in records if record.listed_regions is not None]
