@@ -55,9 +55,12 @@ class ControlResult:
     def as_dict(self) -> dict[str, Any]:
         # shallow, the evidence a read-only mapping that carries its JSON: asdict would
         # deep-copy every value of tens of thousands of results
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values = {name: getattr(self, name) for name in _RESULT_FIELDS}
         values["evidence"] = Encoded(self.evidence_json, self.evidence)
         return values
+
+
+_RESULT_FIELDS = tuple(f.name for f in fields(ControlResult))
 
 
 def run_controls(

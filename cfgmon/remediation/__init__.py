@@ -18,7 +18,7 @@ from cfgmon.output.json_format import Encoded, dumps
 from cfgmon.remediation import aws_cli, terraform
 from cfgmon.remediation.inventory import Inventory
 from cfgmon.remediation.plan import ApiCall, Plan, Step
-from cfgmon.remediation.planner import DEFAULT_EMAIL, plan_fix
+from cfgmon.remediation.planner import DEFAULT_EMAIL, RESTATES_ALARM, plan_fix
 from cfgmon.remediation.shapes import ShapeCache
 
 PlanKey = tuple[str, str, str]   # control_id, control_version, account_id
@@ -35,7 +35,8 @@ def plan_fixes(con, results: Iterable[ControlResult], *,
     if not failing:
         return {}
     inventory = Inventory(con, [r.evidence["alarm_arn"] for r in failing
-                                if r.evidence.get("alarm_arn")],
+                                if r.evidence.get("alarm_arn")
+                                and r.evidence.get("broken_link") in RESTATES_ALARM],
                           [r.evidence.get("log_group_arn") for r in failing])
     plans = {}
     versions: dict[str, ControlVersion | None] = {}   # thousands of results, a few versions

@@ -37,7 +37,8 @@ def log_group_of(arn: str) -> tuple[str, str, str]:
 class Inventory:
     def __init__(self, con, alarm_arns: Iterable[str] = (),
                  log_group_arns: Iterable[str] = ()) -> None:
-        """`alarm_arns`: the alarms named in the results (read first); `log_group_arns`:
+        """`alarm_arns`: the alarms whose definitions the fixes restate (read in one
+        query; any other is read when asked for); `log_group_arns`:
         the log groups they name (their filters are read even when no trail delivers
         there now, as for a stored run planned against a later collection)."""
         self._con = con
@@ -52,8 +53,8 @@ class Inventory:
             row["exclude_management_event_sources"] = _json(row["exclude_management_event_sources"])
             row["data_resources"] = _json(row["data_resources"])
             self.selectors[row["trail_arn"]].append(row)
-        self.log_groups = {(r["account_id"], r["region"], r["name"]) for r in _rows(
-            con, "SELECT account_id, region, name FROM aws_cloudwatch_log_group")}
+        self.log_groups = set(con.execute(
+            "SELECT account_id, region, name FROM aws_cloudwatch_log_group").fetchall())
         # A fix only ever touches the filters on a chain's log group (a trail's, or one
         # a result names), and asks only whether an alarm watches one of their metrics:
         # a large estate's other filters and alarms (application metrics) are not read.
@@ -86,6 +87,7 @@ class Inventory:
             "SELECT topic_arn, count(*) FROM aws_sns_topic_subscription "
             "WHERE NOT pending_confirmation GROUP BY topic_arn").fetchall())
         self._alarm_raw: dict[str, dict | None] = {}
+        self._by_name: dict[tuple, dict] | None = None   # filters by log group and name
         self._load_alarms(list(dict.fromkeys(alarm_arns)))
 
     def topic_policy(self, topic_arn: str) -> dict | None:
@@ -120,6 +122,14 @@ class Inventory:
 
     def filters_on(self, account_id: str, region: str, log_group_name: str) -> list[dict]:
         return self.filters.get((account_id, region, log_group_name), [])
+
+    def filter_named(self, account_id: str, region: str, log_group_name: str,
+                     name: str | None) -> dict | None:
+        """The filter called `name` on the log group (AWS keeps one per name), or None."""
+        if self._by_name is None:
+            self._by_name = {(*group, f["name"]): f for group, rows in self.filters.items()
+                             for f in reversed(rows)}   # the first of a name wins
+        return self._by_name.get((account_id, region, log_group_name, name))
 
     def alarms_on(self, account_id: str, region: str, namespace: str, metric_name: str) -> list[str]:
         return self.alarms_by_metric.get((account_id, region, namespace, metric_name), [])
