@@ -91,17 +91,12 @@ def _encoded_row(row: dict) -> str:
             if plain:
                 parts.append(dumps(plain)[1:-1])
                 plain = {}
-            parts.append(f"{_encoded_key(key)}: {value.text}")
+            parts.append(f"{dumps(key)}: {value.text}")
         else:
             plain[key] = value
     if plain:
         parts.append(dumps(plain)[1:-1])
     return "{" + ", ".join(parts) + "}"
-
-
-@functools.lru_cache(maxsize=64)   # a few keys hold Encoded values: evidence, remediation
-def _encoded_key(key: str) -> str:
-    return dumps(key)
 
 
 def render(rows, context, out) -> None:
