@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import pickle
 import resource
 import signal
@@ -43,6 +42,7 @@ from cfgmon.aws.fetching import Event, ScopeFetcher
 from cfgmon.aws.session import ApiCallCounter, ClientFactory, SessionRecipe
 from cfgmon.aws.targets import Target, TargetRecipe, caller_session, target_recipe
 from cfgmon.garbage import fewer_collections
+from cfgmon.parallel import usable_cores
 
 # How long a stopped worker gets to end once terminated, before it is killed.
 STOP_GRACE_SECONDS = 5.0
@@ -58,10 +58,7 @@ MIN_ACCOUNTS_PER_PROCESS = 25
 def default_processes(accounts: int | None = None) -> int:
     """The cores this process may run on (its scheduler affinity, else all of them);
     for `accounts` accounts, no more than gain from a process of their own."""
-    try:
-        cores = len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # no affinity on this platform
-        cores = os.cpu_count() or 1
+    cores = usable_cores()
     if accounts is None:
         return cores
     return max(1, min(cores, accounts // MIN_ACCOUNTS_PER_PROCESS))

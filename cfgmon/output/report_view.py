@@ -27,12 +27,12 @@ def prepare(con, report: CheckReport, formats: Iterable[str], *, email: str | No
             ) -> CheckReport:
     """The report with what `formats` show beyond the results, read from `con` while it is
     open: the fix of each NON_COMPLIANT result (json, html), the estate (html)."""
-    from cfgmon.remediation import DEFAULT_EMAIL, plan_fixes, rendered_plans
+    from cfgmon.remediation import DEFAULT_EMAIL, rendered_fixes
 
     formats = set(formats)
     if formats & REMEDIATION_FORMATS:
-        plans = plan_fixes(con, report.results, email=email or DEFAULT_EMAIL)
-        report = replace(report, remediation=rendered_plans(plans))
+        fixes = rendered_fixes(con, report.results, email=email or DEFAULT_EMAIL)
+        report = replace(report, remediation=fixes)
     if formats & ESTATE_FORMATS:
         report = replace(report, estate=read_estate(con))
     return report

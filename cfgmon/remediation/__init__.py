@@ -9,12 +9,13 @@ The plans are suggestions to review; cfgmon never runs them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from cfgmon.controls.catalogue import ControlVersion, resolve
 from cfgmon.controls.runner import ControlResult
 from cfgmon.errors import ControlError
 from cfgmon.output.json_format import Encoded, dumps
+from cfgmon.parallel import map_forked
 from cfgmon.remediation import aws_cli, terraform
 from cfgmon.remediation.inventory import Inventory
 from cfgmon.remediation.plan import ApiCall, Plan, Step
@@ -31,16 +32,36 @@ def plan_key(result) -> PlanKey:
 def plan_fixes(con, results: Iterable[ControlResult], *,
                email: str = DEFAULT_EMAIL) -> dict[PlanKey, Plan]:
     """A plan for each NON_COMPLIANT result whose control version is in the catalogue."""
-    failing = [r for r in results if r.status == "NON_COMPLIANT"]
-    if not failing:
-        return {}
-    inventory = Inventory(con, [r.evidence["alarm_arn"] for r in failing
-                                if r.evidence.get("alarm_arn")
-                                and r.evidence.get("broken_link") in RESTATES_ALARM],
-                          [r.evidence.get("log_group_arn") for r in failing])
-    plans = {}
+    failing = _plannable(results)
+    inventory = _inventory(con, [result for result, _ in failing])
+    return {plan_key(result): plan_fix(result, version, inventory, email=email)
+            for result, version in failing}
+
+
+def rendered_fixes(con, results: Iterable[ControlResult], *,
+                   email: str = DEFAULT_EMAIL) -> dict[PlanKey, Encoded]:
+    """rendered_plans(plan_fixes(...)): each plan made and rendered on one of the
+    machine's cores (cfgmon.parallel), the inventory read once before."""
+    failing = _plannable(results)
+    inventory = _inventory(con, [result for result, _ in failing])
+
+    def plan_and_render(share: Sequence[tuple[ControlResult, ControlVersion]]) -> list[str]:
+        encoded = _shape_cache()
+        return [encoded(plan_fix(result, version, inventory, email=email))[0]
+                for result, version in share]
+
+    texts = map_forked(plan_and_render, failing)
+    return {plan_key(result): Encoded(text)
+            for (result, _), text in zip(failing, texts, strict=True)}
+
+
+def _plannable(results: Iterable[ControlResult]) -> list[tuple[ControlResult, ControlVersion]]:
+    """The NON_COMPLIANT results whose control version is in the catalogue, each with it."""
+    failing = []
     versions: dict[str, ControlVersion | None] = {}   # thousands of results, a few versions
-    for result in failing:
+    for result in results:
+        if result.status != "NON_COMPLIANT":
+            continue
         ref = f"{result.control_id}@{result.control_version}"
         if ref not in versions:
             try:
@@ -48,8 +69,18 @@ def plan_fixes(con, results: Iterable[ControlResult], *,
             except ControlError:   # a stored run of a version this cfgmon no longer ships
                 versions[ref] = None
         if versions[ref] is not None:
-            plans[plan_key(result)] = plan_fix(result, versions[ref], inventory, email=email)
-    return plans
+            failing.append((result, versions[ref]))
+    return failing
+
+
+def _inventory(con, failing: Sequence[ControlResult]) -> Inventory | None:
+    """The inventory rows the failing results' plans read (None: no plan to make)."""
+    if not failing:
+        return None
+    return Inventory(con, [r.evidence["alarm_arn"] for r in failing
+                           if r.evidence.get("alarm_arn")
+                           and r.evidence.get("broken_link") in RESTATES_ALARM],
+                     [r.evidence.get("log_group_arn") for r in failing])
 
 
 def rendered(plan: Plan) -> dict:
@@ -61,9 +92,13 @@ def rendered(plan: Plan) -> dict:
 def rendered_plans(plans: Mapping[PlanKey, Plan]) -> dict[PlanKey, Encoded]:
     """rendered() of every plan, encoded as JSON, each shape of plan rendered once
     (see shapes): thousands of accounts of one estate share a handful of shapes."""
-    encoded = ShapeCache(lambda plan: (dumps(rendered(plan)),))
+    encoded = _shape_cache()
     return {key: Encoded(encoded(plan)[0]) for key, plan in plans.items()}
 
 
+def _shape_cache() -> ShapeCache:
+    return ShapeCache(lambda plan: (dumps(rendered(plan)),))
+
+
 __all__ = ["ApiCall", "DEFAULT_EMAIL", "Plan", "PlanKey", "Step", "aws_cli", "plan_fixes",
-           "plan_key", "rendered", "rendered_plans", "terraform"]
+           "plan_key", "rendered", "rendered_fixes", "rendered_plans", "terraform"]

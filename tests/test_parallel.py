@@ -1,0 +1,67 @@
+"""map_forked: work spread over forked children gives exactly the serial answers, in
+order, whatever happens to a child; these fork for real (Linux)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cfgmon import parallel
+
+pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="cfgmon forks on Linux only")
+
+def squares_with_pids(share):
+    return [(n * n, os.getpid()) for n in share]
+
+
+def test_shares_are_worked_by_children_and_answers_keep_the_items_order():
+    items = list(range(3 * parallel.MIN_ITEMS_PER_CORE + 7))  # shares of unequal length
+    answers = parallel.map_forked(squares_with_pids, items, cores=3)
+    assert [square for square, _ in answers] == [n * n for n in items]
+    workers = list(dict.fromkeys(pid for _, pid in answers))
+    assert workers[0] == os.getpid() and len(workers) == 3  # the first share is this process's
+
+
+def test_few_items_are_worked_here_without_forking(monkeypatch):
+    def no_fork():
+        raise AssertionError("forked for a handful of items")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    items = list(range(parallel.MIN_ITEMS_PER_CORE - 1))
+    answers = parallel.map_forked(squares_with_pids, items, cores=8)
+    assert answers == [(n * n, os.getpid()) for n in items]
+
+
+def test_a_child_that_dies_costs_time_not_answers():
+    me = os.getpid()
+
+    def dies_in_a_child(share):
+        if os.getpid() != me:
+            os.kill(os.getpid(), 9)  # killed mid-work: no answer reaches the pipe
+        return [n + 1 for n in share]
+
+    items = list(range(2 * parallel.MIN_ITEMS_PER_CORE))
+    assert parallel.map_forked(dies_in_a_child, items, cores=2) == [n + 1 for n in items]
+
+
+def test_an_exception_in_a_childs_share_is_raised_here_as_a_serial_run_raises_it():
+    items = list(range(2 * parallel.MIN_ITEMS_PER_CORE))
+    last = items[-1]  # in the child's share
+
+    def fails_on_the_last(share):
+        if last in share:
+            raise ValueError(f"item {last} is bad")
+        return list(share)
+
+    with pytest.raises(ValueError, match=f"item {last} is bad"):
+        parallel.map_forked(fails_on_the_last, items, cores=2)
+
+
+def test_a_child_writes_nothing_of_the_parents_buffered_output(capfd):
+    # a child leaves with os._exit: what this process buffered is written once, by it
+    print("before the fork", end="")
+    items = list(range(2 * parallel.MIN_ITEMS_PER_CORE))
+    parallel.map_forked(squares_with_pids, items, cores=2)
+    print()
+    assert capfd.readouterr().out.count("before the fork") == 1
