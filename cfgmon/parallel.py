@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -75,7 +76,11 @@ def _fork(work: Callable, share: Sequence) -> tuple[int, int] | None:
     except OSError:
         return None
     try:
-        pid = os.fork()
+        with warnings.catch_warnings():
+            # Python 3.12 warns of forking a process with threads (DuckDB's): the child
+            # here never uses what those threads guard (see the module's docstring)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
     except OSError:
         os.close(read)
         os.close(write)
