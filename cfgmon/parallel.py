@@ -48,13 +48,15 @@ def can_fork() -> bool:
 
 
 def map_forked(work: Callable[[Sequence[Item]], list[Answer]], items: Sequence[Item], *,
-               cores: int | None = None) -> list[Answer]:
+               cores: int | None = None,
+               in_child: Callable[[], None] | None = None) -> list[Answer]:
     """work(items), in contiguous shares worked at once by forked children and this
     process; the answers in the order of `items`.
 
     `work` takes a share (a slice of `items`) and returns one answer per item; it must
     not write anything anyone else sees (files, the database): a child's writes and
-    state are lost with it.
+    state are lost with it. `in_child` runs first in each child (to cut it off from
+    what it must not use: an inventory's database connection, say).
     """
     cores = usable_cores() if cores is None else cores
     shares = max(1, min(cores, len(items) // MIN_ITEMS_PER_CORE))
@@ -62,14 +64,15 @@ def map_forked(work: Callable[[Sequence[Item]], list[Answer]], items: Sequence[I
         return work(items)
     size = -(-len(items) // shares)  # ceiling: every item in exactly one share
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    children = [_fork(work, items[start:end]) for start, end in bounds[1:]]
+    children = [_fork(work, items[start:end], in_child) for start, end in bounds[1:]]
     answers = work(items[bounds[0][0]:bounds[0][1]])
     for (start, end), child in zip(bounds[1:], children, strict=True):
         answers += _collect(child) or work(items[start:end])
     return answers
 
 
-def _fork(work: Callable, share: Sequence) -> tuple[int, int] | None:
+def _fork(work: Callable, share: Sequence, in_child: Callable[[], None] | None
+          ) -> tuple[int, int] | None:
     """(pid, the pipe's read end) of a child working `share`; None if none could start."""
     try:
         read, write = os.pipe()
@@ -92,6 +95,8 @@ def _fork(work: Callable, share: Sequence) -> tuple[int, int] | None:
     status = 1
     try:
         os.close(read)
+        if in_child is not None:
+            in_child()
         with os.fdopen(write, "wb") as out:
             pickle.dump(work(share), out, protocol=pickle.HIGHEST_PROTOCOL)
         status = 0

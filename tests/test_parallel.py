@@ -65,3 +65,17 @@ def test_a_child_writes_nothing_of_the_parents_buffered_output(capfd):
     parallel.map_forked(squares_with_pids, items, cores=2)
     print()
     assert capfd.readouterr().out.count("before the fork") == 1
+
+
+def test_in_child_runs_in_each_child_before_its_work_and_never_here():
+    cut_off = []
+
+    def work(share):
+        return [(n, bool(cut_off)) for n in share]
+
+    items = list(range(3 * parallel.MIN_ITEMS_PER_CORE))
+    answers = parallel.map_forked(work, items, cores=3, in_child=lambda: cut_off.append(1))
+    size = parallel.MIN_ITEMS_PER_CORE
+    assert [n for n, _ in answers] == items
+    assert [flag for _, flag in answers] == [False] * size + [True] * 2 * size
+    assert not cut_off

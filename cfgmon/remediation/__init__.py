@@ -19,7 +19,7 @@ from cfgmon.parallel import map_forked
 from cfgmon.remediation import aws_cli, terraform
 from cfgmon.remediation.inventory import Inventory
 from cfgmon.remediation.plan import ApiCall, Plan, Step
-from cfgmon.remediation.planner import DEFAULT_EMAIL, RESTATES_ALARM, plan_fix
+from cfgmon.remediation.planner import DEFAULT_EMAIL, RESTATES_ALARM, RESTATES_POLICY, plan_fix
 from cfgmon.remediation.shapes import ShapeCache
 
 PlanKey = tuple[str, str, str]   # control_id, control_version, account_id
@@ -41,7 +41,8 @@ def plan_fixes(con, results: Iterable[ControlResult], *,
 def rendered_fixes(con, results: Iterable[ControlResult], *,
                    email: str = DEFAULT_EMAIL) -> dict[PlanKey, Encoded]:
     """rendered_plans(plan_fixes(...)): each plan made and rendered on one of the
-    machine's cores (cfgmon.parallel), the inventory read once before."""
+    machine's cores (cfgmon.parallel), from the inventory read once before (a forked
+    child's is detached: it never queries the database)."""
     failing = _plannable(results)
     inventory = _inventory(con, [result for result, _ in failing])
 
@@ -50,7 +51,8 @@ def rendered_fixes(con, results: Iterable[ControlResult], *,
         return [encoded(plan_fix(result, version, inventory, email=email))[0]
                 for result, version in share]
 
-    texts = map_forked(plan_and_render, failing)
+    texts = map_forked(plan_and_render, failing,
+                       in_child=inventory.detach if inventory is not None else None)
     return {plan_key(result): Encoded(text)
             for (result, _), text in zip(failing, texts, strict=True)}
 
@@ -77,10 +79,15 @@ def _inventory(con, failing: Sequence[ControlResult]) -> Inventory | None:
     """The inventory rows the failing results' plans read (None: no plan to make)."""
     if not failing:
         return None
-    return Inventory(con, [r.evidence["alarm_arn"] for r in failing
-                           if r.evidence.get("alarm_arn")
-                           and r.evidence.get("broken_link") in RESTATES_ALARM],
-                     [r.evidence.get("log_group_arn") for r in failing])
+    # a plan restates what the broken link's evidence names (see planner.py)
+    def named(field: str, links: Iterable[int]) -> list[str]:
+        return [r.evidence[field] for r in failing
+                if r.evidence.get(field) and r.evidence.get("broken_link") in links]
+
+    return Inventory(con, named("alarm_arn", RESTATES_ALARM),
+                     [r.evidence.get("log_group_arn") for r in failing],
+                     topic_arns=named("topic_arn", RESTATES_POLICY),
+                     key_arns=named("topic_kms_key", RESTATES_POLICY))
 
 
 def rendered(plan: Plan) -> dict:

@@ -2,8 +2,10 @@
 
 Loaded once for a whole report (a few queries, whatever the number of results), then
 looked up in memory; only the full definition of an alarm (the API object kept in
-`raw`, which PutMetricAlarm must restate whole) is read per alarm, for the alarms
-named in the results first, in one query.
+`raw`, which PutMetricAlarm must restate whole) and the policies of topics and KMS
+keys are read per resource, those the results name first, in one query each.
+A detached inventory (a forked child's, see cfgmon.parallel) reads nothing more:
+what it was not given raises DetachedInventory.
 """
 
 from __future__ import annotations
@@ -34,11 +36,25 @@ def log_group_of(arn: str) -> tuple[str, str, str]:
     return parts[4], parts[3], arn.split(":log-group:", 1)[1] if ":log-group:" in arn else arn
 
 
+_ALARM_DEFINITIONS = "SELECT arn, raw FROM aws_cloudwatch_alarm"
+# A topic's policy and a KMS key's default policy, by ARN (any copy: they are alike).
+_TOPIC_POLICIES = ("SELECT topic_arn AS arn, any_value(policy) AS policy "
+                   "FROM aws_sns_topic_attributes GROUP BY topic_arn")
+_KEY_POLICIES = ("SELECT key_arn AS arn, any_value(policy) AS policy "
+                 "FROM aws_sns_topic_kms_key GROUP BY key_arn")
+
+
+class DetachedInventory(RuntimeError):
+    """A detached inventory was asked for a row it was not given."""
+
+
 class Inventory:
     def __init__(self, con, alarm_arns: Iterable[str] = (),
-                 log_group_arns: Iterable[str] = ()) -> None:
-        """`alarm_arns`: the alarms whose definitions the fixes restate (read in one
-        query; any other is read when asked for); `log_group_arns`:
+                 log_group_arns: Iterable[str] = (), topic_arns: Iterable[str] = (),
+                 key_arns: Iterable[str] = ()) -> None:
+        """`alarm_arns`: the alarms whose definitions the fixes restate, `topic_arns`
+        and `key_arns` the topics and KMS keys whose policies they may restate (each
+        read in one query; any other is read when asked for); `log_group_arns`:
         the log groups they name (their filters are read even when no trail delivers
         there now, as for a stored run planned against a later collection)."""
         self._con = con
@@ -86,49 +102,59 @@ class Inventory:
         self.confirmed = dict(con.execute(
             "SELECT topic_arn, count(*) FROM aws_sns_topic_subscription "
             "WHERE NOT pending_confirmation GROUP BY topic_arn").fetchall())
+        # filters by log group and name, the first of a name winning (AWS keeps one per name)
+        self._by_name = {(*group, f["name"]): f for group, rows in self.filters.items()
+                         for f in reversed(rows)}
+        # read per resource: the alarm's DescribeAlarms object, the policies
         self._alarm_raw: dict[str, dict | None] = {}
-        self._by_name: dict[tuple, dict] | None = None   # filters by log group and name
-        self._load_alarms(list(dict.fromkeys(alarm_arns)))
+        self._topic_policies: dict[str, dict | None] = {}
+        self._key_policies: dict[str, dict | None] = {}
+        self._load(self._alarm_raw, _ALARM_DEFINITIONS, alarm_arns)
+        self._load(self._topic_policies, _TOPIC_POLICIES, topic_arns)
+        self._load(self._key_policies, _KEY_POLICIES, key_arns)
+
+    def detach(self) -> None:
+        """Read nothing more from the database: a miss raises DetachedInventory."""
+        self._con = None
 
     def topic_policy(self, topic_arn: str) -> dict | None:
         """The topic's policy as GetTopicAttributes gave it."""
-        [found] = self._con.execute(
-            "SELECT any_value(policy) FROM aws_sns_topic_attributes WHERE topic_arn = ?",
-            [topic_arn]).fetchone() or [None]
-        return _json(found)
+        return self._read(self._topic_policies, _TOPIC_POLICIES, topic_arn)
 
     def key_policy(self, key_arn: str) -> dict | None:
         """The KMS key's default policy as GetKeyPolicy gave it."""
-        [found] = self._con.execute(
-            "SELECT any_value(policy) FROM aws_sns_topic_kms_key WHERE key_arn = ?",
-            [key_arn]).fetchone() or [None]
-        return _json(found)
-
-    def _load_alarms(self, arns: list[str]) -> None:
-        if not arns:
-            return
-        for arn in arns:
-            self._alarm_raw.setdefault(arn, None)
-        for arn, raw in self._con.execute(
-            f"SELECT arn, raw FROM aws_cloudwatch_alarm WHERE arn IN ({BOUND_LIST})", [arns]
-        ).fetchall():
-            self._alarm_raw[arn] = _json(raw)
+        return self._read(self._key_policies, _KEY_POLICIES, key_arn)
 
     def alarm(self, arn: str) -> dict | None:
         """The alarm's DescribeAlarms object, or None when it is not in the inventory."""
-        if arn not in self._alarm_raw:
-            self._load_alarms([arn])
-        return self._alarm_raw[arn]
+        return self._read(self._alarm_raw, _ALARM_DEFINITIONS, arn)
+
+    def _read(self, cache: dict[str, dict | None], sql: str, arn: str | None) -> dict | None:
+        if not arn:
+            return None
+        if arn not in cache:
+            self._load(cache, sql, [arn])
+        return cache[arn]
+
+    def _load(self, cache: dict[str, dict | None], sql: str, arns: Iterable[str]) -> None:
+        """The JSON value of each ARN in `sql`'s (arn, value) rows into `cache` (None: absent)."""
+        arns = [arn for arn in dict.fromkeys(arns) if arn and arn not in cache]
+        if not arns:
+            return
+        if self._con is None:
+            raise DetachedInventory(f"{arns[0]} was not read before the inventory was detached")
+        for arn in arns:
+            cache[arn] = None
+        for arn, value in self._con.execute(
+                f"SELECT * FROM ({sql}) WHERE arn IN ({BOUND_LIST})", [arns]).fetchall():
+            cache[arn] = _json(value)
 
     def filters_on(self, account_id: str, region: str, log_group_name: str) -> list[dict]:
         return self.filters.get((account_id, region, log_group_name), [])
 
     def filter_named(self, account_id: str, region: str, log_group_name: str,
                      name: str | None) -> dict | None:
-        """The filter called `name` on the log group (AWS keeps one per name), or None."""
-        if self._by_name is None:
-            self._by_name = {(*group, f["name"]): f for group, rows in self.filters.items()
-                             for f in reversed(rows)}   # the first of a name wins
+        """The filter called `name` on the log group, or None."""
         return self._by_name.get((account_id, region, log_group_name, name))
 
     def alarms_on(self, account_id: str, region: str, namespace: str, metric_name: str) -> list[str]:

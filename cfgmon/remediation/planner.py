@@ -481,6 +481,9 @@ assert set(_LINK_PLANNERS) == set(BROKEN) - {15}
 # The broken links whose fix restates the alarm's whole definition (Inventory.alarm):
 # a report's other results name alarms whose definitions nothing reads.
 RESTATES_ALARM = frozenset({10, 11, 12})
+# The broken link whose fix may restate the topic's policy or its KMS key's
+# (cannot_deliver: Inventory.topic_policy, Inventory.key_policy).
+RESTATES_POLICY = frozenset({14})
 
 
 CLOUDWATCH_USES_KEY = {
