@@ -20,8 +20,10 @@ answers, and any exception they raise, are exactly those of a serial run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -64,11 +66,21 @@ def map_forked(work: Callable[[Sequence[Item]], list[Answer]], items: Sequence[I
         return work(items)
     size = -(-len(items) // shares)  # ceiling: every item in exactly one share
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    children = [_fork(work, items[start:end], in_child) for start, end in bounds[1:]]
-    answers = work(items[bounds[0][0]:bounds[0][1]])
-    for (start, end), child in zip(bounds[1:], children, strict=True):
-        answers += _collect(child) or work(items[start:end])
-    return answers
+    children = []
+    try:
+        for start, end in bounds[1:]:
+            children.append(_fork(work, items[start:end], in_child))
+        answers = work(items[bounds[0][0]:bounds[0][1]])
+        for (start, end), child in zip(bounds[1:], list(children), strict=True):
+            children.remove(child)
+            got = _collect(child)
+            answers += got if got is not None and len(got) == end - start else \
+                work(items[start:end])
+        return answers
+    finally:
+        # an exception here (Ctrl-C, a share that fails): no child is left behind
+        for child in children:
+            _abandon(child)
 
 
 def _fork(work: Callable, share: Sequence, in_child: Callable[[], None] | None
@@ -102,6 +114,17 @@ def _fork(work: Callable, share: Sequence, in_child: Callable[[], None] | None
         status = 0
     finally:
         os._exit(status)
+
+
+def _abandon(child: tuple[int, int] | None) -> None:
+    """Stop a child whose answers are no longer wanted, and reap it."""
+    if child is None:
+        return
+    pid, read = child
+    os.close(read)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
 
 
 def _collect(child: tuple[int, int] | None) -> list | None:

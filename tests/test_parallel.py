@@ -4,6 +4,7 @@ order, whatever happens to a child; these fork for real (Linux)."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -79,3 +80,42 @@ def test_in_child_runs_in_each_child_before_its_work_and_never_here():
     assert [n for n, _ in answers] == items
     assert [flag for _, flag in answers] == [False] * size + [True] * 2 * size
     assert not cut_off
+
+
+def test_an_exception_in_this_processs_share_leaves_no_child_behind(monkeypatch):
+    me = os.getpid()
+    forked = []
+    fork = os.fork
+
+    def recorded_fork():
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    def fails_here(share):
+        if os.getpid() == me:
+            raise KeyboardInterrupt   # as Ctrl-C would, while the children still work
+        time.sleep(30)                # a child that would outlive the parent's exception
+        return list(share)
+
+    monkeypatch.setattr(os, "fork", recorded_fork)
+    items = list(range(3 * parallel.MIN_ITEMS_PER_CORE))
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        parallel.map_forked(fails_here, items, cores=3)
+    assert time.monotonic() - began < 10 and len(forked) == 2
+    for pid in forked:   # stopped and reaped: not a child of this process any more
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_child_answering_too_few_items_has_its_share_worked_again_here():
+    me = os.getpid()
+
+    def short_in_a_child(share):
+        answers = [n * 2 for n in share]
+        return answers[:-1] if os.getpid() != me else answers
+
+    items = list(range(2 * parallel.MIN_ITEMS_PER_CORE + 1))
+    assert parallel.map_forked(short_in_a_child, items, cores=2) == [n * 2 for n in items]
