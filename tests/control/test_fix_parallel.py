@@ -4,8 +4,12 @@ serial run gives it, without a forked child ever querying the database."""
 
 from __future__ import annotations
 
+import os
+import re
+
 import duckdb
 import pytest
+from clirun import run_cli
 
 from cfgmon import parallel
 from cfgmon.controls import latest_versions
@@ -27,16 +31,15 @@ def _forked_and_serial(db, monkeypatch) -> tuple[dict, dict, list]:
         results = run_controls(con, latest_versions())
         serial = rendered_plans(plan_fixes(con, results))
         answered = []
-        collect = parallel._collect
+        answers = parallel._Child.answers
 
         def recorded(child):
-            answers = collect(child)
-            answered.append(answers)
-            return answers
+            answered.append(answers(child))
+            return answered[-1]
 
         monkeypatch.setattr(parallel, "MIN_ITEMS_PER_CORE", 1)
         monkeypatch.setattr(parallel, "usable_cores", lambda: 1000)
-        monkeypatch.setattr(parallel, "_collect", recorded)
+        monkeypatch.setattr(parallel._Child, "answers", recorded)
         forked = rendered_fixes(con, results)
     finally:
         con.close()
@@ -84,3 +87,35 @@ def test_a_detached_inventory_answers_what_it_was_given_and_reads_nothing_more(
             inventory.topic_policy(f"{topic}-never-read")
     finally:
         con.close()
+
+
+def test_check_json_made_in_forked_shares_is_byte_for_byte_the_serial_output(db, monkeypatch):
+    # shares of several results each: plans of one shape rendered once per share
+    def check_json() -> str:
+        result = run_cli("check", "--db", db, "--no-record", "--format", "json")
+        assert result.exit_code == 1, result.stderr
+        return re.sub(r'"(run_id|evaluated_at)": "[^"]*"', "", result.stdout)
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_CORE", 10**9)
+    serial = check_json()
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_CORE", 1)
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 3)
+    forked = check_json()
+    assert len(forks) == 2
+    assert '"remediation"' in serial and forked == serial
+
+
+def test_a_child_missing_a_policy_never_queries_the_database_its_share_is_made_here(
+        seeder, inspector, monkeypatch):
+    _key_without_cloudwatch(seeder)
+    inspector.collect()
+    # as if the policy had not been read before the fork: the child's detached
+    # inventory refuses to read it, and the parent makes that share itself
+    monkeypatch.setattr("cfgmon.remediation.RESTATES_POLICY", frozenset())
+    forked, serial, answered = _forked_and_serial(inspector.db, monkeypatch)
+    assert answered.count(None) == 1   # the one child whose fix needed the key's policy
+    assert {key: fix.text for key, fix in forked.items()} == \
+        {key: fix.text for key, fix in serial.items()}
