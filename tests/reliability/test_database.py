@@ -150,6 +150,18 @@ def test_a_truncated_database_is_damaged(cli, tmp_path):
         assert_one_line(result, f"database {db} is damaged (", "restore it from a copy")
 
 
+def test_a_file_one_byte_short_of_its_last_block_is_damaged(cli, tmp_path):
+    """A file that holds every block DuckDB counts is trusted without a look at its
+    storage; one byte fewer and the last block in use is incomplete."""
+    db = build_sample_inventory(tmp_path / "cut.duckdb")
+    blocks = block_counts(db)
+    full = database._HEADER_BYTES + blocks["total_blocks"] * blocks["block_size"]
+    assert db.stat().st_size == full and blocks["free_blocks"] == 0  # every block in use
+    db.write_bytes(db.read_bytes()[:-1])
+    for result in run_each(cli, db, tmp_path).values():
+        assert_one_line(result, f"database {db} is damaged (", "it was cut short")
+
+
 def test_a_database_whose_file_shrank_at_a_checkpoint_is_not_damaged(cli, tmp_path):
     db = build_sample_inventory(tmp_path / "shrunk.duckdb")
     con = duckdb.connect(str(db))
