@@ -9,6 +9,7 @@ control itself stays plain, portable SQL.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from cfgmon.controls import alarm_judgement
 from cfgmon.controls.catalogue import CATALOGUE_ACCOUNT, CatalogueEvent, ControlVersion, EventSet
 from cfgmon.controls.chains import KEYED_TABLES
 from cfgmon.controls.rendering import CATALOGUE, Rendering, catalogue_regions, where_missed
+from cfgmon.parallel import map_forked
 from cfgmon.patterns.batch import EventBatch, bits_to_flags
 from cfgmon.store.bulk import insert_rows
 from cfgmon.store.database import utc_now
@@ -423,17 +425,17 @@ def derive_many(
     judged: dict[str, list[str]] | None = None  # read only if a pattern reads the account
     answers: dict[tuple[str, str], int] = {}  # (pattern, account or ''): bits
     judged_rows = JudgedRenderings(con, catalogue, keys, book, _judged_accounts)
-    for pattern in patterns:
-        compiled = book.compile(pattern)
-        bits = 0
-        if not isinstance(compiled, Exception):
-            bits = answers[pattern, ""] = catalogue.answer(compiled)
-        for key, row in zip(keys, catalogue.rows(compiled, bits), strict=True):
+    # every pattern judged in the catalogue's own rendering, on all of the machine's
+    # cores; a pattern that reads the account or region is compiled again here
+    judge = functools.partial(_catalogue_answers, catalogue, book, judged_rows.all_regions())
+    for pattern, (bits, rows, by_account, by_region) in zip(
+            patterns, map_forked(judge, patterns), strict=True):
+        if bits is not None:
+            answers[pattern, ""] = bits
+        for key, row in zip(keys, rows, strict=True):
             coverage_rows.append((*key, "", pattern, *row, now))
-        if isinstance(compiled, Exception):
-            continue
-        by_account, by_region = catalogue.reads(compiled, judged_rows.all_regions())
         if by_account or by_region:
+            compiled = book.compile(pattern)
             if judged is None:
                 judged = _judged_accounts(con)
             # the judged account's rendering: its id and its regions (chain version 4)
@@ -520,6 +522,22 @@ def derive_many(
             insert_rows(con, "cfgmon_chain_control", binding_rows)
     return {"patterns": len(patterns), "expressions": len(expressions),
             "trails": len(capture) // max(1, len(binding_rows))}
+
+
+def _catalogue_answers(catalogue: CatalogueBatch, book: PatternBook, regions: Sequence[str],
+                       patterns: Sequence[str]) -> list[tuple]:
+    """For each pattern: its bits in the catalogue's own rendering (None: AWS rejects
+    it), its coverage rows, and whether it reads the judged account's id and region.
+    Pure Python on what a forked child inherits: no query, and every answer pickles."""
+    answers = []
+    for pattern in patterns:
+        compiled = book.compile(pattern)
+        if isinstance(compiled, Exception):
+            answers.append((None, catalogue.rows(compiled), False, False))
+            continue
+        bits = catalogue.answer(compiled)
+        answers.append((bits, catalogue.rows(compiled, bits), *catalogue.reads(compiled, regions)))
+    return answers
 
 
 # What _judged_accounts looks up, for each filter: its pattern, or each of its
