@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cfgmon.controls.catalogue import ControlVersion
 from cfgmon.controls.coverage import Coverage, evaluate_pattern
@@ -68,6 +70,15 @@ def mentions_events(version: ControlVersion, pattern: str | None) -> int:
     """How many of the control's event names a pattern's text names: whether a filter is
     the user's attempt at this control (worth correcting) or another control's."""
     return _mentions(version.control.event_names, pattern or "")
+
+
+def filters_naming_events(version: ControlVersion,
+                          filters: Iterable[Mapping[str, Any]]) -> list[tuple[int, Mapping]]:
+    """The filters whose patterns name some of the control's events, each with how many
+    (mentions_events): the user's attempts at this control on a log group."""
+    names = version.control.event_names
+    return [(count, f) for f in filters
+            if (count := _mentions(names, f["filter_pattern"] or ""))]
 
 
 @functools.lru_cache(maxsize=65536)   # every account's filters ask it again

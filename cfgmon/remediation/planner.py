@@ -18,7 +18,12 @@ from cfgmon.controls.links import BROKEN
 from cfgmon.controls.runner import ControlResult
 from cfgmon.controls.trail_capture import GLOBAL_EVENT_SOURCES
 from cfgmon.remediation.inventory import Inventory, log_group_of
-from cfgmon.remediation.patterns import corrected_pattern, judged_version, mentions_events
+from cfgmon.remediation.patterns import (
+    corrected_pattern,
+    filters_naming_events,
+    judged_version,
+    mentions_events,
+)
 from cfgmon.remediation.plan import ApiCall, Plan, Step
 
 DEFAULT_EMAIL = "security@example.com"   # a placeholder: the notes say to replace it
@@ -264,9 +269,8 @@ class _Planner:
             # the filter to correct: the user's attempt at this control, the one naming
             # most of its events (the closest filter may be another control's: never
             # rewrite that one)
-            named = ((mentions_events(self.version, f["filter_pattern"]), f)
-                     for f in self.inv.filters_on(account, region, group))
-            candidates = [(count, f) for count, f in named if count]
+            candidates = filters_naming_events(self.version,
+                                               self.inv.filters_on(account, region, group))
             if not candidates:
                 self.new_filter(account, region, group)
                 return

@@ -210,6 +210,40 @@ def test_another_control_s_filter_on_the_metric_is_left_alone_and_this_one_gets_
     assert after["status"] == "COMPLIANT", (after["reason"], before["remediation"]["cli"])
     assert _check(inspector, console)["status"] == "COMPLIANT"
 
+def test_a_log_group_holding_only_another_control_s_filter_gets_one_of_its_own(
+        aws, seeder, inspector):
+    # the trail's log group has the AWS Config filter only: it names none of the
+    # CloudTrail control's events, so it is not this control's attempt to correct
+    control = "cloudtrail_configuration_changes_monitoring"
+    chain = seeder.chain("us-east-1", pattern=CIS_CONFIG_PATTERN)
+    inspector.collect()
+    before = _check(inspector, control)
+    assert before["status"] == "NON_COMPLIANT", before["reason"]
+    steps = before["remediation"]["steps"]
+    assert [s["operation"] for s in steps] == ["PutMetricFilter", "PutMetricAlarm"], steps
+    assert steps[0]["params"]["filterName"] != chain.filter_name
+    assert steps[0]["params"]["filterPattern"] == _reference(control)
+    apply(aws, steps)
+    inspector.collect()
+    after = _check(inspector, control)
+    assert after["status"] == "COMPLIANT", (after["reason"], before["remediation"]["cli"])
+    assert _check(inspector)["status"] == "COMPLIANT"   # the Config filter, as it was
+
+
+def test_a_user_s_attempt_is_corrected_not_another_control_s_filter_beside_it(
+        seeder, inspector):
+    control = "cloudtrail_configuration_changes_monitoring"
+    chain = seeder.chain("us-east-1", pattern=CIS_CONFIG_PATTERN)
+    seeder.metric_filter("us-east-1", chain.log_group_name, "trail-changes",
+                         pattern="{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) }",
+                         metric_name="TrailChanges", namespace=chain.namespace)
+    inspector.collect()
+    steps = _check(inspector, control)["remediation"]["steps"]
+    assert steps[0]["operation"] == "PutMetricFilter"
+    assert steps[0]["params"]["filterName"] == "trail-changes", steps
+    assert "correct the pattern of metric filter trail-changes" in steps[0]["title"]
+
+
 def test_the_new_filter_publishes_a_metric_no_other_filter_does(aws, seeder, inspector):
     # the chain's shared metric is already called as cfgmon would call the new one
     control = "cloudtrail_configuration_changes_monitoring"
