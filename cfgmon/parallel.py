@@ -1,7 +1,8 @@
 """Pure-Python work over many items spread over the machine's cores by forking.
 
-A check's per-result Python work (planning and rendering tens of thousands of fixes)
-runs while DuckDB sits idle, on one core of several. A forked child inherits the
+A check's Python work over many items (judging thousands of distinct filter patterns
+against the catalogues, planning and rendering tens of thousands of fixes) runs while
+DuckDB sits idle, on one core of several. A forked child inherits the
 parent's memory as it is (the inventory, the results, the compiled catalogue), so
 nothing has to be pickled on the way in; only each child's answers come back,
 pickled through a pipe.

@@ -393,9 +393,10 @@ def derive_many(
     """Recompute the derived tables of each (control version, event set); returns counts.
 
     The inventory's distinct patterns and expressions are read once for all of them
-    and every row is written in one transaction. The versions on a shared chain also
-    get their trail capture and a binding row each (cfgmon_chain_control), which tell
-    the chain which controls it judges, and nothing else.
+    (the patterns judged in forked shares, cfgmon.parallel) and every row is written
+    in one transaction. The versions on a shared chain also get their trail capture
+    and a binding row each (cfgmon_chain_control), which tell the chain which
+    controls it judges, and nothing else.
     """
     from cfgmon.controls.judged_rendering import JudgedRenderings
     from cfgmon.controls.trail_capture import capture_rows, trail_selectors
