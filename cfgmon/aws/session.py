@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 from botocore.parsers import RpcV2CBORParser
@@ -81,13 +82,41 @@ def check_endpoint_url(url: str, source: str = "--endpoint-url") -> str:
 
 
 def build_session(profile: str | None = None) -> boto3.Session:
-    """A boto3 session for `profile` (or boto3's own default chain)."""
+    """A boto3 session for `profile` (or boto3's own default chain), reading the
+    service models through this process's data loader (see _shared_data_loader)."""
     try:
-        return boto3.Session(profile_name=profile)
+        core = botocore.session.Session(profile=profile)
+        loader = _shared_data_loader(core)   # reads the profile: ProfileNotFound here
+        core.register_component("data_loader", loader)
+        session = boto3.Session(profile_name=profile, botocore_session=core)
+        # boto3 adds its own data folder to the loader's search path on every
+        # session; the shared loader needs it once
+        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+        return session
     except ProfileNotFound:
         raise CollectError(f"AWS profile {profile!r} is not configured") from None
     except BotoCoreError as exc:
         raise CollectError(f"cannot start an AWS session: {exc}") from None
+
+
+# One botocore data loader per data path (AWS_DATA_PATH) in this process.
+_DATA_LOADERS: dict[str | None, Any] = {}
+_DATA_LOADERS_LOCK = threading.Lock()
+
+
+def _shared_data_loader(core: botocore.session.Session) -> Any:
+    """The data loader of every session of this process with `core`'s data path.
+
+    botocore parses a service's model (EC2's is megabytes of JSON) once per session
+    and hands the same objects to each client of that session; sharing the loader
+    between sessions does the same across them, so a process that collects again
+    (a scheduler, a notebook, a test suite) parses each model once.
+    """
+    path = core.get_config_variable("data_path")
+    with _DATA_LOADERS_LOCK:
+        if path not in _DATA_LOADERS:
+            _DATA_LOADERS[path] = core.get_component("data_loader")
+        return _DATA_LOADERS[path]
 
 
 @dataclass(frozen=True)

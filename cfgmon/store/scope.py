@@ -423,26 +423,30 @@ class InventoryWriter:
 
     def _table_columns(self, table: str) -> list[str]:
         if table not in self._columns:
-            found = self.con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = ? ORDER BY ordinal_position",
-                [table],
-            ).fetchall()
-            if not found:
-                raise ValueError(f"no table {table} in the schema")
-            self._columns[table] = [name for (name,) in found]
-            self._column_sets[table] = frozenset(self._columns[table])
+            self._read_catalog()   # the first use, or a table made since
+        if table not in self._columns:
+            raise ValueError(f"no table {table} in the schema")
         return self._columns[table]
 
     def _primary_key(self, table: str) -> list[str]:
-        if table not in self._primary_keys:
-            found = self.con.execute(
-                "SELECT constraint_column_names FROM duckdb_constraints() "
-                "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'",
-                [table],
-            ).fetchone()
-            self._primary_keys[table] = list(found[0]) if found else []
-        return self._primary_keys[table]
+        self._table_columns(table)
+        return self._primary_keys.get(table, [])
+
+    def _read_catalog(self) -> None:
+        """Every table's columns and primary key, in two queries (about 8 ms a table,
+        asked one by one, most of a small collect's own time)."""
+        here = "database_name = current_database() AND schema_name = current_schema()"
+        for table, columns in self.con.execute(
+            f"SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns() "
+            f"WHERE {here} GROUP BY table_name"
+        ).fetchall():
+            self._columns[table] = columns
+            self._column_sets[table] = frozenset(columns)
+        for table, columns in self.con.execute(
+            f"SELECT table_name, constraint_column_names FROM duckdb_constraints() "
+            f"WHERE {here} AND constraint_type = 'PRIMARY KEY'"
+        ).fetchall():
+            self._primary_keys[table] = list(columns)
 
 
 def _sql_value(value: Any) -> Any:
